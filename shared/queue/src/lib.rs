@@ -1,0 +1,147 @@
+//! The queue message: one SQS FIFO message carries an ordered run of row
+//! changes of one binding, with everything the writer needs to apply them
+//! (it has no database connection and no configuration but its credentials).
+
+use reconcile::PgType;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+/// Message format version.
+pub const VERSION: u32 = 1;
+
+/// SQS's limit on one message body and on one SendMessageBatch request.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
+/// One SQS message body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeBatch {
+    pub v: u32,
+    pub binding: String,
+    pub spreadsheet_id: String,
+    /// The tab name.
+    pub sheet: String,
+    /// Primary key column names, in key order.
+    pub key_columns: Vec<String>,
+    /// Every mapped column of the table with its type, so the writer can
+    /// turn values into typed cells.
+    pub columns: Vec<ColumnType>,
+    /// Ordered by `seq`.
+    pub changes: Vec<RowChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnType {
+    pub name: String,
+    pub pg_type: PgType,
+}
+
+/// One outbox row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowChange {
+    /// Outbox sequence number; the writer stamps the highest one applied on
+    /// the tab as developer metadata `sheetsync.watermark`.
+    pub seq: i64,
+    /// When the change was committed (RFC 3339), for commit → sheet lag.
+    pub committed_at: String,
+    #[serde(flatten)]
+    pub op: Op,
+}
+
+/// Keys are JSON arrays of the key columns' values in key order, exactly as
+/// PostgreSQL's `to_jsonb` renders them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// The whole row: appended when the sheet lacks the key, else its cells set.
+    Insert {
+        key: Vec<Json>,
+        values: Map<String, Json>,
+    },
+    /// Only the changed columns: skipped when the sheet lacks the key.
+    Update {
+        key: Vec<Json>,
+        values: Map<String, Json>,
+    },
+    /// A no-op when the sheet lacks the key.
+    Delete { key: Vec<Json> },
+    /// Part of a backfill's full key set. Every sheet row whose non-empty key
+    /// lies in `from ..= to` (ordered by [`reconcile::Key`]; `None` is
+    /// unbounded) and is not in `keys` is removed. Rows with an empty key
+    /// are left alone.
+    Keyset {
+        keys: Vec<Vec<Json>>,
+        from: Option<Vec<Json>>,
+        to: Option<Vec<Json>>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("message is not a sheetsync change batch: {0}")]
+    Malformed(#[from] serde_json::Error),
+    #[error("message version {0} is not supported (expected {VERSION})")]
+    Version(u32),
+}
+
+impl ChangeBatch {
+    pub fn decode(body: &str) -> Result<ChangeBatch, DecodeError> {
+        let batch: ChangeBatch = serde_json::from_str(body)?;
+        if batch.v != VERSION {
+            return Err(DecodeError::Version(batch.v));
+        }
+        Ok(batch)
+    }
+
+    pub fn encode(&self) -> String {
+        // Serialising plain data structures cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn first_seq(&self) -> Option<i64> {
+        self.changes.first().map(|c| c.seq)
+    }
+
+    pub fn last_seq(&self) -> Option<i64> {
+        self.changes.last().map(|c| c.seq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn round_trips_and_rejects_other_versions() {
+        let batch = ChangeBatch {
+            v: VERSION,
+            binding: "orders".into(),
+            spreadsheet_id: "S1".into(),
+            sheet: "Orders".into(),
+            key_columns: vec!["id".into()],
+            columns: vec![ColumnType {
+                name: "id".into(),
+                pg_type: PgType::Int4,
+            }],
+            changes: vec![RowChange {
+                seq: 7,
+                committed_at: "2026-11-25T13:35:00Z".into(),
+                op: Op::Update {
+                    key: vec![json!(42)],
+                    values: json!({"id": 42, "qty": 3})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
+                },
+            }],
+        };
+        let text = batch.encode();
+        assert!(text.contains(r#""op":"update""#), "{text}");
+        assert_eq!(ChangeBatch::decode(&text).unwrap(), batch);
+        let other = text.replace(r#""v":1"#, r#""v":2"#);
+        assert_eq!(
+            ChangeBatch::decode(&other).unwrap_err().to_string(),
+            "message version 2 is not supported (expected 1)"
+        );
+    }
+}
