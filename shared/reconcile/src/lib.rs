@@ -1,8 +1,14 @@
 //! Pure sync logic shared by every sheetsync function: no I/O, no async.
 //!
-//! * [`model`]: bindings, columns, typed values, keys and row images.
-//! * conversion, diff, merge and coalescing build on the model.
+//! * [`model`]: bindings, columns, typed values, keys.
+//! * [`convert`]: sheet cell ⇄ typed value ⇄ PostgreSQL, with errors a sheet
+//!   user understands.
+//! * [`serial`]: Google serial numbers for dates.
 
+pub mod convert;
+mod key;
 pub mod model;
+pub mod serial;
 
-pub use model::{Column, ConflictPolicy, Key, PgType, Value};
+pub use convert::{ConvertError, Reason, from_pg_json, from_sheet};
+pub use model::{Column, ConflictPolicy, Key, KeyPart, PgType, SheetCell, Value};

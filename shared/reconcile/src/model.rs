@@ -45,6 +45,26 @@ impl PgType {
             _ => PgType::Text,
         }
     }
+
+    /// The type's SQL spelling, as `format_type` prints it without a modifier.
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            PgType::Bool => "boolean",
+            PgType::Int2 => "smallint",
+            PgType::Int4 => "integer",
+            PgType::Int8 => "bigint",
+            PgType::Float4 => "real",
+            PgType::Float8 => "double precision",
+            PgType::Numeric => "numeric",
+            PgType::Text => "text",
+            PgType::Date => "date",
+            PgType::Timestamp => "timestamp without time zone",
+            PgType::Timestamptz => "timestamp with time zone",
+            PgType::Uuid => "uuid",
+            PgType::Json => "json",
+            PgType::Jsonb => "jsonb",
+        }
+    }
 }
 
 /// One column of a bound table, as introspected from the catalog.
@@ -62,6 +82,26 @@ pub struct Column {
     pub has_default: bool,
     /// A generated column: never written, only read.
     pub generated: bool,
+}
+
+impl Column {
+    /// A nullable, non-key column of a type without modifier: what a message
+    /// or a test knows about a column when the catalog is not at hand.
+    pub fn new(name: impl Into<String>, pg_type: PgType) -> Column {
+        Column {
+            name: name.into(),
+            pg_type,
+            sql_type: pg_type.sql_name().to_owned(),
+            nullable: true,
+            key_position: None,
+            has_default: false,
+            generated: false,
+        }
+    }
+
+    pub fn is_key(&self) -> bool {
+        self.key_position.is_some()
+    }
 }
 
 /// How a cell changed on both sides is settled.
@@ -103,9 +143,13 @@ impl ConflictPolicy {
 
 /// A typed cell value.
 ///
-/// `Numeric` keeps the exact decimal text (normalised: no leading `+`, no
-/// exponent); `Text` also carries types sheetsync does not interpret.
-#[derive(Debug, Clone, PartialEq)]
+/// `Numeric` keeps the exact decimal in canonical form (no sign but `-`, no
+/// exponent, no leading zeros, no trailing fractional zeros; or `NaN`,
+/// `Infinity`, `-Infinity`), so `1.50` from one side and `1.5` from the
+/// other are equal. `Text` also carries types sheetsync does not interpret.
+/// `Float`s are equal when numerically equal or both NaN, so a NaN cell does
+/// not look changed forever.
+#[derive(Debug, Clone)]
 pub enum Value {
     Null,
     Bool(bool),
@@ -126,9 +170,39 @@ impl Value {
     }
 }
 
-/// A primary key: the key columns' values in key order.
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Float(a), Float(b)) => a == b || (a.is_nan() && b.is_nan()),
+            (Numeric(a), Numeric(b)) => a == b,
+            (Text(a), Text(b)) => a == b,
+            (Date(a), Date(b)) => a == b,
+            (Timestamp(a), Timestamp(b)) => a == b,
+            (TimestampTz(a), TimestampTz(b)) => a == b,
+            (Uuid(a), Uuid(b)) => a == b,
+            (Json(a), Json(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// A cell as the writer puts it into the sheet.
 ///
-/// Keys are compared by their canonical text so that the same key read from
-/// the sheet (a JSON number) and from the table (an int8) are equal.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Key(pub Vec<String>);
+/// `Date` and `DateTime` are Google serial numbers (days since 1899-12-30,
+/// the time as a fraction of the day); the writer gives them a date format so
+/// no locale can misread them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SheetCell {
+    Empty,
+    Number(f64),
+    Bool(bool),
+    Text(String),
+    Date(f64),
+    DateTime(f64),
+}
+
+pub use crate::key::{Key, KeyPart};
