@@ -1,0 +1,148 @@
+//! Where the Google service-account key comes from, and the authenticator
+//! built from it. The key is read once per container; tokens are cached and
+//! refreshed by `yup-oauth2`.
+
+use std::path::PathBuf;
+
+use yup_oauth2::ServiceAccountKey;
+
+use crate::SheetsError;
+
+/// Env var holding the key's JSON itself.
+pub const ENV_JSON: &str = "GOOGLE_SERVICE_ACCOUNT_JSON";
+/// Env var naming a file with the key's JSON.
+pub const ENV_FILE: &str = "GOOGLE_SERVICE_ACCOUNT_FILE";
+/// Env var naming a Secrets Manager secret (ARN or name) whose string is the key's JSON.
+pub const ENV_SECRET_ARN: &str = "GOOGLE_SERVICE_ACCOUNT_SECRET_ARN";
+
+/// The scope every sheetsync call needs.
+pub const SCOPE: &str = "https://www.googleapis.com/auth/spreadsheets";
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Json(String),
+    File(PathBuf),
+    SecretArn(String),
+}
+
+impl std::fmt::Debug for KeySource {
+    // Never print the key material itself.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::Json(_) => f.write_str("KeySource::Json(..)"),
+            KeySource::File(p) => write!(f, "KeySource::File({})", p.display()),
+            KeySource::SecretArn(a) => write!(f, "KeySource::SecretArn({a})"),
+        }
+    }
+}
+
+impl KeySource {
+    /// The first of `GOOGLE_SERVICE_ACCOUNT_JSON`, `_FILE`, `_SECRET_ARN` that is set.
+    pub fn from_env() -> Result<KeySource, SheetsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<KeySource, SheetsError> {
+        let set = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        if let Some(json) = set(ENV_JSON) {
+            Ok(KeySource::Json(json))
+        } else if let Some(path) = set(ENV_FILE) {
+            Ok(KeySource::File(PathBuf::from(path)))
+        } else if let Some(arn) = set(ENV_SECRET_ARN) {
+            Ok(KeySource::SecretArn(arn))
+        } else {
+            Err(SheetsError::Key(format!(
+                "none of {ENV_JSON}, {ENV_FILE}, {ENV_SECRET_ARN} is set"
+            )))
+        }
+    }
+
+    /// Reads and parses the key (one Secrets Manager call for `SecretArn`).
+    pub async fn load(&self) -> Result<ServiceAccountKey, SheetsError> {
+        let json = match self {
+            KeySource::Json(json) => json.clone(),
+            KeySource::File(path) => std::fs::read_to_string(path)
+                .map_err(|e| SheetsError::Key(format!("reading {}: {e}", path.display())))?,
+            KeySource::SecretArn(arn) => fetch_secret(arn).await?,
+        };
+        parse_key(&json)
+    }
+}
+
+/// Parses a service-account key; the error never echoes the key's text.
+pub fn parse_key(json: &str) -> Result<ServiceAccountKey, SheetsError> {
+    serde_json::from_str::<ServiceAccountKey>(json).map_err(|e| {
+        SheetsError::Key(format!(
+            "not a service-account key JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+async fn fetch_secret(arn: &str) -> Result<String, SheetsError> {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .load()
+        .await;
+    let out = aws_sdk_secretsmanager::Client::new(&config)
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            let e = aws_sdk_secretsmanager::error::DisplayErrorContext(e);
+            SheetsError::Key(format!("Secrets Manager {arn}: {e}"))
+        })?;
+    out.secret_string()
+        .map(str::to_owned)
+        .ok_or_else(|| SheetsError::Key(format!("secret {arn} has no string value")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_precedence_json_then_file_then_arn() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(
+            KeySource::from_lookup(env(&[(ENV_FILE, "/k.json"), (ENV_JSON, "{}")])).unwrap(),
+            KeySource::Json("{}".into())
+        );
+        assert_eq!(
+            KeySource::from_lookup(env(&[(ENV_JSON, " "), (ENV_FILE, "/k.json")])).unwrap(),
+            KeySource::File("/k.json".into())
+        );
+        assert_eq!(
+            KeySource::from_lookup(env(&[(ENV_SECRET_ARN, "arn:aws:x")])).unwrap(),
+            KeySource::SecretArn("arn:aws:x".into())
+        );
+        assert_eq!(
+            KeySource::from_lookup(env(&[])).unwrap_err().to_string(),
+            "service-account key: none of GOOGLE_SERVICE_ACCOUNT_JSON, \
+             GOOGLE_SERVICE_ACCOUNT_FILE, GOOGLE_SERVICE_ACCOUNT_SECRET_ARN is set"
+        );
+    }
+
+    #[test]
+    fn bad_key_error_does_not_echo_the_text() {
+        let err = parse_key("{\"private_key\": \"SECRET\"")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("SECRET"), "{err}");
+        assert!(err.starts_with("service-account key: not a service-account key JSON"));
+        assert!(format!("{:?}", KeySource::Json("SECRET".into())) == "KeySource::Json(..)");
+    }
+}

@@ -1,0 +1,371 @@
+//! The batch planner: a tab image and the ordered row changes of a batch
+//! become ONE `spreadsheets.batchUpdate` body. Pure: no I/O.
+//!
+//! The changes are replayed in `seq` order on a model of the tab (which key
+//! sits in which grid row, which rows are going, which are new), so the
+//! result is the coalesced effect of the whole batch: each row is written
+//! once with the last value of each cell, a row inserted and deleted within
+//! the batch never reaches the sheet, and a keyset removes only rows that
+//! exist at its place in the order.
+//!
+//! Request order inside the body, and why row indexes stay valid:
+//! 1. `updateCells` on existing rows, at the indexes read (nothing has moved yet);
+//! 2. `deleteDimension`, highest rows first: removing a row shifts only the
+//!    rows below it, which were already removed;
+//! 3. `appendCells` for new rows, which needs no index;
+//! 4. the watermark metadata.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use reconcile::{Key, PgType};
+use serde_json::{Map, Value as Json};
+use sheetsync_queue::{ChangeBatch, Op};
+
+use crate::cells::{Cell, cell_for, text_cell};
+use crate::keys::{db_key, sheet_key};
+use crate::tab::TabImage;
+use crate::wire::{
+    AppendCells, BatchUpdate, CellData, CreateDeveloperMetadata, DataFilter, DeleteDimension,
+    DeveloperMetadata, DimensionRange, FIELDS_VALUE, FIELDS_VALUE_AND_FORMAT, GridCoordinate,
+    MetadataLocation, MetadataLookup, Request, RowData, UpdateCells, UpdateDeveloperMetadata,
+    WATERMARK_KEY,
+};
+
+/// What a plan does, for logs and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanStats {
+    /// Changes in the batch.
+    pub changes: usize,
+    /// Changes at or below the tab's watermark: already applied (redelivery).
+    pub stale: usize,
+    /// Updates of keys the sheet does not have (the sheet deleted the row).
+    pub skipped_updates: usize,
+    pub rows_updated: usize,
+    pub rows_appended: usize,
+    pub rows_deleted: usize,
+    pub cells_written: usize,
+    /// Change columns the sheet's header lacks (names only).
+    pub unknown_columns: BTreeSet<String>,
+    /// The header was written because the tab was empty.
+    pub header_written: bool,
+    /// The watermark the plan stamps.
+    pub watermark: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// `None` when nothing is left to do (every change already applied).
+    pub body: Option<BatchUpdate>,
+    pub stats: PlanStats,
+}
+
+/// The tab as the replay sees it.
+struct Model {
+    /// Sheet rows by key (duplicated keys: every copy is written and removed).
+    sheet_rows: HashMap<Key, Vec<usize>>,
+    /// Cells to write per existing grid row, by grid column.
+    writes: BTreeMap<usize, BTreeMap<usize, Cell>>,
+    deleted: BTreeSet<usize>,
+    /// New rows in order of first insert; `None` once deleted again.
+    appends: Vec<Option<(Key, BTreeMap<usize, Cell>)>>,
+    append_by_key: HashMap<Key, usize>,
+}
+
+/// Plans `batches` (consecutive messages of one tab, in queue order).
+pub fn plan(tab: &TabImage, batches: &[&ChangeBatch]) -> Plan {
+    let mut stats = PlanStats::default();
+    let Some(first) = batches.first() else {
+        return Plan { body: None, stats };
+    };
+    let types: HashMap<&str, PgType> = batches
+        .iter()
+        .flat_map(|b| b.columns.iter())
+        .map(|c| (c.name.as_str(), c.pg_type))
+        .collect();
+    let key_types: Vec<PgType> = first
+        .key_columns
+        .iter()
+        .map(|k| types.get(k.as_str()).copied().unwrap_or(PgType::Text))
+        .collect();
+
+    // An empty tab gets the table's header, so the rows have somewhere to go.
+    let header: Vec<String> = if tab.header.is_empty() {
+        stats.header_written = true;
+        first.columns.iter().map(|c| c.name.clone()).collect()
+    } else {
+        tab.header.clone()
+    };
+    let mut columns: HashMap<&str, usize> = HashMap::new();
+    for (i, name) in header.iter().enumerate() {
+        if !name.is_empty() {
+            columns.entry(name.as_str()).or_insert(i);
+        }
+    }
+
+    let mut model = Model {
+        sheet_rows: HashMap::new(),
+        writes: BTreeMap::new(),
+        deleted: BTreeSet::new(),
+        appends: Vec::new(),
+        append_by_key: HashMap::new(),
+    };
+    for row in &tab.rows {
+        if let Some(key) = sheet_key(&row.key_cells, &key_types) {
+            model.sheet_rows.entry(key).or_default().push(row.row_index);
+        }
+    }
+
+    let watermark = tab.watermark_seq();
+    let mut highest = None;
+    let cells_of = |values: &Map<String, Json>, stats: &mut PlanStats| {
+        let mut cells = BTreeMap::new();
+        for (name, value) in values {
+            match columns.get(name.as_str()) {
+                Some(&col) => {
+                    let pg_type = types.get(name.as_str()).copied().unwrap_or(PgType::Text);
+                    cells.insert(col, cell_for(value, pg_type));
+                }
+                None => {
+                    stats.unknown_columns.insert(name.clone());
+                }
+            }
+        }
+        cells
+    };
+    for change in batches.iter().flat_map(|b| b.changes.iter()) {
+        stats.changes += 1;
+        if change.seq <= watermark {
+            stats.stale += 1;
+            continue;
+        }
+        highest = highest.max(Some(change.seq));
+        match &change.op {
+            Op::Insert { key, values } => {
+                let cells = cells_of(values, &mut stats);
+                let key = db_key(key);
+                if !model.set_cells(&key, &cells) {
+                    model.append_by_key.insert(key.clone(), model.appends.len());
+                    model.appends.push(Some((key, cells)));
+                }
+            }
+            Op::Update { key, values } => {
+                let cells = cells_of(values, &mut stats);
+                if !model.set_cells(&db_key(key), &cells) {
+                    stats.skipped_updates += 1;
+                }
+            }
+            Op::Delete { key } => model.delete(&db_key(key)),
+            Op::Keyset { keys, from, to } => {
+                let keep: HashSet<Key> = keys.iter().map(|k| db_key(k)).collect();
+                let from = from.as_deref().map(db_key);
+                let to = to.as_deref().map(db_key);
+                let doomed = |k: &Key| {
+                    !keep.contains(k)
+                        && from.as_ref().is_none_or(|f| k >= f)
+                        && to.as_ref().is_none_or(|t| k <= t)
+                };
+                model.delete_where(doomed);
+            }
+        }
+    }
+    if !stats.unknown_columns.is_empty() {
+        tracing::warn!(
+            sheet = %tab.title,
+            columns = ?stats.unknown_columns,
+            "change columns missing from the sheet header are not written"
+        );
+    }
+    let Some(highest) = highest else {
+        return Plan { body: None, stats };
+    };
+    stats.watermark = Some(highest);
+    let requests = model.into_requests(tab, &header, highest, &mut stats);
+    Plan {
+        body: Some(BatchUpdate { requests }),
+        stats,
+    }
+}
+
+impl Model {
+    /// Sets cells on the live row(s) of `key`; false when the key has none.
+    fn set_cells(&mut self, key: &Key, cells: &BTreeMap<usize, Cell>) -> bool {
+        if let Some(rows) = self.sheet_rows.get(key) {
+            for row in rows {
+                let target = self.writes.entry(*row).or_default();
+                target.extend(cells.iter().map(|(c, v)| (*c, v.clone())));
+            }
+            return true;
+        }
+        if let Some(&i) = self.append_by_key.get(key)
+            && let Some((_, target)) = &mut self.appends[i]
+        {
+            target.extend(cells.iter().map(|(c, v)| (*c, v.clone())));
+            return true;
+        }
+        false
+    }
+
+    fn delete(&mut self, key: &Key) {
+        if let Some(rows) = self.sheet_rows.remove(key) {
+            for row in rows {
+                self.writes.remove(&row);
+                self.deleted.insert(row);
+            }
+        }
+        if let Some(i) = self.append_by_key.remove(key) {
+            self.appends[i] = None;
+        }
+    }
+
+    fn delete_where(&mut self, doomed: impl Fn(&Key) -> bool) {
+        let keys: Vec<Key> = self
+            .sheet_rows
+            .keys()
+            .chain(self.append_by_key.keys())
+            .filter(|k| doomed(k))
+            .cloned()
+            .collect();
+        for key in keys {
+            self.delete(&key);
+        }
+    }
+
+    fn into_requests(
+        self,
+        tab: &TabImage,
+        header: &[String],
+        watermark: i64,
+        stats: &mut PlanStats,
+    ) -> Vec<Request> {
+        let sheet_id = tab.sheet_id;
+        let mut requests = Vec::new();
+        for (row, cells) in self.writes {
+            if cells.is_empty() {
+                continue;
+            }
+            stats.rows_updated += 1;
+            stats.cells_written += cells.len();
+            for (column, run) in runs(cells) {
+                let formatted = run.first().is_some_and(|c| c.formatted);
+                requests.push(Request::UpdateCells(UpdateCells {
+                    start: GridCoordinate {
+                        sheet_id,
+                        row_index: row,
+                        column_index: column,
+                    },
+                    rows: vec![RowData {
+                        values: run.into_iter().map(|c| c.data).collect(),
+                    }],
+                    fields: if formatted {
+                        FIELDS_VALUE_AND_FORMAT
+                    } else {
+                        FIELDS_VALUE
+                    },
+                }));
+            }
+        }
+        stats.rows_deleted = self.deleted.len();
+        for (start, end) in descending_runs(&self.deleted) {
+            requests.push(Request::DeleteDimension(DeleteDimension {
+                range: DimensionRange {
+                    sheet_id,
+                    dimension: "ROWS",
+                    start_index: start,
+                    end_index: end,
+                },
+            }));
+        }
+        let mut rows = Vec::new();
+        if stats.header_written {
+            rows.push(RowData {
+                values: header.iter().map(|h| text_cell(h)).collect(),
+            });
+        }
+        for (_, cells) in self.appends.into_iter().flatten() {
+            stats.rows_appended += 1;
+            stats.cells_written += cells.len();
+            rows.push(full_row(cells));
+        }
+        if !rows.is_empty() {
+            requests.push(Request::AppendCells(AppendCells {
+                sheet_id,
+                rows,
+                fields: FIELDS_VALUE_AND_FORMAT,
+            }));
+        }
+        requests.push(watermark_request(tab, watermark));
+        requests
+    }
+}
+
+/// Splits a row's cells into runs of adjacent columns with the same mask, so
+/// no cell between two written ones is touched.
+fn runs(cells: BTreeMap<usize, Cell>) -> Vec<(usize, Vec<Cell>)> {
+    let mut out: Vec<(usize, Vec<Cell>)> = Vec::new();
+    for (column, cell) in cells {
+        match out.last_mut() {
+            Some((start, run))
+                if *start + run.len() == column
+                    && run.last().is_some_and(|c| c.formatted == cell.formatted) =>
+            {
+                run.push(cell)
+            }
+            _ => out.push((column, vec![cell])),
+        }
+    }
+    out
+}
+
+/// Row ranges `[start, end)` of `rows`, highest first.
+fn descending_runs(rows: &BTreeSet<usize>) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for &row in rows.iter().rev() {
+        match out.last_mut() {
+            Some((start, _)) if *start == row + 1 => *start = row,
+            _ => out.push((row, row + 1)),
+        }
+    }
+    out
+}
+
+/// A new row in header order; columns the change does not carry stay empty.
+fn full_row(cells: BTreeMap<usize, Cell>) -> RowData {
+    let width = cells.keys().next_back().map_or(0, |c| c + 1);
+    let mut values = vec![CellData::default(); width];
+    for (column, cell) in cells {
+        values[column] = cell.data;
+    }
+    RowData { values }
+}
+
+fn watermark_request(tab: &TabImage, seq: i64) -> Request {
+    let value = Some(seq.to_string());
+    match tab.watermark {
+        Some(w) => Request::UpdateDeveloperMetadata(UpdateDeveloperMetadata {
+            data_filters: vec![DataFilter {
+                developer_metadata_lookup: MetadataLookup {
+                    metadata_id: w.metadata_id,
+                },
+            }],
+            developer_metadata: DeveloperMetadata {
+                metadata_id: None,
+                metadata_key: None,
+                metadata_value: value,
+                location: None,
+                visibility: None,
+            },
+            fields: "metadataValue",
+        }),
+        None => Request::CreateDeveloperMetadata(CreateDeveloperMetadata {
+            developer_metadata: DeveloperMetadata {
+                metadata_id: None,
+                metadata_key: Some(WATERMARK_KEY.to_string()),
+                metadata_value: value,
+                location: Some(MetadataLocation {
+                    sheet_id: tab.sheet_id,
+                }),
+                visibility: Some("DOCUMENT".to_string()),
+            },
+        }),
+    }
+}

@@ -1,0 +1,301 @@
+//! The tab image: what one read of a tab tells the planner (header, each
+//! data row's key cells and grid row, the watermark), from one
+//! `spreadsheets.get` request.
+//!
+//! Why `spreadsheets.get` and not `values.batchGet`: the watermark is
+//! developer metadata on the tab, which only `spreadsheets.get` returns
+//! together with cell values; `values.batchGet` would need a second read,
+//! and the batch would cost three requests instead of two.
+
+use serde_json::Value as Json;
+
+use crate::SheetsError;
+use crate::client::{SheetsClient, encode};
+use crate::wire::{ExtendedValue, READ_FIELDS, Spreadsheet, WATERMARK_KEY};
+
+/// One data row of the tab.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TabRow {
+    /// 0-based grid row index (row 1 of the sheet is 0).
+    pub row_index: usize,
+    /// The key columns' cells in key order, as JSON (`null` when empty).
+    pub key_cells: Vec<Json>,
+}
+
+/// The tab's `sheetsync.watermark` developer metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watermark {
+    pub metadata_id: i32,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TabImage {
+    pub sheet_id: i32,
+    pub title: String,
+    /// Header names in grid column order (index = grid column); "" for blank cells.
+    /// Empty when the tab holds nothing at all.
+    pub header: Vec<String>,
+    /// Grid rows that hold data below the header, in sheet order.
+    pub rows: Vec<TabRow>,
+    /// One past the last grid row read (header included).
+    pub row_end: usize,
+    pub watermark: Option<Watermark>,
+}
+
+impl TabImage {
+    /// The watermark's sequence, 0 when the tab has none.
+    pub fn watermark_seq(&self) -> i64 {
+        self.watermark.map_or(0, |w| w.seq)
+    }
+
+    /// Grid column of a header name (first match; names compared trimmed).
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    /// Builds the image from a `spreadsheets.get` answer for `sheet`.
+    pub fn from_spreadsheet(
+        spreadsheet: Spreadsheet,
+        spreadsheet_id: &str,
+        sheet: &str,
+        key_columns: &[String],
+    ) -> Result<TabImage, SheetsError> {
+        let tab = spreadsheet
+            .sheets
+            .into_iter()
+            .find(|s| s.properties.title == sheet)
+            .ok_or_else(|| SheetsError::TabNotFound {
+                spreadsheet_id: spreadsheet_id.to_string(),
+                sheet: sheet.to_string(),
+            })?;
+        let watermark = tab
+            .developer_metadata
+            .iter()
+            .filter(|m| m.metadata_key.as_deref() == Some(WATERMARK_KEY))
+            .filter_map(|m| {
+                let seq = m.metadata_value.as_deref()?.trim().parse::<i64>().ok()?;
+                Some(Watermark {
+                    metadata_id: m.metadata_id?,
+                    seq,
+                })
+            })
+            .max_by_key(|w| w.seq);
+        let grid = tab.data.into_iter().next().unwrap_or_default();
+        let mut rows = grid.row_data.into_iter();
+        let mut header = vec![String::new(); grid.start_column];
+        let mut header_row = grid.start_row;
+        // The header is the first row holding anything.
+        for row in rows.by_ref() {
+            if row.values.iter().any(|c| c.effective_value.is_some()) {
+                header.extend(row.values.iter().map(|c| {
+                    match &c.effective_value {
+                        Some(v) => cell_json(v)
+                            .as_str()
+                            .map_or_else(|| cell_json(v).to_string(), |s| s.trim().to_string()),
+                        None => String::new(),
+                    }
+                }));
+                break;
+            }
+            header_row += 1;
+        }
+        let header_len = header.len();
+        let mut image = TabImage {
+            sheet_id: tab.properties.sheet_id,
+            title: tab.properties.title,
+            header,
+            rows: Vec::new(),
+            row_end: header_row + 1,
+            watermark,
+        };
+        if header_len == grid.start_column {
+            image.header.clear();
+            image.row_end = grid.start_row;
+            return Ok(image);
+        }
+        let key_index: Vec<usize> = key_columns
+            .iter()
+            .map(|k| {
+                image
+                    .column_index(k)
+                    .ok_or_else(|| SheetsError::MissingKeyColumn {
+                        sheet: sheet.to_string(),
+                        column: k.clone(),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        for (offset, row) in rows.enumerate() {
+            let row_index = header_row + 1 + offset;
+            image.row_end = row_index + 1;
+            let key_cells = key_index
+                .iter()
+                .map(|&col| {
+                    col.checked_sub(grid.start_column)
+                        .and_then(|i| row.values.get(i))
+                        .and_then(|c| c.effective_value.as_ref())
+                        .map_or(Json::Null, cell_json)
+                })
+                .collect();
+            image.rows.push(TabRow {
+                row_index,
+                key_cells,
+            });
+        }
+        Ok(image)
+    }
+}
+
+/// A read cell as the JSON the sheet side of CONTRACT.md uses; whole numbers
+/// become integers so `42.0` and the table's `42` are the same key.
+pub fn cell_json(value: &ExtendedValue) -> Json {
+    match value {
+        ExtendedValue::NumberValue(n) => {
+            if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+                Json::from(*n as i64)
+            } else {
+                serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number)
+            }
+        }
+        ExtendedValue::StringValue(s) => Json::String(s.clone()),
+        ExtendedValue::BoolValue(b) => Json::Bool(*b),
+        ExtendedValue::ErrorValue(_) | ExtendedValue::FormulaValue(_) => Json::Null,
+    }
+}
+
+/// A1 range naming a whole tab: `'Tab name'` with quotes doubled.
+pub fn tab_range(sheet: &str) -> String {
+    format!("'{}'", sheet.replace('\'', "''"))
+}
+
+impl SheetsClient {
+    /// Reads the tab in one request. `key_columns` are located in the header by name.
+    pub async fn read_tab(
+        &self,
+        spreadsheet_id: &str,
+        sheet: &str,
+        key_columns: &[String],
+    ) -> Result<TabImage, SheetsError> {
+        let path = format!(
+            "v4/spreadsheets/{}?ranges={}&includeGridData=true&fields={}",
+            encode(spreadsheet_id),
+            encode(&tab_range(sheet)),
+            encode(READ_FIELDS)
+        );
+        let spreadsheet: Spreadsheet = match self.get_json(&path, spreadsheet_id).await {
+            // Google answers an unknown tab name with 400 "Unable to parse range".
+            Err(SheetsError::Rejected {
+                status: 400,
+                message,
+            }) if message.contains("Unable to parse range") => {
+                return Err(SheetsError::TabNotFound {
+                    spreadsheet_id: spreadsheet_id.to_string(),
+                    sheet: sheet.to_string(),
+                });
+            }
+            other => other?,
+        };
+        TabImage::from_spreadsheet(spreadsheet, spreadsheet_id, sheet, key_columns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spreadsheet(v: Json) -> Spreadsheet {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn cell(v: Json) -> Json {
+        match v {
+            Json::Null => json!({}),
+            Json::String(s) => json!({"effectiveValue": {"stringValue": s}}),
+            Json::Bool(b) => json!({"effectiveValue": {"boolValue": b}}),
+            n => json!({"effectiveValue": {"numberValue": n}}),
+        }
+    }
+
+    fn grid(rows: Vec<Vec<Json>>) -> Json {
+        let rows: Vec<Json> = rows
+            .into_iter()
+            .map(|r| json!({"values": r.into_iter().map(cell).collect::<Vec<_>>()}))
+            .collect();
+        json!({"sheets": [
+            {"properties": {"sheetId": 1, "title": "Other"}},
+            {"properties": {"sheetId": 9, "title": "Orders"},
+             "developerMetadata": [
+                {"metadataId": 5, "metadataKey": "other", "metadataValue": "99"},
+                {"metadataId": 6, "metadataKey": "sheetsync.watermark", "metadataValue": "41"}],
+             "data": [{"rowData": rows}]}]})
+    }
+
+    #[test]
+    fn locates_header_keys_rows_and_watermark() {
+        let s = spreadsheet(grid(vec![
+            vec![json!(" customer "), json!("id"), json!("qty")],
+            vec![json!("Ada"), json!(42.0), json!(3)],
+            vec![json!("Bob")],
+            vec![],
+            vec![json!("Eve"), json!("7")],
+        ]));
+        let tab = TabImage::from_spreadsheet(s, "S", "Orders", &["id".into()]).unwrap();
+        assert_eq!(tab.sheet_id, 9);
+        assert_eq!(tab.header, vec!["customer", "id", "qty"]);
+        assert_eq!(
+            tab.watermark,
+            Some(Watermark {
+                metadata_id: 6,
+                seq: 41
+            })
+        );
+        assert_eq!(
+            tab.rows,
+            vec![
+                TabRow {
+                    row_index: 1,
+                    key_cells: vec![json!(42)]
+                },
+                TabRow {
+                    row_index: 2,
+                    key_cells: vec![Json::Null]
+                },
+                TabRow {
+                    row_index: 3,
+                    key_cells: vec![Json::Null]
+                },
+                TabRow {
+                    row_index: 4,
+                    key_cells: vec![json!("7")]
+                },
+            ]
+        );
+        assert_eq!(tab.row_end, 5);
+    }
+
+    #[test]
+    fn empty_tab_and_missing_tab_and_missing_key_column() {
+        let s = spreadsheet(grid(vec![]));
+        let tab = TabImage::from_spreadsheet(s, "S", "Orders", &["id".into()]).unwrap();
+        assert!(tab.header.is_empty() && tab.rows.is_empty());
+        assert_eq!((tab.row_end, tab.watermark_seq()), (0, 41));
+
+        let s = spreadsheet(grid(vec![vec![json!("name")]]));
+        let err = TabImage::from_spreadsheet(s, "S", "Orders", &["id".into()]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "tab 'Orders' has no header column named 'id'"
+        );
+
+        let s = spreadsheet(grid(vec![]));
+        let err = TabImage::from_spreadsheet(s, "S", "Nope", &["id".into()]).unwrap_err();
+        assert_eq!(err.to_string(), "spreadsheet S has no tab 'Nope'");
+    }
+
+    #[test]
+    fn quotes_tab_names() {
+        assert_eq!(tab_range("Bob's tab"), "'Bob''s tab'");
+        assert_eq!(cell_json(&ExtendedValue::NumberValue(2.5)), json!(2.5));
+    }
+}

@@ -1,0 +1,320 @@
+//! Compact wire types for the two calls made per batch. They serialise and
+//! deserialise to exactly the Sheets API v4 JSON, carrying only the fields
+//! sheetsync uses (see `client` for why not the generated types).
+
+use serde::{Deserialize, Serialize};
+
+/// Developer metadata key holding the highest outbox `seq` applied to a tab.
+pub const WATERMARK_KEY: &str = "sheetsync.watermark";
+
+/// Field mask of the tab read: sheet identity, its metadata, and each cell's
+/// effective value only.
+pub const READ_FIELDS: &str = "sheets(properties(sheetId,title),\
+developerMetadata(metadataId,metadataKey,metadataValue),\
+data(startRow,startColumn,rowData(values(effectiveValue))))";
+
+/// Mask for cells whose format is left as the user set it.
+pub const FIELDS_VALUE: &str = "userEnteredValue";
+/// Mask for date and date-time cells, which carry their number format.
+pub const FIELDS_VALUE_AND_FORMAT: &str = "userEnteredValue,userEnteredFormat.numberFormat";
+
+// ---- read: spreadsheets.get ----
+
+#[derive(Debug, Deserialize)]
+pub struct Spreadsheet {
+    #[serde(default)]
+    pub sheets: Vec<Sheet>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sheet {
+    pub properties: SheetProperties,
+    #[serde(default)]
+    pub developer_metadata: Vec<DeveloperMetadata>,
+    #[serde(default)]
+    pub data: Vec<GridData>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SheetProperties {
+    #[serde(default)]
+    pub sheet_id: i32,
+    #[serde(default)]
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeveloperMetadata {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata_id: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata_value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<MetadataLocation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetadataLocation {
+    pub sheet_id: i32,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GridData {
+    #[serde(default)]
+    pub start_row: usize,
+    #[serde(default)]
+    pub start_column: usize,
+    #[serde(default)]
+    pub row_data: Vec<ReadRow>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReadRow {
+    #[serde(default)]
+    pub values: Vec<ReadCell>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadCell {
+    pub effective_value: Option<ExtendedValue>,
+}
+
+/// A cell value; `errorValue` (a formula error) is read as no value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ExtendedValue {
+    NumberValue(f64),
+    StringValue(String),
+    BoolValue(bool),
+    #[serde(skip_serializing)]
+    ErrorValue(serde_json::Value),
+    #[serde(skip_serializing)]
+    FormulaValue(serde_json::Value),
+}
+
+// ---- write: spreadsheets.batchUpdate ----
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchUpdate {
+    pub requests: Vec<Request>,
+}
+
+/// One entry of `requests`: Google's one-field-set union, as serde's
+/// externally tagged enum (`{"updateCells": {...}}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Request {
+    UpdateCells(UpdateCells),
+    DeleteDimension(DeleteDimension),
+    AppendCells(AppendCells),
+    CreateDeveloperMetadata(CreateDeveloperMetadata),
+    UpdateDeveloperMetadata(UpdateDeveloperMetadata),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateCells {
+    pub start: GridCoordinate,
+    pub rows: Vec<RowData>,
+    pub fields: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GridCoordinate {
+    pub sheet_id: i32,
+    pub row_index: usize,
+    pub column_index: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowData {
+    pub values: Vec<CellData>,
+}
+
+/// An empty `CellData` under a mask naming `userEnteredValue` clears the cell.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CellData {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_entered_value: Option<ExtendedValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_entered_format: Option<CellFormat>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CellFormat {
+    pub number_format: NumberFormat,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NumberFormat {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub pattern: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeleteDimension {
+    pub range: DimensionRange,
+}
+
+/// Rows `start_index .. end_index` (0-based, end exclusive).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DimensionRange {
+    pub sheet_id: i32,
+    pub dimension: &'static str,
+    pub start_index: usize,
+    pub end_index: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppendCells {
+    pub sheet_id: i32,
+    pub rows: Vec<RowData>,
+    pub fields: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateDeveloperMetadata {
+    pub developer_metadata: DeveloperMetadata,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateDeveloperMetadata {
+    pub data_filters: Vec<DataFilter>,
+    pub developer_metadata: DeveloperMetadata,
+    pub fields: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataFilter {
+    pub developer_metadata_lookup: MetadataLookup,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetadataLookup {
+    pub metadata_id: i32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_google_grid_json_and_ignores_extra_fields() {
+        let body = json!({"spreadsheetId": "S", "sheets": [{
+            "properties": {"sheetId": 7, "title": "Orders", "gridProperties": {"rowCount": 1000}},
+            "developerMetadata": [{"metadataId": 3, "metadataKey": "sheetsync.watermark",
+                "metadataValue": "12", "location": {"sheetId": 7, "locationType": "SHEET"}}],
+            "data": [{"rowData": [
+                {"values": [{"effectiveValue": {"stringValue": "id"}, "formattedValue": "id"}]},
+                {"values": [{"effectiveValue": {"numberValue": 42}}, {}, {"effectiveValue": {"boolValue": true}},
+                            {"effectiveValue": {"errorValue": {"type": "DIVIDE_BY_ZERO"}}}]},
+                {}
+            ]}]
+        }]});
+        let s: Spreadsheet = serde_json::from_value(body).unwrap();
+        let sheet = &s.sheets[0];
+        assert_eq!(
+            (sheet.properties.sheet_id, sheet.properties.title.as_str()),
+            (7, "Orders")
+        );
+        assert_eq!(
+            sheet.developer_metadata[0].metadata_value.as_deref(),
+            Some("12")
+        );
+        let rows = &sheet.data[0].row_data;
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[1].values[0].effective_value,
+            Some(ExtendedValue::NumberValue(42.0))
+        );
+        assert_eq!(rows[1].values[1].effective_value, None);
+        assert_eq!(
+            rows[1].values[2].effective_value,
+            Some(ExtendedValue::BoolValue(true))
+        );
+        assert!(matches!(
+            rows[1].values[3].effective_value,
+            Some(ExtendedValue::ErrorValue(_))
+        ));
+        assert!(rows[2].values.is_empty());
+    }
+
+    #[test]
+    fn writes_google_request_json() {
+        let req = BatchUpdate {
+            requests: vec![
+                Request::UpdateCells(UpdateCells {
+                    start: GridCoordinate {
+                        sheet_id: 7,
+                        row_index: 4,
+                        column_index: 1,
+                    },
+                    rows: vec![RowData {
+                        values: vec![
+                            CellData {
+                                user_entered_value: Some(ExtendedValue::NumberValue(3.0)),
+                                user_entered_format: None,
+                            },
+                            CellData::default(),
+                        ],
+                    }],
+                    fields: FIELDS_VALUE,
+                }),
+                Request::DeleteDimension(DeleteDimension {
+                    range: DimensionRange {
+                        sheet_id: 7,
+                        dimension: "ROWS",
+                        start_index: 9,
+                        end_index: 10,
+                    },
+                }),
+                Request::UpdateDeveloperMetadata(UpdateDeveloperMetadata {
+                    data_filters: vec![DataFilter {
+                        developer_metadata_lookup: MetadataLookup { metadata_id: 3 },
+                    }],
+                    developer_metadata: DeveloperMetadata {
+                        metadata_id: None,
+                        metadata_key: None,
+                        metadata_value: Some("13".into()),
+                        location: None,
+                        visibility: None,
+                    },
+                    fields: "metadataValue",
+                }),
+            ],
+        };
+        assert_eq!(
+            serde_json::to_value(&req).unwrap(),
+            json!({"requests": [
+                {"updateCells": {"start": {"sheetId": 7, "rowIndex": 4, "columnIndex": 1},
+                    "rows": [{"values": [{"userEnteredValue": {"numberValue": 3.0}}, {}]}],
+                    "fields": "userEnteredValue"}},
+                {"deleteDimension": {"range": {"sheetId": 7, "dimension": "ROWS", "startIndex": 9, "endIndex": 10}}},
+                {"updateDeveloperMetadata": {"dataFilters": [{"developerMetadataLookup": {"metadataId": 3}}],
+                    "developerMetadata": {"metadataValue": "13"}, "fields": "metadataValue"}}
+            ]})
+        );
+    }
+}
