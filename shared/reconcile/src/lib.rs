@@ -4,7 +4,9 @@
 //! * [`convert`]: sheet cell ⇄ typed value ⇄ PostgreSQL, with errors a sheet
 //!   user understands.
 //! * [`serial`]: Google serial numbers for dates.
+//! * [`coalesce`]: an ordered run of row changes → one change per key.
 
+pub mod coalesce;
 pub mod convert;
 mod key;
 pub mod model;
