@@ -1,0 +1,307 @@
+//! One drain: per binding, horizon → claim → pack → send → delete.
+//!
+//! Rows are deleted only for messages the queue accepted, in the same
+//! transaction that claimed them; if the relay dies before that commits,
+//! the rows stay and the next drain sends the same messages again (same
+//! deduplication ids). After a failed send the binding stops: a later
+//! message must never overtake an earlier one of the same binding.
+
+use std::time::{Duration, Instant};
+
+use tokio_postgres::Client;
+use tracing::{info, warn};
+
+use crate::OutboxError;
+use crate::claim::{self, OutboxRow};
+use crate::horizon::{Horizon, horizon};
+use crate::pack::{self, PackLimits, PackedMessage};
+use crate::sink::{EntryOutcome, MAX_ENTRIES_PER_REQUEST, OutgoingMessage, QueueSink};
+use crate::target::Target;
+
+/// Which bindings a drain looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every binding with outbox rows.
+    All,
+    Bindings(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct DrainOptions {
+    /// Rows claimed per transaction.
+    pub claim_rows: i64,
+    pub limits: PackLimits,
+    /// How long the horizon may make writers wait (see [`crate::horizon`]).
+    pub horizon_wait: Duration,
+}
+
+impl Default for DrainOptions {
+    fn default() -> Self {
+        DrainOptions {
+            claim_rows: 1000,
+            limits: PackLimits::default(),
+            horizon_wait: Duration::from_millis(20),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum BindingOutcome {
+    /// Everything up to the horizon was sent (or there was nothing).
+    Drained,
+    /// Another relay is draining this binding.
+    OtherRelay,
+    /// Writers held the binding's lock; its rows wait for the next drain.
+    WritersBusy,
+    /// The deadline came first; the rest waits for the next drain.
+    Deadline,
+    /// Stopped by an error; unsent rows stay in the outbox.
+    Failed(OutboxError),
+}
+
+#[derive(Debug)]
+pub struct BindingReport {
+    pub binding: String,
+    pub rows_sent: u64,
+    pub messages: u64,
+    pub requests: u64,
+    pub outcome: BindingOutcome,
+}
+
+#[derive(Debug, Default)]
+pub struct DrainReport {
+    pub bindings: Vec<BindingReport>,
+}
+
+impl DrainReport {
+    pub fn rows_sent(&self) -> u64 {
+        self.bindings.iter().map(|b| b.rows_sent).sum()
+    }
+
+    pub fn messages(&self) -> u64 {
+        self.bindings.iter().map(|b| b.messages).sum()
+    }
+
+    pub fn failures(&self) -> impl Iterator<Item = (&str, &OutboxError)> {
+        self.bindings.iter().filter_map(|b| match &b.outcome {
+            BindingOutcome::Failed(e) => Some((b.binding.as_str(), e)),
+            _ => None,
+        })
+    }
+
+    /// Bindings whose writers were busy (their changes are still to come).
+    pub fn busy(&self) -> Vec<String> {
+        self.bindings
+            .iter()
+            .filter(|b| matches!(b.outcome, BindingOutcome::WritersBusy))
+            .map(|b| b.binding.clone())
+            .collect()
+    }
+}
+
+/// Drains the bindings of `scope` once each, up to each one's horizon.
+/// Errors of one binding are in its report; `Err` only when the bindings
+/// cannot be listed.
+pub async fn drain<S: QueueSink>(
+    client: &mut Client,
+    sink: &S,
+    scope: &Scope,
+    opts: &DrainOptions,
+    deadline: Instant,
+) -> Result<DrainReport, OutboxError> {
+    let names = match scope {
+        Scope::All => pending_bindings(client).await?,
+        Scope::Bindings(names) => names.clone(),
+    };
+    let mut report = DrainReport::default();
+    for binding in names {
+        let mut b = BindingReport {
+            binding,
+            rows_sent: 0,
+            messages: 0,
+            requests: 0,
+            outcome: BindingOutcome::Drained,
+        };
+        b.outcome = match drain_binding(client, sink, &mut b, opts, deadline).await {
+            Ok(outcome) => outcome,
+            Err(e) => BindingOutcome::Failed(e),
+        };
+        if let BindingOutcome::Failed(e) = &b.outcome {
+            warn!(binding = %b.binding, error = %e, "outbox drain stopped");
+        }
+        report.bindings.push(b);
+    }
+    Ok(report)
+}
+
+/// Drains until a round sends nothing, retrying bindings whose writers
+/// were busy (a trigger-invoked relay runs before its writer commits) for
+/// at most `busy_for`, and stopping at `deadline`.
+pub async fn drain_until_idle<S: QueueSink>(
+    client: &mut Client,
+    sink: &S,
+    scope: &Scope,
+    opts: &DrainOptions,
+    deadline: Instant,
+    busy_for: Duration,
+) -> Result<DrainReport, OutboxError> {
+    let busy_until = Instant::now() + busy_for;
+    let mut total = DrainReport::default();
+    let mut round_scope = scope.clone();
+    let mut pause = Duration::from_millis(10);
+    loop {
+        let report = drain(client, sink, &round_scope, opts, deadline).await?;
+        let sent = report.rows_sent();
+        let busy = report.busy();
+        let failed = report.failures().next().is_some();
+        total.bindings.extend(report.bindings);
+        let now = Instant::now();
+        if failed || now >= deadline {
+            return Ok(total);
+        }
+        if sent > 0 {
+            round_scope = scope.clone();
+            continue;
+        }
+        if busy.is_empty() || now >= busy_until {
+            return Ok(total);
+        }
+        tokio::time::sleep(pause.min(deadline.saturating_duration_since(now))).await;
+        pause = (pause * 2).min(Duration::from_millis(500));
+        round_scope = Scope::Bindings(busy);
+    }
+}
+
+async fn pending_bindings(client: &Client) -> Result<Vec<String>, OutboxError> {
+    let rows = client
+        .query(
+            "SELECT b.name FROM sheetsync.bindings b
+              WHERE EXISTS (SELECT 1 FROM sheetsync.outbox o WHERE o.binding = b.name)
+              ORDER BY b.name",
+            &[],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+async fn drain_binding<S: QueueSink>(
+    client: &mut Client,
+    sink: &S,
+    report: &mut BindingReport,
+    opts: &DrainOptions,
+    deadline: Instant,
+) -> Result<BindingOutcome, OutboxError> {
+    let binding = report.binding.clone();
+    let upto = match horizon(client, &binding, opts.horizon_wait).await? {
+        Horizon::At(seq) => seq,
+        Horizon::Empty => return Ok(BindingOutcome::Drained),
+        Horizon::Busy => return Ok(BindingOutcome::WritersBusy),
+    };
+    let target = Target::load(&*client, &binding).await?;
+    loop {
+        if Instant::now() >= deadline {
+            return Ok(BindingOutcome::Deadline);
+        }
+        let tx = client.transaction().await?;
+        if !claim::try_drain_lock(&tx, &binding).await? {
+            return Ok(BindingOutcome::OtherRelay);
+        }
+        let rows = claim::claim(&tx, &binding, upto, opts.claim_rows).await?;
+        if rows.is_empty() {
+            tx.commit().await?;
+            return Ok(BindingOutcome::Drained);
+        }
+        let (sent, stop) = send_rows(sink, &target, &rows, opts, deadline, report).await;
+        let deleted = claim::delete(&tx, &binding, &sent).await?;
+        tx.commit().await?;
+        if let (Some(first), Some(last)) = (sent.first(), sent.last()) {
+            info!(
+                binding = %binding,
+                first_seq = first,
+                last_seq = last,
+                rows = deleted,
+                horizon = upto,
+                "outbox rows sent"
+            );
+        }
+        if let Some(outcome) = stop {
+            return Ok(outcome);
+        }
+        if (rows.len() as i64) < opts.claim_rows {
+            return Ok(BindingOutcome::Drained);
+        }
+    }
+}
+
+/// Packs and sends claimed rows; returns the sequences the queue accepted,
+/// and why sending stopped early, if it did.
+async fn send_rows<S: QueueSink>(
+    sink: &S,
+    target: &Target,
+    rows: &[OutboxRow],
+    opts: &DrainOptions,
+    deadline: Instant,
+    report: &mut BindingReport,
+) -> (Vec<i64>, Option<BindingOutcome>) {
+    let packed = pack::pack(target, rows, opts.limits);
+    let group_id = pack::group_id(&target.binding);
+    let mut accepted = Vec::new();
+    for range in pack::requests(
+        &packed.messages,
+        MAX_ENTRIES_PER_REQUEST,
+        opts.limits.max_message_bytes,
+    ) {
+        if Instant::now() >= deadline {
+            return (accepted, Some(BindingOutcome::Deadline));
+        }
+        let messages = &packed.messages[range];
+        let entries: Vec<OutgoingMessage> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| OutgoingMessage {
+                entry_id: format!("m{i}"),
+                group_id: group_id.clone(),
+                dedup_id: pack::dedup_id(&target.binding, m),
+                body: m.body.clone(),
+            })
+            .collect();
+        let first_seq = messages.first().map_or(0, PackedMessage::first_seq);
+        let last_seq = messages.last().map_or(0, PackedMessage::last_seq);
+        report.requests += 1;
+        let outcomes = match sink.send_batch(&entries).await {
+            Ok(o) => o,
+            Err(source) => {
+                let e = OutboxError::Send {
+                    binding: target.binding.clone(),
+                    first_seq,
+                    last_seq,
+                    source,
+                };
+                return (accepted, Some(BindingOutcome::Failed(e)));
+            }
+        };
+        let mut refused = None;
+        for (m, outcome) in messages.iter().zip(outcomes) {
+            match outcome {
+                EntryOutcome::Accepted => {
+                    accepted.extend_from_slice(&m.seqs);
+                    report.messages += 1;
+                    report.rows_sent += m.seqs.len() as u64;
+                }
+                EntryOutcome::Failed { code, message } => {
+                    refused.get_or_insert(OutboxError::Refused {
+                        binding: target.binding.clone(),
+                        first_seq: m.first_seq(),
+                        last_seq: m.last_seq(),
+                        code,
+                        message,
+                    });
+                }
+            }
+        }
+        if let Some(e) = refused {
+            return (accepted, Some(BindingOutcome::Failed(e)));
+        }
+    }
+    (accepted, packed.stopped.map(BindingOutcome::Failed))
+}

@@ -1,0 +1,71 @@
+//! The relay's errors. Each names the binding (and the sequences) it is
+//! about, never row contents.
+
+use crate::sink::SinkError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("database: {0}")]
+    Db(#[from] tokio_postgres::Error),
+
+    #[error("the database connection was lost")]
+    ConnectionLost,
+
+    #[error("binding '{0}' does not exist")]
+    UnknownBinding(String),
+
+    #[error("binding '{binding}': outbox row {seq} is malformed: {reason}")]
+    Malformed {
+        binding: String,
+        seq: i64,
+        reason: String,
+    },
+
+    /// Kept in the outbox: the binding stops here so no later change
+    /// overtakes it. The operator shrinks the row (and backfills) or deletes
+    /// the outbox row; see README "outbox-relay".
+    #[error(
+        "binding '{binding}': outbox row {seq} ({op}) is {bytes} bytes as a queue message, over the {limit}-byte limit; it stays in the outbox and holds back the binding's later changes"
+    )]
+    RowTooLarge {
+        binding: String,
+        seq: i64,
+        op: String,
+        bytes: usize,
+        limit: usize,
+    },
+
+    #[error("binding '{binding}': sending outbox rows {first_seq}..={last_seq} failed: {source}")]
+    Send {
+        binding: String,
+        first_seq: i64,
+        last_seq: i64,
+        source: SinkError,
+    },
+
+    #[error(
+        "binding '{binding}': the queue refused the message with outbox rows {first_seq}..={last_seq}: {code}: {message}"
+    )]
+    Refused {
+        binding: String,
+        first_seq: i64,
+        last_seq: i64,
+        code: String,
+        message: String,
+    },
+
+    #[error("binding '{binding}': key {key} cannot be ordered: {reason}")]
+    Key {
+        binding: String,
+        key: String,
+        reason: String,
+    },
+}
+
+impl OutboxError {
+    /// Errors that a later attempt may not hit (the database or the queue
+    /// was unreachable), as opposed to ones that need an operator.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, OutboxError::Db(_) | OutboxError::Send { .. })
+    }
+}

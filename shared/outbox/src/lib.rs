@@ -1,0 +1,33 @@
+//! The outbox relay: moves committed changes from `sheetsync.outbox` into a
+//! FIFO queue, in sequence order per binding, and backfills a whole table
+//! into the outbox so a sheet converges to it.
+//!
+//! * [`horizon`]: the highest sequence below which every writer has finished.
+//! * [`claim`]: outbox rows of one binding, locked for one drain.
+//! * [`pack`]: rows into queue messages (deterministic, size-bounded).
+//! * [`sink`]: where messages go ([`QueueSink`]); [`sqs`] and [`memory`]
+//!   implement it.
+//! * [`drain`]: horizon → claim → pack → send → delete, per binding.
+//! * [`backfill`]: the whole table into the outbox, with its full key set.
+//! * [`listen`]: the long-running `LISTEN sheetsync_outbox` loop.
+
+pub mod backfill;
+pub mod claim;
+pub mod drain;
+mod error;
+pub mod horizon;
+pub mod listen;
+pub mod memory;
+pub mod pack;
+pub mod sink;
+pub mod sqs;
+pub mod target;
+
+pub use backfill::{BackfillReport, backfill};
+pub use drain::{BindingOutcome, BindingReport, DrainOptions, DrainReport, Scope, drain};
+pub use error::OutboxError;
+pub use listen::{ListenOptions, listen};
+pub use memory::{MemoryQueue, QueuedMessage};
+pub use sink::{EntryOutcome, OutgoingMessage, QueueSink, SinkError};
+pub use sqs::SqsSink;
+pub use target::Target;

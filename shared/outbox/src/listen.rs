@@ -1,0 +1,191 @@
+//! The long-running relay: `LISTEN sheetsync_outbox` and drain each
+//! binding the capture trigger names, plus every binding on a timer as a
+//! safety net (notifications sent while the relay was disconnected are
+//! lost, and enqueues outside the trigger may not notify). On a lost
+//! connection it reconnects with exponential backoff and catches up with a
+//! full drain.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
+use tokio_postgres::{AsyncMessage, Client, Socket};
+use tracing::{info, warn};
+
+use crate::OutboxError;
+use crate::drain::{DrainOptions, Scope, drain_until_idle};
+use crate::sink::QueueSink;
+
+/// The channel the capture trigger notifies, with the binding as payload.
+pub const CHANNEL: &str = "sheetsync_outbox";
+
+#[derive(Debug, Clone)]
+pub struct ListenOptions {
+    pub drain: DrainOptions,
+    /// Every binding is drained at least this often.
+    pub safety_interval: Duration,
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    /// The longest one drain may run before the loop looks at its
+    /// notifications again.
+    pub drain_budget: Duration,
+    /// How long a binding whose writers are mid-transaction is retried.
+    pub busy_for: Duration,
+}
+
+impl Default for ListenOptions {
+    fn default() -> Self {
+        ListenOptions {
+            drain: DrainOptions::default(),
+            safety_interval: Duration::from_secs(30),
+            backoff_min: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(30),
+            drain_budget: Duration::from_secs(60),
+            busy_for: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Runs until `shutdown` completes. Errors are logged and retried, never
+/// returned: the loop is meant to outlive database restarts.
+pub async fn listen<S, T>(
+    config: &tokio_postgres::Config,
+    tls: T,
+    sink: &S,
+    opts: &ListenOptions,
+    shutdown: impl Future<Output = ()>,
+) where
+    S: QueueSink,
+    T: MakeTlsConnect<Socket> + Clone + Send + Sync + 'static,
+    T::Stream: Send + 'static,
+    T::TlsConnect: Send,
+    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
+    tokio::pin!(shutdown);
+    let mut backoff = opts.backoff_min;
+    loop {
+        let connected = tokio::select! {
+            () = &mut shutdown => return,
+            c = connect(config, tls.clone()) => c,
+        };
+        match connected {
+            Ok((mut client, notes)) => {
+                backoff = opts.backoff_min;
+                info!(channel = CHANNEL, "relay listening");
+                match session(&mut client, notes, sink, opts, &mut shutdown).await {
+                    Ok(()) => return,
+                    Err(e) => warn!(error = %e, "relay connection lost; reconnecting"),
+                }
+            }
+            Err(e) => {
+                warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "relay cannot connect")
+            }
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(opts.backoff_max);
+    }
+}
+
+/// A connection whose notifications arrive on the receiver; the receiver
+/// closes when the connection ends.
+async fn connect<T>(
+    config: &tokio_postgres::Config,
+    tls: T,
+) -> Result<(Client, mpsc::UnboundedReceiver<String>), OutboxError>
+where
+    T: MakeTlsConnect<Socket> + Send + 'static,
+    T::Stream: Send + 'static,
+    T::TlsConnect: Send,
+    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
+    let (client, mut connection) = config.connect(tls).await?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(message) = messages.next().await {
+            match message {
+                Ok(AsyncMessage::Notification(n)) => {
+                    if tx.send(n.payload().to_owned()).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    warn!(error = %e, "relay connection ended");
+                    return;
+                }
+            }
+        }
+    });
+    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    Ok((client, rx))
+}
+
+/// `Ok` when shut down, `Err` when the connection is lost.
+async fn session<S: QueueSink>(
+    client: &mut Client,
+    mut notes: mpsc::UnboundedReceiver<String>,
+    sink: &S,
+    opts: &ListenOptions,
+    shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+) -> Result<(), OutboxError> {
+    // Catch up with whatever was queued while nobody listened.
+    run_drain(client, sink, &Scope::All, opts).await?;
+    let mut timer = tokio::time::interval(opts.safety_interval);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    timer.tick().await;
+    loop {
+        let scope = tokio::select! {
+            () = shutdown.as_mut() => return Ok(()),
+            note = notes.recv() => {
+                let Some(first) = note else {
+                    return Err(OutboxError::ConnectionLost);
+                };
+                // Many commits notify at once: drain each binding once.
+                let mut names = BTreeSet::from([first]);
+                while let Ok(more) = notes.try_recv() {
+                    names.insert(more);
+                }
+                Scope::Bindings(names.into_iter().collect())
+            }
+            _ = timer.tick() => Scope::All,
+        };
+        run_drain(client, sink, &scope, opts).await?;
+    }
+}
+
+async fn run_drain<S: QueueSink>(
+    client: &mut Client,
+    sink: &S,
+    scope: &Scope,
+    opts: &ListenOptions,
+) -> Result<(), OutboxError> {
+    let deadline = Instant::now() + opts.drain_budget;
+    let result = drain_until_idle(client, sink, scope, &opts.drain, deadline, opts.busy_for).await;
+    if client.is_closed() {
+        return Err(result.err().unwrap_or(OutboxError::ConnectionLost));
+    }
+    match result {
+        Ok(report) => {
+            if report.rows_sent() > 0 {
+                info!(
+                    rows = report.rows_sent(),
+                    messages = report.messages(),
+                    "relay drained"
+                );
+            }
+            Ok(())
+        }
+        // A failed query on a live connection: log it and go on listening.
+        Err(e) => {
+            warn!(error = %e, "relay drain failed");
+            Ok(())
+        }
+    }
+}
