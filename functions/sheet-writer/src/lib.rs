@@ -1,0 +1,80 @@
+//! The sheet-writer Lambda: an SQS event in, the batch item failures out.
+//! The work is `sheetsync_writer::Writer`; this crate only adapts types and
+//! reads its configuration from the environment.
+
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use sheetsync_sheets::{Endpoints, KeySource, SheetsClient, SheetsError};
+use sheetsync_writer::{Message, Outcome, Writer};
+use tokio::time::Instant;
+
+/// Optional override of the Sheets API root URL (local runs and tests).
+pub const ENV_ROOT_URL: &str = "SHEETS_API_ROOT_URL";
+/// Optional override of the key's OAuth token URI.
+pub const ENV_TOKEN_URI: &str = "GOOGLE_TOKEN_URI";
+
+/// Time kept back from the Lambda deadline to answer with the failures.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(3);
+
+/// Builds the writer from the environment: the key (JSON, file or Secrets
+/// Manager ARN) is loaded once, here, per container.
+pub async fn writer_from_env() -> Result<Writer, SheetsError> {
+    let key = KeySource::from_env()?.load().await?;
+    let endpoints = Endpoints {
+        root_url: non_empty_env(ENV_ROOT_URL),
+        token_uri: non_empty_env(ENV_TOKEN_URI),
+    };
+    Ok(Writer::new(SheetsClient::new(key, &endpoints).await?))
+}
+
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The SQS records as writer messages (a record without a body is an empty,
+/// undecodable message: reported, so it reaches the DLQ).
+pub fn messages(event: &SqsEvent) -> Vec<Message> {
+    event
+        .records
+        .iter()
+        .map(|r| Message {
+            message_id: r.message_id.clone().unwrap_or_default(),
+            group_id: r.attributes.get("MessageGroupId").cloned(),
+            body: r.body.clone().unwrap_or_default(),
+        })
+        .collect()
+}
+
+pub fn response(outcome: &Outcome) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = outcome
+        .failed
+        .iter()
+        .map(|id| {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id.clone();
+            failure
+        })
+        .collect();
+    response
+}
+
+/// Handles one invocation; `deadline` is when retries must stop.
+pub async fn handle(writer: &Writer, event: SqsEvent, deadline: Instant) -> SqsBatchResponse {
+    let outcome = writer.apply(&messages(&event), deadline).await;
+    let s = &outcome.stats;
+    tracing::info!(
+        messages = s.messages,
+        changes = s.changes,
+        tabs = s.tabs,
+        sheets_requests = s.sheets_requests,
+        rate_limited = s.rate_limited,
+        rows_applied = s.rows_applied(),
+        stale = s.stale,
+        failed_messages = s.failed_messages,
+        lag_ms = s.max_lag_ms,
+        "sqs batch done"
+    );
+    response(&outcome)
+}

@@ -1,0 +1,25 @@
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use sheet_writer::{DEADLINE_MARGIN, handle, writer_from_env};
+use sheetsync_writer::deadline_from_epoch_ms;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .with_ansi(false)
+        .init();
+    // Built once per container: the key is fetched and tokens cached across invocations.
+    let writer = writer_from_env().await?;
+    let writer = &writer;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        let deadline = deadline_from_epoch_ms(event.context.deadline, DEADLINE_MARGIN);
+        Ok::<SqsBatchResponse, Error>(handle(writer, event.payload, deadline).await)
+    }))
+    .await
+}

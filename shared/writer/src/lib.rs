@@ -1,0 +1,247 @@
+//! The sheet writer's batch logic, independent of the Lambda runtime: an
+//! SQS batch of change messages → at most one read and one batchUpdate per
+//! tab, with FIFO-style failure reporting.
+//!
+//! Failure reporting: when a message fails (cannot be decoded, or its tab
+//! could not be written), it and every later message of its message group
+//! are reported as batch item failures, so SQS redelivers them in order.
+//! Earlier messages of the group stay applied. A message that can never
+//! apply goes to the DLQ through the queue's redrive policy.
+
+mod retry;
+mod stats;
+mod units;
+
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sheetsync_queue::ChangeBatch;
+use sheetsync_sheets::{SheetsClient, SheetsError, plan};
+use tokio::time::Instant;
+
+pub use retry::RetryPolicy;
+pub use stats::BatchStats;
+use units::{Step, Target, split};
+
+/// One SQS message, as much of it as the writer needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub message_id: String,
+    /// The FIFO `MessageGroupId` attribute (the binding).
+    pub group_id: Option<String>,
+    pub body: String,
+}
+
+/// What became of a batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Message ids to report as batch item failures, in batch order.
+    pub failed: Vec<String>,
+    pub stats: BatchStats,
+}
+
+pub struct Writer {
+    client: SheetsClient,
+    retry: RetryPolicy,
+}
+
+impl Writer {
+    pub fn new(client: SheetsClient) -> Writer {
+        Writer {
+            client,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Writer {
+        self.retry = retry;
+        self
+    }
+
+    pub fn client(&self) -> &SheetsClient {
+        &self.client
+    }
+
+    /// Applies `messages` (in queue order); retries stop before `deadline`.
+    pub async fn apply(&self, messages: &[Message], deadline: Instant) -> Outcome {
+        let mut outcome = Outcome::default();
+        outcome.stats.messages = messages.len();
+        let mut failed_positions: Vec<usize> = Vec::new();
+        let mut failed_groups: HashSet<String> = HashSet::new();
+        // Set by a poison message naming no group: all later messages wait.
+        let mut hold_after: Option<usize> = None;
+        for step in split(messages) {
+            let held = hold_after.is_some_and(|p| step.first_position() > p);
+            match step {
+                Step::Poison {
+                    group,
+                    position,
+                    message_id,
+                    error,
+                } => {
+                    tracing::error!(
+                        message_id = %message_id,
+                        group = group.as_deref().unwrap_or(""),
+                        error = %error,
+                        "message can never apply; reported failed so the redrive policy moves it to the DLQ"
+                    );
+                    failed_positions.push(position);
+                    match group {
+                        Some(g) => {
+                            failed_groups.insert(g);
+                        }
+                        None => hold_after = Some(hold_after.map_or(position, |p| p.min(position))),
+                    }
+                }
+                Step::Unit {
+                    group,
+                    target,
+                    messages,
+                } => {
+                    outcome.stats.changes +=
+                        messages.iter().map(|m| m.2.changes.len()).sum::<usize>();
+                    let later = |held: bool| held || failed_groups.contains(&group);
+                    if later(held) {
+                        failed_positions.extend(messages.iter().map(|m| m.0));
+                        continue;
+                    }
+                    // A later message of a group after a no-group poison is held too.
+                    let (run, rest): (Vec<_>, Vec<_>) = messages
+                        .into_iter()
+                        .partition(|m| hold_after.is_none_or(|p| m.0 < p));
+                    failed_positions.extend(rest.iter().map(|m| m.0));
+                    if run.is_empty() {
+                        continue;
+                    }
+                    let result = self
+                        .apply_unit(&group, &target, &run, deadline, &mut outcome.stats)
+                        .await;
+                    if let Err(error) = result {
+                        let ids: Vec<&str> = run.iter().map(|m| m.1.as_str()).collect();
+                        tracing::error!(
+                            binding = %group,
+                            spreadsheet_id = %target.spreadsheet_id,
+                            sheet = %target.sheet,
+                            message_ids = ?ids,
+                            transient = error.is_transient(),
+                            error = %error,
+                            "changes not applied; reporting the messages and every later one of the group"
+                        );
+                        failed_positions.extend(run.iter().map(|m| m.0));
+                        failed_groups.insert(group);
+                    }
+                }
+            }
+        }
+        failed_positions.sort_unstable();
+        failed_positions.dedup();
+        outcome.failed = failed_positions
+            .into_iter()
+            .map(|p| messages[p].message_id.clone())
+            .collect();
+        outcome.stats.failed_messages = outcome.failed.len();
+        outcome
+    }
+
+    /// One read and one write, retried as a pair on 429/5xx: a retry reads
+    /// again, since rows may have moved while we waited.
+    async fn apply_unit(
+        &self,
+        group: &str,
+        target: &Target,
+        messages: &[(usize, String, ChangeBatch)],
+        deadline: Instant,
+        stats: &mut BatchStats,
+    ) -> Result<(), SheetsError> {
+        stats.tabs += 1;
+        let batches: Vec<&ChangeBatch> = messages.iter().map(|m| &m.2).collect();
+        let mut attempt = 0;
+        loop {
+            match self.read_plan_write(target, &batches, stats).await {
+                Ok(plan) => {
+                    stats.add_plan(&plan);
+                    if plan.watermark.is_some() {
+                        stats.add_lag(lag_ms(&batches));
+                    }
+                    tracing::info!(
+                        binding = %group,
+                        spreadsheet_id = %target.spreadsheet_id,
+                        sheet = %target.sheet,
+                        messages = messages.len(),
+                        changes = plan.changes,
+                        stale = plan.stale,
+                        rows_updated = plan.rows_updated,
+                        rows_appended = plan.rows_appended,
+                        rows_deleted = plan.rows_deleted,
+                        skipped_updates = plan.skipped_updates,
+                        watermark = plan.watermark,
+                        attempts = attempt + 1,
+                        "batch applied to the sheet"
+                    );
+                    return Ok(());
+                }
+                Err(error) if error.is_transient() => {
+                    if matches!(error, SheetsError::RateLimited { .. }) {
+                        stats.rate_limited += 1;
+                    }
+                    let Some(pause) =
+                        self.retry
+                            .pause(attempt, error.retry_after(), Instant::now(), deadline)
+                    else {
+                        return Err(error);
+                    };
+                    tracing::warn!(
+                        binding = %group,
+                        sheet = %target.sheet,
+                        attempt,
+                        pause_ms = pause.as_millis() as u64,
+                        error = %error,
+                        "Sheets API busy; backing off"
+                    );
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    async fn read_plan_write(
+        &self,
+        target: &Target,
+        batches: &[&ChangeBatch],
+        stats: &mut BatchStats,
+    ) -> Result<sheetsync_sheets::PlanStats, SheetsError> {
+        stats.sheets_requests += 1;
+        let tab = self
+            .client
+            .read_tab(&target.spreadsheet_id, &target.sheet, &target.key_columns)
+            .await?;
+        let plan = plan(&tab, batches);
+        if let Some(body) = &plan.body {
+            stats.sheets_requests += 1;
+            self.client
+                .batch_update(&target.spreadsheet_id, body)
+                .await?;
+        }
+        Ok(plan.stats)
+    }
+}
+
+/// Commit → sheet lag of the newest change, from its `committed_at`.
+fn lag_ms(batches: &[&ChangeBatch]) -> Option<i64> {
+    let newest = batches.iter().rev().find_map(|b| b.changes.last())?;
+    let committed = chrono::DateTime::parse_from_rfc3339(&newest.committed_at).ok()?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
+    Some(now.as_millis() as i64 - committed.timestamp_millis())
+}
+
+/// The deadline for a Lambda invocation: its own deadline (milliseconds
+/// since the epoch) less `margin`, for reporting failures in time.
+pub fn deadline_from_epoch_ms(deadline_ms: u64, margin: Duration) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms)).saturating_sub(margin);
+    Instant::now() + left
+}

@@ -1,0 +1,42 @@
+//! Counts a batch returns so the handler can log them (and emit metrics).
+
+use sheetsync_sheets::PlanStats;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchStats {
+    /// SQS messages in the batch.
+    pub messages: usize,
+    /// Row changes decoded.
+    pub changes: usize,
+    /// Tabs (read + write units) the batch touched.
+    pub tabs: usize,
+    /// Sheets API requests sent, retries included (token requests excluded).
+    pub sheets_requests: usize,
+    /// Requests answered 429.
+    pub rate_limited: usize,
+    pub rows_updated: usize,
+    pub rows_appended: usize,
+    pub rows_deleted: usize,
+    /// Changes skipped because the tab's watermark already covered them.
+    pub stale: usize,
+    pub failed_messages: usize,
+    /// Commit → sheet lag of the newest change applied, in milliseconds.
+    pub max_lag_ms: Option<i64>,
+}
+
+impl BatchStats {
+    pub fn rows_applied(&self) -> usize {
+        self.rows_updated + self.rows_appended + self.rows_deleted
+    }
+
+    pub(crate) fn add_plan(&mut self, plan: &PlanStats) {
+        self.rows_updated += plan.rows_updated;
+        self.rows_appended += plan.rows_appended;
+        self.rows_deleted += plan.rows_deleted;
+        self.stale += plan.stale;
+    }
+
+    pub(crate) fn add_lag(&mut self, lag_ms: Option<i64>) {
+        self.max_lag_ms = self.max_lag_ms.max(lag_ms);
+    }
+}
