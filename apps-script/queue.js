@@ -132,23 +132,24 @@ function queueRewrite_(entry) {
  * instead of inserting it a second time.
  */
 function patchLaterKeys_(sent, response, later) {
-  if (!response || !response.rows || !sent.rows) return;
+  if (!response || !Array.isArray(response.rows) || !sent.rows) return;
+  var names = answerKeyNames_(response);
+  if (!names) return;
+  var sentIdx = names.map(function (n) { return sent.header.indexOf(n); });
   var keyless = {};
   sent.rows.forEach(function (r) {
-    var key = rowKeyFromHeader_(sent.header, r.values, response);
-    if (key === null) keyless[r.row] = true;
+    if (sentIdx.every(function (i) { return i < 0 || isEmptyCell_(r.values[i]); })) keyless[r.row] = true;
   });
   response.rows.forEach(function (answer) {
     if (!keyless[answer.row] || !answer.key || typeof answer.key !== 'object') return;
     later.forEach(function (entry) {
       var req = entry.request;
       if (req.sheet !== sent.sheet || !req.rows) return;
+      var idx = names.map(function (n) { return req.header.indexOf(n); });
+      if (idx.some(function (i) { return i < 0; })) return;
       var changed = false;
       req.rows.forEach(function (r) {
         if (r.row !== answer.row) return;
-        var names = Object.keys(answer.key);
-        var idx = names.map(function (n) { return req.header.indexOf(n); });
-        if (idx.some(function (i) { return i < 0; })) return;
         if (!idx.every(function (i) { return isEmptyCell_(r.values[i]); })) return;
         idx.forEach(function (i, n) { r.values[i] = answer.key[names[n]]; });
         changed = true;
@@ -156,20 +157,6 @@ function patchLaterKeys_(sent, response, later) {
       if (changed) queueRewrite_(entry);
     });
   });
-}
-
-/** The sent row's key by the answer's key column names, or null when empty. */
-function rowKeyFromHeader_(header, values, response) {
-  var names = null;
-  response.rows.forEach(function (a) {
-    if (!names && a.key && typeof a.key === 'object') names = Object.keys(a.key);
-  });
-  if (!names) return null;
-  var cells = names.map(function (n) {
-    var i = header.indexOf(n);
-    return i < 0 ? '' : values[i];
-  });
-  return cells.every(isEmptyCell_) ? null : cells;
 }
 
 /**

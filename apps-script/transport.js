@@ -66,7 +66,8 @@ function headerValue_(resp, name) {
 }
 
 function backoffMs_(attempt, resp) {
-  var retryAfter = resp ? Number(headerValue_(resp, 'Retry-After')) : NaN;
+  var header = resp ? headerValue_(resp, 'Retry-After') : null;
+  var retryAfter = header === null || header === '' ? NaN : Number(header);
   if (isFinite(retryAfter) && retryAfter >= 0) return Math.min(retryAfter * 1000, MAX_RETRY_AFTER_MS_);
   return BACKOFF_BASE_MS_ * Math.pow(2, attempt);
 }
