@@ -217,11 +217,13 @@ function sheetsyncOnEdit(e) {
   });
 }
 
-/** The tabs an onChange concerns: the active one if bound, else every bound tab. */
+/**
+ * The tabs an onChange concerns. The event does not say which tab changed
+ * (the active one is a guess), so every bound tab is checked: a keys request
+ * or a scan for keyless rows is cheap, and right for whichever tab it was.
+ */
 function changedSheets_(cfg, e) {
   var ss = (e && e.source) || SpreadsheetApp.getActiveSpreadsheet();
-  var active = ss.getActiveSheet();
-  if (active && isBoundSheet_(cfg, active.getName())) return [active];
   return cfg.sheets.map(function (n) { return ss.getSheetByName(n); })
     .filter(function (s) { return s !== null; });
 }

@@ -174,3 +174,15 @@ test('the header drops trailing empty cells; a column without a header name is n
   env.script.sheetsyncOnEdit(editEvent(env.sheet, 2, 3, 1, 5));
   assert.deepEqual(env.fakes.http.requests[0].json.rows, [{ row: 2, values: [41, 'Ada Lovelace', 2, false, ''], edited: ['qty', 'shipped', 'due'] }]);
 });
+
+test('with two bound tabs, a row removal sends each tab\'s keys and an insertion only the tab with new rows', () => {
+  const env = ordersFixture({ properties: { SHEETSYNC_SHEETS: JSON.stringify(['Orders', 'Returns']) } });
+  const returns = env.fakes.spreadsheet.addSheet('Returns');
+  returns.setRows(1, [['id', 'order_id'], [7, 41], ['', 42]]);
+  env.script.sheetsyncOnChange(changeEvent(env.fakes.spreadsheet, 'REMOVE_ROW'));
+  assert.deepEqual(sentBodies(env.fakes).map((b) => [b.sheet, b.kind, b.keys.length]), [['Orders', 'keys', 5], ['Returns', 'keys', 1]]);
+  assert.equal('watermark' in sentBodies(env.fakes)[1], false, 'Returns has no watermark yet');
+  env.fakes.http.requests.length = 0;
+  env.script.sheetsyncOnChange(changeEvent(env.fakes.spreadsheet, 'INSERT_ROW'));
+  assert.deepEqual(sentBodies(env.fakes).map((b) => [b.sheet, b.rows]), [['Returns', [{ row: 3, values: ['', 42] }]]]);
+});
