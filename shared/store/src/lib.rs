@@ -1,0 +1,28 @@
+//! sheetsync's PostgreSQL store: connecting (rustls), migrations, the
+//! catalog, bindings (attach/detach) and status queries.
+//!
+//! SQL identifiers come only from the catalog and are always quoted with
+//! [`quote_ident`]; values always travel as bind parameters.
+
+mod attach;
+mod binding;
+mod catalog;
+mod connect;
+mod error;
+mod ident;
+mod migrate;
+mod status;
+mod tls;
+mod tx;
+
+pub use attach::{AttachSpec, attach, detach};
+pub use binding::Binding;
+pub use catalog::{TableInfo, resolve_table, table_by_oid};
+pub use connect::{connect, pg_config};
+pub use error::StoreError;
+pub use ident::{quote_ident, quote_literal, quote_qualified};
+pub use migrate::{AppliedMigration, Migration, migrate, migrations};
+pub use status::{
+    BindingStatus, ConflictRecord, RejectRecord, binding_status, recent_conflicts, recent_rejects,
+};
+pub use tx::in_transaction;
