@@ -1,0 +1,191 @@
+//! The wire format of CONTRACT.md: what the Apps Script posts and what it is
+//! answered. Unknown fields are accepted (the contract may grow).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+/// The only contract version this server speaks.
+pub const VERSION: u32 = 1;
+
+/// `POST /sync_postgres`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SyncRequest {
+    pub v: u32,
+    pub event_id: String,
+    pub spreadsheet_id: String,
+    pub sheet: String,
+    pub kind: Kind,
+    /// When the user made the change (for a snapshot: when the tab was read).
+    #[serde(default)]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// The highest outbox sequence the writer had applied to the tab; 0 when
+    /// the tab has none.
+    #[serde(default)]
+    pub watermark: Option<i64>,
+    #[serde(default)]
+    pub header: Vec<String>,
+    #[serde(default)]
+    pub rows: Vec<SheetRow>,
+    /// `keys` requests: every key present in the tab. Each entry is the key
+    /// as an array in key order, an object by key column name, or (single
+    /// column keys) the bare value.
+    #[serde(default)]
+    pub keys: Vec<Json>,
+    /// A part of a snapshot too large for one request: upserts only.
+    #[serde(default)]
+    pub partial: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Edit,
+    Snapshot,
+    Keys,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Edit => "edit",
+            Kind::Snapshot => "snapshot",
+            Kind::Keys => "keys",
+        }
+    }
+}
+
+/// One sheet row of a request.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SheetRow {
+    /// 1-based sheet row, echoed back only (never identifies a record).
+    #[serde(default)]
+    pub row: Option<u32>,
+    /// Cells in header order.
+    pub values: Vec<Json>,
+    /// Base values of single-cell edits, by header name.
+    #[serde(default)]
+    pub old: Option<Map<String, Json>>,
+    /// The columns the user changed (a paste into some columns of a row).
+    #[serde(default)]
+    pub edited: Option<Vec<String>>,
+}
+
+/// `POST /sync_gsheet`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PushRequest {
+    pub v: u32,
+    pub event_id: String,
+    pub spreadsheet_id: String,
+    pub sheet: String,
+}
+
+/// The 200 answer to `POST /sync_postgres`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    pub event_id: String,
+    pub rows: Vec<RowOutcome>,
+    /// Table rows deleted (snapshot and keys requests).
+    pub deleted: u64,
+    /// Table rows not in the snapshot that the sheet has not received yet:
+    /// queued for the sheet again instead of deleted.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub resent: u64,
+    /// Header names that match no column of the table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored_columns: Vec<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowOutcome {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u32>,
+    /// The row's key by key column name; absent for a rejected new row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Map<String, Json>>,
+    pub status: RowStatus,
+    /// For `conflict`: which columns, and which side won each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// For `rejected`: why, in words a sheet user understands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// For `rejected`: the header name of the offending cell, when one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowStatus {
+    Inserted,
+    Updated,
+    Unchanged,
+    Conflict,
+    Rejected,
+}
+
+/// The 200 answer to `POST /sync_gsheet`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub event_id: String,
+    pub queued: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_the_contract_example_and_tolerates_added_fields() {
+        let body = json!({
+            "v": 1, "event_id": "e1", "spreadsheet_id": "S", "sheet": "Orders",
+            "kind": "edit", "edited_at": "2026-11-25T13:35:00.123Z", "watermark": 1289,
+            "header": ["id", "qty"], "future_field": {"x": 1},
+            "rows": [
+                {"row": 7, "values": [42, 3], "old": {"qty": 2}},
+                {"row": 9, "values": [44, 6], "edited": ["qty"], "note": "added"}
+            ]
+        });
+        let req: SyncRequest = serde_json::from_value(body).unwrap();
+        assert_eq!(req.kind, Kind::Edit);
+        assert_eq!(req.watermark, Some(1289));
+        assert_eq!(
+            req.edited_at.unwrap().to_rfc3339(),
+            "2026-11-25T13:35:00.123+00:00"
+        );
+        assert_eq!(req.rows[0].old.as_ref().unwrap()["qty"], json!(2));
+        assert_eq!(
+            req.rows[1].edited.as_deref(),
+            Some(&["qty".to_string()][..])
+        );
+        assert!(!req.partial);
+    }
+
+    #[test]
+    fn response_omits_empty_extras() {
+        let resp = SyncResponse {
+            event_id: "e1".into(),
+            rows: vec![RowOutcome {
+                row: Some(8),
+                key: Some(json!({"id": 43}).as_object().cloned().unwrap()),
+                status: RowStatus::Inserted,
+                detail: None,
+                reason: None,
+                column: None,
+            }],
+            deleted: 0,
+            resent: 0,
+            ignored_columns: vec![],
+        };
+        assert_eq!(
+            serde_json::to_value(&resp).unwrap(),
+            json!({"event_id": "e1", "rows": [{"row": 8, "key": {"id": 43}, "status": "inserted"}], "deleted": 0})
+        );
+    }
+}

@@ -1,0 +1,274 @@
+//! `edit` requests: each row merged into the table cell by cell, touching
+//! only the cells the event says the user changed.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use reconcile::merge::{CellInput, MergeContext, Side, merge_row};
+use reconcile::{Key, Value};
+use sheetsync_store::Binding;
+
+use crate::contract::RowStatus;
+use crate::incoming::{Incoming, Rejection};
+use crate::plan::{Conflict, Plan, Skip, Winner, Write, WriteKind};
+use crate::table::{RowState, TableRow, key_columns};
+
+/// The moment and sync position the event was made at.
+#[derive(Debug, Clone, Copy)]
+pub struct EventTime {
+    pub edited_at: DateTime<Utc>,
+    pub watermark: i64,
+}
+
+pub fn plan_edit(
+    binding: &Binding,
+    rows: Vec<Result<Incoming, Rejection>>,
+    table: &HashMap<Key, TableRow>,
+    states: &HashMap<Key, RowState>,
+    at: EventTime,
+) -> Plan {
+    let mut plan = Plan::default();
+    let mut seen: HashMap<Key, Option<u32>> = HashMap::new();
+    for row in rows {
+        let row = match row {
+            Ok(row) => row,
+            Err(rejection) => {
+                plan.rejects.push(rejection);
+                continue;
+            }
+        };
+        if let Some(rejection) = duplicate(binding, &row, &mut seen) {
+            plan.rejects.push(rejection);
+            continue;
+        }
+        let planned = match &row.key {
+            None => insert(binding, &row),
+            Some(key) => match table.get(key) {
+                Some(current) => update(binding, &row, current, states.get(key), at),
+                None => match states.get(key) {
+                    Some(state) if state.unseen_delete(at.watermark) => {
+                        plan.skips.push(deleted_in_db(binding, &row, key, state));
+                        continue;
+                    }
+                    _ => insert(binding, &row),
+                },
+            },
+        };
+        match planned {
+            Ok(write) => plan.writes.push(write),
+            Err(rejection) => plan.rejects.push(rejection),
+        }
+    }
+    plan
+}
+
+/// A key the request already carried: only its first row applies.
+pub fn duplicate(
+    binding: &Binding,
+    row: &Incoming,
+    seen: &mut HashMap<Key, Option<u32>>,
+) -> Option<Rejection> {
+    let key = row.key.as_ref()?;
+    match seen.get(key) {
+        Some(first) => {
+            let column = binding.key_columns.first().cloned();
+            let also = first
+                .map(|r| format!(" (also sheet row {r})"))
+                .unwrap_or_default();
+            Some(Rejection {
+                index: row.index,
+                sheet_row: row.sheet_row,
+                key: Some(key.clone()),
+                reason: format!(
+                    "{}: the key {key} appears more than once in the sheet{also}",
+                    column.as_deref().unwrap_or("key")
+                ),
+                column,
+                value: None,
+            })
+        }
+        None => {
+            seen.insert(key.clone(), row.sheet_row);
+            None
+        }
+    }
+}
+
+/// A new row (or one with a key the table lacks): every cell the sheet
+/// holds; empty cells are left to the column's default.
+pub fn insert(binding: &Binding, row: &Incoming) -> Result<Write, Rejection> {
+    let mut cells = Vec::new();
+    let mut sent = Vec::new();
+    for (c, column) in binding.columns.iter().enumerate() {
+        let Some(value) = row.value(c) else { continue };
+        if column.generated {
+            // Never written; what the sheet shows is repaired to the
+            // computed value.
+            sent.push((c, value.cloned().unwrap_or(reconcile::Value::Null)));
+            continue;
+        }
+        let value = value?;
+        if !value.is_null() {
+            cells.push((c, value.clone()));
+        }
+        sent.push((c, value.clone()));
+    }
+    Ok(Write {
+        index: row.index,
+        sheet_row: row.sheet_row,
+        kind: WriteKind::Insert,
+        key: row.key.clone(),
+        cells,
+        sent,
+        before: None,
+        repair_written: false,
+        db_won: Vec::new(),
+        conflicts: Vec::new(),
+    })
+}
+
+fn update(
+    binding: &Binding,
+    row: &Incoming,
+    current: &TableRow,
+    state: Option<&RowState>,
+    at: EventTime,
+) -> Result<Write, Rejection> {
+    let keys: HashSet<usize> = key_columns(binding).into_iter().collect();
+    let unseen = state.is_some_and(|s| s.unseen_db_change(at.watermark));
+    let changed_at =
+        |c: usize| state.and_then(|s| s.cell_changed_at.get(&binding.columns[c].name).copied());
+    let mut inputs = Vec::new();
+    for (c, column) in binding.columns.iter().enumerate() {
+        if keys.contains(&c) || column.generated || !row.applies(c) {
+            continue;
+        }
+        let Some(sheet) = row.value(c) else { continue };
+        inputs.push((c, sheet?));
+    }
+    let cells: Vec<CellInput<'_>> = inputs
+        .iter()
+        .map(|&(c, sheet)| CellInput {
+            column: &binding.columns[c].name,
+            sheet,
+            base: row.old.get(&c),
+            db: &current.values[c],
+            db_changed_at: changed_at(c),
+        })
+        .collect();
+    let context = MergeContext {
+        policy: binding.policy,
+        edited_at: at.edited_at,
+        unseen_db_change: unseen.then(|| {
+            state
+                .and_then(|s| s.cell_changed_at.values().max().copied())
+                .unwrap_or(DateTime::<Utc>::MIN_UTC)
+        }),
+    };
+    let merged = merge_row(&context, &cells);
+    let column_of = |name: &str| binding.columns.iter().position(|c| c.name == name);
+    let written: Vec<(usize, Value)> = merged
+        .writes
+        .iter()
+        .filter_map(|(name, value)| Some((column_of(name)?, value.clone())))
+        .collect();
+    let db_won = merged
+        .to_sheet
+        .iter()
+        .filter(|(name, _)| !merged.writes.iter().any(|(w, _)| w == name))
+        .filter_map(|(name, _)| column_of(name))
+        .collect();
+    let conflicts = merged
+        .conflicts
+        .iter()
+        .filter_map(|conflict| {
+            let c = column_of(&conflict.column)?;
+            Some(Conflict {
+                column: c,
+                sheet_value: row.raw(c).cloned().unwrap_or_default(),
+                db_value: Some(current.raw_text(c).to_string()),
+                winner: match conflict.winner {
+                    Side::Sheet => Winner::Sheet,
+                    Side::Db => Winner::Db,
+                },
+                db_changed_at: conflict.db_changed_at,
+            })
+        })
+        .collect();
+    Ok(Write {
+        index: row.index,
+        sheet_row: row.sheet_row,
+        kind: WriteKind::Update,
+        key: row.key.clone(),
+        sent: written.clone(),
+        cells: written,
+        before: Some(current.clone()),
+        repair_written: unseen,
+        db_won,
+        conflicts,
+    })
+}
+
+/// A row the database deleted after the sheet last heard of it: the delete
+/// is on its way to the sheet, so the edit is not applied; its values are
+/// kept as conflicts.
+fn deleted_in_db(binding: &Binding, row: &Incoming, key: &Key, state: &RowState) -> Skip {
+    let keys: HashSet<usize> = key_columns(binding).into_iter().collect();
+    let conflicts = binding
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(c, column)| !keys.contains(c) && !column.generated && row.applies(*c))
+        .filter_map(|(c, _)| {
+            let raw = row.raw(c)?;
+            let empty = raw.is_null() || raw.as_str().is_some_and(str::is_empty);
+            (!empty).then(|| Conflict {
+                column: c,
+                sheet_value: raw.clone(),
+                db_value: None,
+                winner: Winner::Db,
+                db_changed_at: None,
+            })
+        })
+        .collect();
+    Skip {
+        index: row.index,
+        sheet_row: row.sheet_row,
+        key: key.clone(),
+        key_object: key_object(binding, row),
+        status: RowStatus::Conflict,
+        detail: Some("the row was deleted in the database; the edit was not applied".into()),
+        held: None,
+        conflicts,
+        key_json: Some(state.key_json.clone()),
+    }
+}
+
+/// The key as the sheet sent it, by key column name.
+pub fn key_object(binding: &Binding, row: &Incoming) -> serde_json::Map<String, serde_json::Value> {
+    key_columns(binding)
+        .into_iter()
+        .map(|c| {
+            let json = match row.value(c) {
+                Some(Ok(value)) => value.to_json(),
+                _ => serde_json::Value::Null,
+            };
+            (binding.columns[c].name.clone(), json)
+        })
+        .collect()
+}
+
+/// Words for a conflict's answer: which columns, which side kept each.
+pub fn conflict_detail(binding: &Binding, conflicts: &[Conflict]) -> String {
+    conflicts
+        .iter()
+        .map(|c| {
+            let kept = match c.winner {
+                Winner::Sheet => "the sheet's value was kept",
+                Winner::Db => "the database's value was kept",
+            };
+            format!("{}: {kept}", binding.columns[c.column].name)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}

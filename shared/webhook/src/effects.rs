@@ -1,0 +1,310 @@
+//! Everything a request records besides the table rows: sync state,
+//! conflicts, rejects, repairs for the sheet and the stored answer, sent
+//! as one pipelined flight ending in COMMIT.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value as Json;
+use serde_json::value::RawValue;
+use sheetsync_store::Binding;
+
+use crate::contract::SyncRequest;
+use crate::db::{Conn, TxError};
+use crate::edit::EventTime;
+use crate::incoming::Rejection;
+use crate::plan::Conflict;
+use crate::table::{TableRow, key_columns};
+
+/// Rows the sheet reported (and cells it wrote). A row state left by a
+/// deleted row (tombstone) starts over.
+const HOLD_SQL: &str = "INSERT INTO sheetsync.row_state AS s (binding, key, cell_changed_at, sheet_held) \
+     SELECT $1, x.key, x.times, true FROM jsonb_to_recordset($2::text::jsonb) AS x(key jsonb, times jsonb) \
+     ON CONFLICT (binding, key) DO UPDATE SET \
+     cell_changed_at = CASE WHEN s.tombstone_seq IS NULL THEN s.cell_changed_at || EXCLUDED.cell_changed_at \
+     ELSE EXCLUDED.cell_changed_at END, sheet_held = true, tombstone_seq = NULL";
+
+/// Rows the sheet deleted: nothing more to know about them.
+const FORGET_SQL: &str = "DELETE FROM sheetsync.row_state WHERE binding = $1 \
+     AND key IN (SELECT jsonb_array_elements($2::text::jsonb))";
+
+const CONFLICTS_SQL: &str = "INSERT INTO sheetsync.conflicts \
+     (binding, key, column_name, sheet_value, db_value, winner, policy, event_id, sheet_edited_at, db_changed_at) \
+     SELECT $1, x.key, x.column_name, x.sheet_value, x.db_value, x.winner, $2, $3, $4::text::timestamptz, x.db_changed_at \
+     FROM jsonb_to_recordset($5::text::jsonb) AS x(key jsonb, column_name text, sheet_value jsonb, db_value jsonb, winner text, db_changed_at timestamptz)";
+
+const REJECTS_SQL: &str = "INSERT INTO sheetsync.rejects (binding, event_id, sheet_row, key, column_name, value, reason) \
+     SELECT $1, $2, x.sheet_row, x.key, x.column_name, x.value, x.reason \
+     FROM jsonb_to_recordset($3::text::jsonb) AS x(sheet_row integer, key jsonb, column_name text, value jsonb, reason text)";
+
+/// Changes queued for the sheet. The row's last change not from the sheet
+/// is now this one: a snapshot read before it reaches the sheet cannot undo
+/// it.
+const ENQUEUE_SQL: &str = "WITH q AS (SELECT x.key, sheetsync.enqueue($1, x.op, x.key, x.image, 'repair') AS seq \
+     FROM jsonb_to_recordset($2::text::jsonb) AS x(op text, key jsonb, image jsonb)) \
+     INSERT INTO sheetsync.row_state AS s (binding, key, last_db_seq) SELECT $1, q.key, q.seq FROM q \
+     ON CONFLICT (binding, key) DO UPDATE SET last_db_seq = EXCLUDED.last_db_seq";
+
+const NOTIFY_SQL: &str = "SELECT pg_notify('sheetsync_outbox', $1)";
+
+const SAVE_SQL: &str =
+    "UPDATE sheetsync.processed_events SET response = $2::text::jsonb WHERE event_id = $1";
+
+#[derive(Serialize)]
+struct Hold {
+    key: Box<RawValue>,
+    times: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct ConflictRecord {
+    key: Box<RawValue>,
+    column_name: String,
+    sheet_value: Json,
+    db_value: Option<Box<RawValue>>,
+    winner: &'static str,
+    db_changed_at: Option<String>,
+}
+
+#[derive(Serialize)]
+struct RejectRecord {
+    sheet_row: Option<u32>,
+    key: Option<Json>,
+    column_name: Option<String>,
+    value: Option<Json>,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct Enqueue {
+    op: &'static str,
+    key: Box<RawValue>,
+    image: Box<RawValue>,
+}
+
+pub struct Effects<'a> {
+    binding: &'a Binding,
+    event_id: &'a str,
+    edited_at: String,
+    holds: BTreeMap<String, BTreeMap<String, String>>,
+    forgotten: Vec<Box<RawValue>>,
+    conflicts: Vec<ConflictRecord>,
+    rejects: Vec<RejectRecord>,
+    enqueues: Vec<Enqueue>,
+}
+
+fn raw(text: &str) -> Box<RawValue> {
+    RawValue::from_string(text.to_string())
+        .unwrap_or_else(|_| RawValue::from_string("null".into()).unwrap_or_default())
+}
+
+impl<'a> Effects<'a> {
+    pub fn new(binding: &'a Binding, req: &'a SyncRequest, at: EventTime) -> Effects<'a> {
+        Effects {
+            binding,
+            event_id: &req.event_id,
+            edited_at: at
+                .edited_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            holds: BTreeMap::new(),
+            forgotten: Vec::new(),
+            conflicts: Vec::new(),
+            rejects: Vec::new(),
+            enqueues: Vec::new(),
+        }
+    }
+
+    /// The sheet holds this row; `written` cells took the event's time.
+    pub fn hold(&mut self, key_json: &str, written: &[usize]) {
+        let times = self.holds.entry(key_json.to_string()).or_default();
+        for &c in written {
+            times.insert(self.binding.columns[c].name.clone(), self.edited_at.clone());
+        }
+    }
+
+    pub fn forget(&mut self, key_json: &str) {
+        self.forgotten.push(raw(key_json));
+    }
+
+    pub fn conflict(&mut self, key_json: &str, conflict: &Conflict) {
+        self.conflicts.push(ConflictRecord {
+            key: raw(key_json),
+            column_name: self.binding.columns[conflict.column].name.clone(),
+            sheet_value: conflict.sheet_value.clone(),
+            db_value: conflict.db_value.as_deref().map(raw),
+            winner: conflict.winner.as_str(),
+            db_changed_at: conflict
+                .db_changed_at
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        });
+    }
+
+    pub fn reject(&mut self, rejection: &Rejection) {
+        self.rejects.push(RejectRecord {
+            sheet_row: rejection.sheet_row,
+            key: rejection
+                .key
+                .as_ref()
+                .and_then(|k| serde_json::to_value(k).ok()),
+            column_name: rejection.column.clone(),
+            value: rejection.value.clone(),
+            reason: rejection.reason.clone(),
+        });
+    }
+
+    /// Queues `columns` of the stored row (with the key) for the sheet.
+    pub fn repair_update(
+        &mut self,
+        stored: &TableRow,
+        columns: &std::collections::BTreeSet<usize>,
+    ) {
+        let mut image: BTreeMap<&str, &RawValue> = BTreeMap::new();
+        for c in key_columns(self.binding)
+            .into_iter()
+            .chain(columns.iter().copied())
+        {
+            image.insert(&self.binding.columns[c].name, raw_ref(stored, c));
+        }
+        self.push_enqueue("update", stored, &image);
+    }
+
+    /// Queues the whole row for the sheet (it never received it).
+    pub fn resend(&mut self, row: &TableRow) {
+        let image: BTreeMap<&str, &RawValue> = (0..self.binding.columns.len())
+            .map(|c| (self.binding.columns[c].name.as_str(), raw_ref(row, c)))
+            .collect();
+        self.push_enqueue("insert", row, &image);
+    }
+
+    fn push_enqueue(
+        &mut self,
+        op: &'static str,
+        row: &TableRow,
+        image: &BTreeMap<&str, &RawValue>,
+    ) {
+        let text = serde_json::to_string(image).unwrap_or_else(|_| "{}".into());
+        self.enqueues.push(Enqueue {
+            op,
+            key: raw(&row.key_json),
+            image: raw(&text),
+        });
+    }
+
+    /// Writes everything, stores the answer and commits, in one flight.
+    pub async fn commit(self, conn: &mut Conn, response: &Json) -> Result<(), TxError> {
+        let holds: Vec<Hold> = self
+            .holds
+            .into_iter()
+            .map(|(key, times)| Hold {
+                key: raw(&key),
+                times,
+            })
+            .collect();
+        let hold_text = to_text(&holds);
+        let forget_text = to_text(&self.forgotten);
+        let conflicts_text = to_text(&self.conflicts);
+        let rejects_text = to_text(&self.rejects);
+        let enqueue_text = to_text(&self.enqueues);
+        let response_text = response.to_string();
+
+        let hold = conn.prepare(HOLD_SQL).await?;
+        let forget = conn.prepare(FORGET_SQL).await?;
+        let conflicts = conn.prepare(CONFLICTS_SQL).await?;
+        let rejects = conn.prepare(REJECTS_SQL).await?;
+        let enqueue = conn.prepare(ENQUEUE_SQL).await?;
+        let notify = conn.prepare(NOTIFY_SQL).await?;
+        let save = conn.prepare(SAVE_SQL).await?;
+        let client = &conn.client;
+        let binding = &self.binding.name;
+        let policy = self.binding.policy.as_str();
+        let skip = || async { Ok::<u64, tokio_postgres::Error>(0) };
+        let (a, b, c, d, e, f, g, commit) = tokio::join!(
+            async {
+                if holds.is_empty() {
+                    skip().await
+                } else {
+                    client.execute(&hold, &[binding, &hold_text]).await
+                }
+            },
+            async {
+                if self.forgotten.is_empty() {
+                    skip().await
+                } else {
+                    client.execute(&forget, &[binding, &forget_text]).await
+                }
+            },
+            async {
+                if self.conflicts.is_empty() {
+                    skip().await
+                } else {
+                    client
+                        .execute(
+                            &conflicts,
+                            &[
+                                binding,
+                                &policy,
+                                &self.event_id,
+                                &self.edited_at,
+                                &conflicts_text,
+                            ],
+                        )
+                        .await
+                }
+            },
+            async {
+                if self.rejects.is_empty() {
+                    skip().await
+                } else {
+                    client
+                        .execute(&rejects, &[binding, &self.event_id, &rejects_text])
+                        .await
+                }
+            },
+            async {
+                if self.enqueues.is_empty() {
+                    skip().await
+                } else {
+                    client.execute(&enqueue, &[binding, &enqueue_text]).await
+                }
+            },
+            async {
+                if self.enqueues.is_empty() {
+                    skip().await
+                } else {
+                    client
+                        .query(&notify, &[binding])
+                        .await
+                        .map(|r| r.len() as u64)
+                }
+            },
+            async {
+                client
+                    .execute(&save, &[&self.event_id, &response_text])
+                    .await
+            },
+            client.batch_execute("COMMIT"),
+        );
+        for step in [a, b, c, d, e, f, g] {
+            step?;
+        }
+        commit?;
+        Ok(())
+    }
+}
+
+fn raw_ref(row: &TableRow, c: usize) -> &RawValue {
+    match &row.raw[c] {
+        Some(v) => v,
+        None => null_raw(),
+    }
+}
+
+fn null_raw() -> &'static RawValue {
+    static NULL: std::sync::OnceLock<Box<RawValue>> = std::sync::OnceLock::new();
+    NULL.get_or_init(|| raw("null"))
+}
+
+/// Record lists as JSON text (plain data: serialising cannot fail).
+fn to_text<T: Serialize>(records: &T) -> String {
+    serde_json::to_string(records).unwrap_or_else(|_| "[]".into())
+}

@@ -1,0 +1,221 @@
+//! The sheet webhook, independent of how requests arrive (Lambda events, or
+//! plain HTTP for the local stack): `POST /sync_postgres` takes signed Apps
+//! Script requests (CONTRACT.md) into the bound table, `POST /sync_gsheet`
+//! queues the whole table for the sheet.
+//!
+//! * [`contract`]: the wire format; [`signature`]: HMAC verification;
+//!   [`errors`]: the contract's error answers; [`secret`]: where the secret
+//!   comes from.
+//! * [`db`]: the container's connections; [`process`]: one transaction per
+//!   request (idempotent per event id), planned by [`edit`] and
+//!   [`snapshot`], written by [`rows`].
+
+pub mod bindings;
+pub mod config;
+pub mod contract;
+pub mod db;
+pub mod edit;
+pub mod effects;
+pub mod errors;
+pub mod header;
+
+pub mod idempotency;
+pub mod incoming;
+pub mod plan;
+pub mod process;
+pub mod push;
+pub mod rows;
+pub mod secret;
+pub mod signature;
+pub mod snapshot;
+pub mod table;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value as Json;
+
+pub use config::{Clock, ConfigError, WebhookConfig};
+pub use db::Db;
+pub use errors::WebhookError;
+pub use signature::Secret;
+
+use bindings::BindingCache;
+
+/// One HTTP request, as any front end hands it over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookRequest {
+    pub method: String,
+    pub path: String,
+    /// Header names in any case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl WebhookRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The answer: a status and a JSON body (`application/json`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookResponse {
+    pub status: u16,
+    pub body: Json,
+}
+
+impl WebhookResponse {
+    fn error(err: &WebhookError) -> WebhookResponse {
+        WebhookResponse {
+            status: err.status(),
+            body: err.body(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    SyncPostgres,
+    SyncGsheet,
+}
+
+impl Endpoint {
+    /// Matched on the path's end: API Gateway may prefix a stage
+    /// (`/prod/sync_postgres`) and a custom domain a base path.
+    fn of(path: &str) -> Option<Endpoint> {
+        let path = path.split('?').next().unwrap_or(path).trim_end_matches('/');
+        if path.ends_with("/sync_postgres") {
+            Some(Endpoint::SyncPostgres)
+        } else if path.ends_with("/sync_gsheet") {
+            Some(Endpoint::SyncGsheet)
+        } else {
+            None
+        }
+    }
+}
+
+pub struct Webhook {
+    config: WebhookConfig,
+    db: Db,
+    bindings: BindingCache,
+}
+
+impl Webhook {
+    pub fn new(config: WebhookConfig, db: Db) -> Webhook {
+        let bindings = BindingCache::new(config.binding_ttl);
+        Webhook {
+            config,
+            db,
+            bindings,
+        }
+    }
+
+    /// Everything from the environment: the secret (fetched once, here),
+    /// the database settings and the limits. `max_connections` is 1 in a
+    /// Lambda container.
+    pub async fn from_env(max_connections: usize) -> Result<Webhook, ConfigError> {
+        let config = WebhookConfig::from_env().await?;
+        let db_config = sheetsync_config::DbConfig::from_env()
+            .map_err(|e| ConfigError::Database(e.to_string()))?;
+        Ok(Webhook::new(config, Db::new(db_config, max_connections)))
+    }
+
+    pub fn config(&self) -> &WebhookConfig {
+        &self.config
+    }
+
+    pub async fn handle(&self, req: WebhookRequest) -> WebhookResponse {
+        match self.try_handle(&req).await {
+            Ok(body) => WebhookResponse { status: 200, body },
+            Err(err) => {
+                if err.status() >= 500 {
+                    tracing::error!(code = err.code(), error = %err, "request failed");
+                } else {
+                    tracing::warn!(code = err.code(), error = %err, "request refused");
+                }
+                WebhookResponse::error(&err)
+            }
+        }
+    }
+
+    async fn try_handle(&self, req: &WebhookRequest) -> Result<Json, WebhookError> {
+        let Some(endpoint) = Endpoint::of(&req.path) else {
+            return Err(WebhookError::NotFound {
+                method: req.method.clone(),
+                path: req.path.clone(),
+            });
+        };
+        if !req.method.eq_ignore_ascii_case("POST") {
+            return Err(WebhookError::MethodNotAllowed {
+                method: req.method.clone(),
+            });
+        }
+        let limit = self.config.max_body_bytes;
+        if req.body.len() > limit {
+            return Err(WebhookError::TooLarge {
+                size: req.body.len(),
+                limit,
+            });
+        }
+        signature::verify(
+            &self.config.secret,
+            req.header(signature::TIMESTAMP_HEADER),
+            req.header(signature::SIGNATURE_HEADER),
+            &req.body,
+            self.now_unix(),
+            self.config.window_secs,
+        )?;
+        match endpoint {
+            Endpoint::SyncPostgres => {
+                let request: contract::SyncRequest = parse(&req.body)?;
+                process::sync_postgres(self, request).await
+            }
+            Endpoint::SyncGsheet => {
+                let request: contract::PushRequest = parse(&req.body)?;
+                push::sync_gsheet(self, request).await
+            }
+        }
+    }
+
+    fn now_unix(&self) -> i64 {
+        match self.config.clock {
+            Clock::Fixed(t) => t,
+            Clock::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or_default(),
+        }
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(crate) fn bindings(&self) -> &BindingCache {
+        &self.bindings
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
+    serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_match_with_or_without_a_stage() {
+        assert_eq!(Endpoint::of("/sync_postgres"), Some(Endpoint::SyncPostgres));
+        assert_eq!(
+            Endpoint::of("/prod/sync_postgres/"),
+            Some(Endpoint::SyncPostgres)
+        );
+        assert_eq!(Endpoint::of("/sync_gsheet?x=1"), Some(Endpoint::SyncGsheet));
+        assert_eq!(Endpoint::of("/sync_postgresx"), None);
+        assert_eq!(Endpoint::of("/"), None);
+    }
+}

@@ -1,0 +1,461 @@
+//! `POST /sync_postgres`: one transaction per request, under
+//! `SET LOCAL sheetsync.origin = 'sheet'` (the capture trigger queues
+//! nothing; this module records the rows' sync state itself).
+//!
+//! Round trips: (1) BEGIN, the event id claim, the rows locked and read,
+//! their sync state — pipelined; (2) the writes, one statement per group of
+//! like rows, each in a savepoint; (3) sync state, conflicts, rejects,
+//! repairs, the stored answer and COMMIT — pipelined.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::Utc;
+use reconcile::Key;
+use reconcile::convert::{from_sheet, sheet_matches};
+use serde_json::Value as Json;
+use sheetsync_store::Binding;
+
+use crate::Webhook;
+use crate::contract::{Kind, RowOutcome, RowStatus, SyncRequest, SyncResponse, VERSION};
+use crate::db::{Conn, TxError};
+use crate::edit::{EventTime, conflict_detail, plan_edit};
+use crate::effects::Effects;
+use crate::errors::WebhookError;
+use crate::header::Header;
+use crate::idempotency::{CLAIM_SQL, stored_response};
+use crate::incoming::{Incoming, Rejection};
+use crate::plan::{Plan, WriteKind};
+use crate::rows::{self, as_params, key_params, table_rows};
+use crate::snapshot::{plan_keys, plan_snapshot};
+use crate::table::{RowState, TableRow, key_columns};
+
+/// Deadlocks and serialization failures are retried this often.
+const ATTEMPTS: usize = 3;
+
+/// The request, converted, before any database work.
+enum Work {
+    Edit(Vec<Result<Incoming, Rejection>>),
+    Snapshot {
+        rows: Vec<Result<Incoming, Rejection>>,
+        partial: bool,
+    },
+    Keys(HashSet<Key>),
+}
+
+struct Prepared {
+    work: Work,
+    /// Columns the sheet's header holds.
+    held_columns: HashSet<usize>,
+    ignored: Vec<String>,
+    at: EventTime,
+}
+
+pub async fn sync_postgres(webhook: &Webhook, req: SyncRequest) -> Result<Json, WebhookError> {
+    if req.v != VERSION {
+        return Err(WebhookError::Malformed(format!(
+            "version {} is not 1",
+            req.v
+        )));
+    }
+    if req.event_id.trim().is_empty() {
+        return Err(WebhookError::Malformed("event_id is empty".into()));
+    }
+    let mut lease = webhook.db().lease().await?;
+    let binding = match webhook
+        .bindings()
+        .get(&lease.conn().client, &req.spreadsheet_id, &req.sheet)
+        .await
+    {
+        Ok(binding) => binding,
+        Err(e) => {
+            if matches!(e, WebhookError::Unavailable(_)) {
+                lease.discard();
+            }
+            return Err(e);
+        }
+    };
+    let prepared = prepare(&binding, &req)?;
+    let span = tracing::info_span!("sync_postgres", event_id = %req.event_id, binding = %binding.name, kind = req.kind.as_str());
+    let _enter = span.enter();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = transact(lease.conn(), &binding, &req, &prepared).await;
+        match result {
+            Ok(json) => return Ok(json),
+            Err(e) => {
+                let rolled_back = lease.conn().client.batch_execute("ROLLBACK").await.is_ok();
+                if e.retryable() && rolled_back && attempt < ATTEMPTS {
+                    tracing::info!(attempt, "transaction conflicted with another; retrying");
+                    continue;
+                }
+                let err = e.into_webhook();
+                if !rolled_back || matches!(err, WebhookError::Unavailable(_)) {
+                    lease.discard();
+                }
+                if matches!(err, WebhookError::Internal(_)) {
+                    // The table may have changed under a cached binding.
+                    webhook.bindings().forget(&req.spreadsheet_id, &req.sheet);
+                }
+                return Err(err);
+            }
+        }
+    }
+}
+
+fn prepare(binding: &Binding, req: &SyncRequest) -> Result<Prepared, WebhookError> {
+    let at = EventTime {
+        edited_at: req.edited_at.unwrap_or_else(Utc::now),
+        watermark: req.watermark.unwrap_or(0),
+    };
+    if req.kind == Kind::Keys {
+        let keys = req
+            .keys
+            .iter()
+            .map(|k| parse_key(binding, k))
+            .collect::<Result<HashSet<Key>, WebhookError>>()?;
+        return Ok(Prepared {
+            work: Work::Keys(keys),
+            held_columns: HashSet::new(),
+            ignored: Vec::new(),
+            at,
+        });
+    }
+    let header = Header::map(binding, &req.header)?;
+    let rows = req
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| Incoming::convert(binding, &header, &req.header, i, row))
+        .collect();
+    let work = match req.kind {
+        Kind::Edit => Work::Edit(rows),
+        _ => Work::Snapshot {
+            rows,
+            partial: req.partial,
+        },
+    };
+    Ok(Prepared {
+        work,
+        held_columns: header.cells.iter().flatten().copied().collect(),
+        ignored: header.ignored,
+        at,
+    })
+}
+
+/// A `keys` entry: an object by key column name, an array in key order,
+/// or a single key column's bare value. Anything else is malformed: a key
+/// misread here would delete a row.
+fn parse_key(binding: &Binding, entry: &Json) -> Result<Key, WebhookError> {
+    let columns = key_columns(binding);
+    let cells: Vec<Json> = match entry {
+        Json::Object(map) => columns
+            .iter()
+            .map(|&c| {
+                map.get(&binding.columns[c].name)
+                    .cloned()
+                    .unwrap_or(Json::Null)
+            })
+            .collect(),
+        Json::Array(values) if values.len() == columns.len() => values.clone(),
+        other if columns.len() == 1 && !other.is_array() => vec![other.clone()],
+        other => {
+            return Err(WebhookError::Malformed(format!(
+                "key {other} does not match the key columns {:?}",
+                binding.key_columns
+            )));
+        }
+    };
+    let mut values = Vec::with_capacity(columns.len());
+    for (cell, &c) in cells.iter().zip(&columns) {
+        let value = from_sheet(cell, &binding.columns[c])
+            .map_err(|e| WebhookError::Malformed(format!("keys: {e}")))?;
+        if value.is_null() {
+            return Err(WebhookError::Malformed(format!(
+                "keys: {entry} lacks {}",
+                binding.columns[c].name
+            )));
+        }
+        values.push(value);
+    }
+    Ok(Key::from_values(&values))
+}
+
+async fn transact(
+    conn: &mut Conn,
+    binding: &Binding,
+    req: &SyncRequest,
+    prepared: &Prepared,
+) -> Result<Json, TxError> {
+    let whole_table = !matches!(prepared.work, Work::Edit(_));
+    let keys: Vec<&Key> = match &prepared.work {
+        Work::Edit(rows) => rows
+            .iter()
+            .filter_map(|r| r.as_ref().ok()?.key.as_ref())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let (lock_sql, states_sql) = if whole_table {
+        (rows::lock_all_sql(binding), rows::states_all_sql())
+    } else {
+        (
+            rows::lock_keys_sql(binding),
+            rows::states_for_keys_sql(binding),
+        )
+    };
+    let claim = conn.prepare(CLAIM_SQL).await?;
+    let lock = conn.prepare(&lock_sql).await?;
+    let states = conn.prepare(&states_sql).await?;
+
+    let key_columns = key_params(binding, keys.iter().copied());
+    let lock_params = if whole_table {
+        Vec::new()
+    } else {
+        as_params(&key_columns)
+    };
+    let mut state_params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&binding.name];
+    if !whole_table {
+        state_params.extend(as_params(&key_columns));
+    }
+    let read = whole_table || !keys.is_empty();
+    let claim_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
+        [&req.event_id, &binding.name];
+    let client = &conn.client;
+    let (begun, claimed, locked, state_rows) = tokio::join!(
+        client.batch_execute("BEGIN; SET LOCAL sheetsync.origin = 'sheet'"),
+        client.execute(&claim, &claim_params),
+        async {
+            if read {
+                client.query(&lock, &lock_params).await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+        async {
+            if read {
+                client.query(&states, &state_params).await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    );
+    begun?;
+    if claimed? == 0 {
+        client.batch_execute("ROLLBACK").await?;
+        tracing::info!("event already processed; answering its first response");
+        return stored_response(conn, &req.event_id).await;
+    }
+    let table: HashMap<Key, TableRow> = table_rows(binding, &locked?)?
+        .into_iter()
+        .map(|row| (row.key.clone(), row))
+        .collect();
+    let mut states_by_key = HashMap::new();
+    for row in state_rows? {
+        let state = RowState::from_row(&row)?;
+        if let Some(key) = state.key(binding) {
+            states_by_key.insert(key, state);
+        }
+    }
+
+    let plan = match &prepared.work {
+        Work::Edit(rows) => plan_edit(binding, rows.clone(), &table, &states_by_key, prepared.at),
+        Work::Snapshot { rows, partial } => plan_snapshot(
+            binding,
+            rows.clone(),
+            &table,
+            &states_by_key,
+            prepared.at,
+            *partial,
+        ),
+        Work::Keys(present) => plan_keys(&table, &states_by_key, present, prepared.at.watermark),
+    };
+    let response = execute(conn, binding, req, prepared, plan).await?;
+    Ok(response)
+}
+
+async fn execute(
+    conn: &mut Conn,
+    binding: &Binding,
+    req: &SyncRequest,
+    prepared: &Prepared,
+    mut plan: Plan,
+) -> Result<Json, TxError> {
+    let written = rows::apply_writes(conn, binding, &plan.writes).await?;
+    let (deleted, kept) = rows::delete_rows(conn, binding, &plan.deletes).await?;
+    let kept_keys: HashSet<&Key> = kept.iter().map(|r| &r.key).collect();
+    let deleted_rows: Vec<&TableRow> = plan
+        .deletes
+        .iter()
+        .filter(|r| !kept_keys.contains(&r.key))
+        .collect();
+
+    let mut effects = Effects::new(binding, req, prepared.at);
+    let mut outcomes: Vec<(usize, RowOutcome)> = Vec::new();
+    for (write, result) in plan.writes.iter().zip(written) {
+        let stored = match result {
+            None => match &write.before {
+                Some(before) => before.clone(),
+                None => continue,
+            },
+            Some(Ok(row)) => row,
+            Some(Err(rejection)) => {
+                outcomes.push((rejection.index, rejected_outcome(binding, &rejection)));
+                effects.reject(&rejection);
+                continue;
+            }
+        };
+        let written_columns: Vec<usize> = write.cells.iter().map(|(c, _)| *c).collect();
+        effects.hold(&stored.key_json, &written_columns);
+        for conflict in &write.conflicts {
+            effects.conflict(&stored.key_json, conflict);
+        }
+        let repair = repair_columns(binding, &prepared.held_columns, write, &stored);
+        if !repair.is_empty() {
+            effects.repair_update(&stored, &repair);
+        }
+        let status = write.status();
+        outcomes.push((
+            write.index,
+            RowOutcome {
+                row: write.sheet_row,
+                key: Some(stored.key_object(binding)),
+                status,
+                detail: (status == RowStatus::Conflict)
+                    .then(|| conflict_detail(binding, &write.conflicts)),
+                reason: None,
+                column: None,
+            },
+        ));
+    }
+    for skip in &plan.skips {
+        if let Some(key_json) = &skip.key_json {
+            for conflict in &skip.conflicts {
+                effects.conflict(key_json, conflict);
+            }
+        }
+        outcomes.push((
+            skip.index,
+            RowOutcome {
+                row: skip.sheet_row,
+                key: Some(skip.key_object.clone()),
+                status: skip.status,
+                detail: skip.detail.clone(),
+                reason: None,
+                column: None,
+            },
+        ));
+    }
+    for rejection in &plan.rejects {
+        outcomes.push((rejection.index, rejected_outcome(binding, rejection)));
+        effects.reject(rejection);
+    }
+    for key_json in &plan.held {
+        effects.hold(key_json, &[]);
+    }
+    for row in &deleted_rows {
+        effects.forget(&row.key_json);
+    }
+    plan.resends.extend(kept);
+    for row in &plan.resends {
+        effects.resend(row);
+    }
+    outcomes.sort_by_key(|(i, _)| *i);
+
+    let response = SyncResponse {
+        event_id: req.event_id.clone(),
+        rows: outcomes.into_iter().map(|(_, o)| o).collect(),
+        deleted,
+        resent: plan.resends.len() as u64,
+        ignored_columns: prepared.ignored.clone(),
+    };
+    let body =
+        serde_json::to_value(&response).map_err(|e| WebhookError::Internal(e.to_string()))?;
+    effects.commit(conn, &body).await?;
+    let count = |s: RowStatus| response.rows.iter().filter(|r| r.status == s).count();
+    tracing::info!(
+        rows = response.rows.len(),
+        inserted = count(RowStatus::Inserted),
+        updated = count(RowStatus::Updated),
+        conflicts = count(RowStatus::Conflict),
+        rejected = count(RowStatus::Rejected),
+        deleted = response.deleted,
+        resent = response.resent,
+        ignored_columns = response.ignored_columns.len(),
+        "request applied"
+    );
+    Ok(body)
+}
+
+fn rejected_outcome(binding: &Binding, rejection: &Rejection) -> RowOutcome {
+    RowOutcome {
+        row: rejection.sheet_row,
+        key: rejection.key.as_ref().map(|k| key_object_of(binding, k)),
+        status: RowStatus::Rejected,
+        detail: None,
+        reason: Some(rejection.reason.clone()),
+        column: rejection.column.clone(),
+    }
+}
+
+/// A canonical key by column name: whole numbers as numbers, else text.
+pub fn key_object_of(binding: &Binding, key: &Key) -> serde_json::Map<String, Json> {
+    binding
+        .key_columns
+        .iter()
+        .zip(key.parts())
+        .map(|(name, part)| {
+            (
+                name.clone(),
+                serde_json::to_value(part).unwrap_or(Json::Null),
+            )
+        })
+        .collect()
+}
+
+/// Where the stored row differs from what the sheet shows, so the sheet
+/// must be told: defaults and database-assigned keys of inserts, values the
+/// table normalised, columns a trigger or generation changed, the written
+/// values when a database change is still on its way to the sheet, and
+/// database values that won a conflict.
+fn repair_columns(
+    binding: &Binding,
+    held_columns: &HashSet<usize>,
+    write: &crate::plan::Write,
+    stored: &TableRow,
+) -> BTreeSet<usize> {
+    let mut columns = BTreeSet::new();
+    match write.kind {
+        WriteKind::Insert => {
+            for (c, sent) in &write.sent {
+                if !sheet_matches(sent, &stored.values[*c]) {
+                    columns.insert(*c);
+                }
+            }
+        }
+        WriteKind::Update => {
+            for (c, sent) in &write.cells {
+                if !sheet_matches(sent, &stored.values[*c]) {
+                    columns.insert(*c);
+                }
+            }
+            if let Some(before) = &write.before
+                && !write.cells.is_empty()
+            {
+                let keys = key_columns(binding);
+                for &c in held_columns {
+                    if !keys.contains(&c)
+                        && !write.cells.iter().any(|(w, _)| *w == c)
+                        && before.raw_text(c) != stored.raw_text(c)
+                    {
+                        columns.insert(c);
+                    }
+                }
+            }
+            if write.repair_written {
+                columns.extend(write.cells.iter().map(|(c, _)| *c));
+            }
+        }
+    }
+    columns.extend(write.db_won.iter().copied());
+    columns
+}

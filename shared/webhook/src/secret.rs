@@ -1,0 +1,195 @@
+//! Where the webhook secret comes from: `SHEETSYNC_WEBHOOK_SECRET` itself, or
+//! a Secrets Manager secret (`SHEETSYNC_WEBHOOK_SECRET_ARN`) or an SSM
+//! parameter (`SHEETSYNC_WEBHOOK_SECRET_PARAMETER`), fetched once at init.
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+
+use crate::signature::Secret;
+
+pub const SECRET_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET";
+pub const SECRET_ARN_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET_ARN";
+pub const SECRET_PARAMETER_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET_PARAMETER";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error(
+        "no webhook secret configured: set {SECRET_ENV}, {SECRET_ARN_ENV} or {SECRET_PARAMETER_ENV}"
+    )]
+    NotConfigured,
+    #[error("the webhook secret is empty")]
+    Empty,
+    #[error("reading secret {name} from Secrets Manager failed: {message}")]
+    SecretsManager { name: String, message: String },
+    #[error("reading parameter {name} from SSM failed: {message}")]
+    Ssm { name: String, message: String },
+}
+
+/// Where to read the secret from, decided from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    Value(String),
+    SecretsManager(String),
+    Ssm(String),
+}
+
+impl std::fmt::Display for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretSource::Value(_) => write!(f, "{SECRET_ENV}"),
+            SecretSource::SecretsManager(arn) => write!(f, "Secrets Manager {arn}"),
+            SecretSource::Ssm(name) => write!(f, "SSM parameter {name}"),
+        }
+    }
+}
+
+impl SecretSource {
+    /// A plain value wins over the AWS names (handy for local runs).
+    pub fn from_env() -> Result<SecretSource, SecretError> {
+        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        if let Some(value) = var(SECRET_ENV) {
+            Ok(SecretSource::Value(value))
+        } else if let Some(arn) = var(SECRET_ARN_ENV) {
+            Ok(SecretSource::SecretsManager(arn))
+        } else if let Some(name) = var(SECRET_PARAMETER_ENV) {
+            Ok(SecretSource::Ssm(name))
+        } else {
+            Err(SecretError::NotConfigured)
+        }
+    }
+
+    /// Fetches the secret. `aws` is used only for the AWS sources; `None`
+    /// loads the default AWS configuration (region, credentials, endpoint
+    /// overrides such as `AWS_ENDPOINT_URL`) from the environment.
+    pub async fn load(&self, aws: Option<&SdkConfig>) -> Result<Secret, SecretError> {
+        let text = match self {
+            SecretSource::Value(value) => value.clone(),
+            SecretSource::SecretsManager(arn) => {
+                let config = aws_or_default(aws).await;
+                secrets_manager_value(&config, arn).await?
+            }
+            SecretSource::Ssm(name) => {
+                let config = aws_or_default(aws).await;
+                ssm_value(&config, name).await?
+            }
+        };
+        let text = unwrap_json_secret(&text);
+        if text.is_empty() {
+            return Err(SecretError::Empty);
+        }
+        Ok(Secret::new(text.into_bytes()))
+    }
+}
+
+async fn aws_or_default(aws: Option<&SdkConfig>) -> SdkConfig {
+    match aws {
+        Some(config) => config.clone(),
+        None => load_aws_config().await,
+    }
+}
+
+/// The AWS configuration from the environment, with the rustls (ring) HTTP
+/// client: the SDKs are built without their default TLS stack.
+pub async fn load_aws_config() -> SdkConfig {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .load()
+        .await
+}
+
+async fn secrets_manager_value(config: &SdkConfig, arn: &str) -> Result<String, SecretError> {
+    let client = aws_sdk_secretsmanager::Client::new(config);
+    let out = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| SecretError::SecretsManager {
+            name: arn.to_string(),
+            message: aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+        })?;
+    out.secret_string
+        .ok_or_else(|| SecretError::SecretsManager {
+            name: arn.to_string(),
+            message: "the secret has no SecretString".to_string(),
+        })
+}
+
+async fn ssm_value(config: &SdkConfig, name: &str) -> Result<String, SecretError> {
+    let client = aws_sdk_ssm::Client::new(config);
+    let out = client
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| SecretError::Ssm {
+            name: name.to_string(),
+            message: aws_sdk_ssm::error::DisplayErrorContext(e).to_string(),
+        })?;
+    out.parameter
+        .and_then(|p| p.value)
+        .ok_or_else(|| SecretError::Ssm {
+            name: name.to_string(),
+            message: "the parameter has no value".to_string(),
+        })
+}
+
+/// Secrets Manager secrets are often JSON objects; accept
+/// `{"secret": "…"}`, `{"SHEETSYNC_WEBHOOK_SECRET": "…"}` or an object with a
+/// single string, else the text itself.
+fn unwrap_json_secret(text: &str) -> String {
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(text) {
+        for name in ["secret", SECRET_ENV] {
+            if let Some(serde_json::Value::String(s)) = map.get(name) {
+                return s.clone();
+            }
+        }
+        if map.len() == 1
+            && let Some(serde_json::Value::String(s)) = map.values().next()
+        {
+            return s.clone();
+        }
+    }
+    text.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_secrets_are_unwrapped() {
+        assert_eq!(unwrap_json_secret("plain"), "plain");
+        assert_eq!(unwrap_json_secret(r#"{"secret":"a"}"#), "a");
+        assert_eq!(
+            unwrap_json_secret(r#"{"SHEETSYNC_WEBHOOK_SECRET":"b","x":"y"}"#),
+            "b"
+        );
+        assert_eq!(unwrap_json_secret(r#"{"only":"c"}"#), "c");
+        assert_eq!(
+            unwrap_json_secret(r#"{"a":"1","b":"2"}"#),
+            r#"{"a":"1","b":"2"}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn a_plain_value_is_used_as_is() {
+        let secret = SecretSource::Value("s3cret".into())
+            .load(None)
+            .await
+            .unwrap();
+        let sig = crate::signature::sign(&secret, "1", b"x");
+        assert_eq!(
+            sig,
+            crate::signature::sign(&Secret::new("s3cret"), "1", b"x")
+        );
+        assert!(matches!(
+            SecretSource::Value(String::new()).load(None).await,
+            Err(SecretError::Empty)
+        ));
+    }
+}

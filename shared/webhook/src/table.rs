@@ -1,0 +1,151 @@
+//! What the database holds for a row: its current image (as `to_jsonb`
+//! renders it) and its sync state (`sheetsync.row_state`).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use reconcile::convert::from_pg_json;
+use reconcile::{Key, Value};
+use serde_json::value::RawValue;
+use sheetsync_store::Binding;
+
+use crate::errors::WebhookError;
+
+/// Indices (in `Binding::columns`) of the key columns, in key order.
+pub fn key_columns(binding: &Binding) -> Vec<usize> {
+    binding
+        .key_columns
+        .iter()
+        .filter_map(|name| binding.columns.iter().position(|c| c.name == *name))
+        .collect()
+}
+
+/// One table row as the database rendered it.
+#[derive(Debug, Clone)]
+pub struct TableRow {
+    pub key: Key,
+    /// The key as `jsonb_build_array` renders it: `row_state`'s key.
+    pub key_json: String,
+    /// Per column: the raw `to_jsonb` value (`None` if the row lacks it).
+    pub raw: Vec<Option<Box<RawValue>>>,
+    pub values: Vec<Value>,
+}
+
+impl TableRow {
+    pub fn parse(
+        binding: &Binding,
+        key_json: String,
+        row_json: &str,
+    ) -> Result<TableRow, WebhookError> {
+        let bad = |what: String| {
+            WebhookError::Internal(format!("unreadable row of {}: {what}", binding.name))
+        };
+        let mut object: HashMap<String, Box<RawValue>> =
+            serde_json::from_str(row_json).map_err(|e| bad(e.to_string()))?;
+        let mut raw = Vec::with_capacity(binding.columns.len());
+        let mut values = Vec::with_capacity(binding.columns.len());
+        for column in &binding.columns {
+            let cell = object.remove(&column.name);
+            let value = match &cell {
+                Some(cell) => {
+                    from_pg_json(cell.get(), column.pg_type).map_err(|e| bad(e.to_string()))?
+                }
+                None => Value::Null,
+            };
+            raw.push(cell);
+            values.push(value);
+        }
+        let key = Key::from_values(
+            &key_columns(binding)
+                .into_iter()
+                .map(|c| values[c].clone())
+                .collect::<Vec<_>>(),
+        );
+        Ok(TableRow {
+            key,
+            key_json,
+            raw,
+            values,
+        })
+    }
+
+    /// The key as the response shows it: `{"id": 42}`.
+    pub fn key_object(&self, binding: &Binding) -> serde_json::Map<String, serde_json::Value> {
+        key_columns(binding)
+            .into_iter()
+            .map(|c| {
+                let json = self.raw[c]
+                    .as_ref()
+                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                    .unwrap_or(serde_json::Value::Null);
+                (binding.columns[c].name.clone(), json)
+            })
+            .collect()
+    }
+
+    pub fn raw_text(&self, column: usize) -> &str {
+        self.raw[column].as_ref().map_or("null", |r| r.get())
+    }
+}
+
+/// `sheetsync.row_state` of one key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowState {
+    pub key_json: String,
+    pub last_db_seq: Option<i64>,
+    pub cell_changed_at: HashMap<String, DateTime<Utc>>,
+    pub sheet_held: bool,
+    pub tombstone_seq: Option<i64>,
+}
+
+impl RowState {
+    pub fn from_row(row: &tokio_postgres::Row) -> Result<RowState, WebhookError> {
+        let times: String = row
+            .try_get(2)
+            .map_err(|e| WebhookError::Internal(e.to_string()))?;
+        // Times the trigger or this webhook wrote; an unreadable one counts
+        // as unknown (the sheet then wins that cell by time).
+        let raw: HashMap<String, String> = serde_json::from_str(&times).unwrap_or_default();
+        let cell_changed_at = raw
+            .into_iter()
+            .filter_map(|(c, t)| {
+                DateTime::parse_from_rfc3339(&t)
+                    .ok()
+                    .map(|t| (c, t.with_timezone(&Utc)))
+            })
+            .collect();
+        let get = |e: tokio_postgres::Error| WebhookError::Internal(e.to_string());
+        Ok(RowState {
+            key_json: row.try_get(0).map_err(get)?,
+            last_db_seq: row.try_get(1).map_err(get)?,
+            cell_changed_at,
+            sheet_held: row.try_get(3).map_err(get)?,
+            tombstone_seq: row.try_get(4).map_err(get)?,
+        })
+    }
+
+    /// The key this state belongs to, in canonical form.
+    pub fn key(&self, binding: &Binding) -> Option<Key> {
+        let parts: Vec<&RawValue> = serde_json::from_str(&self.key_json).ok()?;
+        let columns = key_columns(binding);
+        if parts.len() != columns.len() {
+            return None;
+        }
+        let values: Option<Vec<Value>> = parts
+            .iter()
+            .zip(columns)
+            .map(|(raw, c)| from_pg_json(raw.get(), binding.columns[c].pg_type).ok())
+            .collect();
+        Some(Key::from_values(&values?))
+    }
+
+    /// A database change the sheet had not received when the script read it.
+    pub fn unseen_db_change(&self, watermark: i64) -> bool {
+        self.last_db_seq.is_some_and(|seq| seq > watermark)
+    }
+
+    /// A delete still on its way to the sheet.
+    pub fn unseen_delete(&self, watermark: i64) -> bool {
+        self.tombstone_seq.is_some_and(|seq| seq > watermark)
+    }
+}
