@@ -17,6 +17,8 @@ pub mod tab;
 pub mod wire;
 
 #[cfg(test)]
+mod plan_props;
+#[cfg(test)]
 mod plan_tests;
 
 pub use auth::KeySource;

@@ -13,20 +13,20 @@ use crate::wire::BatchUpdate;
 
 /// A grid cell: its value and number format type.
 #[derive(Debug, Clone, PartialEq, Default)]
-struct GCell {
-    v: Json,
-    f: Option<String>,
+pub(crate) struct GCell {
+    pub v: Json,
+    pub f: Option<String>,
 }
 
-type Grid = Vec<Vec<GCell>>;
+pub(crate) type Grid = Vec<Vec<GCell>>;
 
-fn grid(rows: Vec<Vec<Json>>) -> Grid {
+pub(crate) fn grid(rows: Vec<Vec<Json>>) -> Grid {
     rows.into_iter()
         .map(|r| r.into_iter().map(|v| GCell { v, f: None }).collect())
         .collect()
 }
 
-fn values(g: &Grid) -> Vec<Vec<Json>> {
+pub(crate) fn values(g: &Grid) -> Vec<Vec<Json>> {
     g.iter()
         .map(|r| {
             let mut r: Vec<Json> = r.iter().map(|c| c.v.clone()).collect();
@@ -39,7 +39,7 @@ fn values(g: &Grid) -> Vec<Vec<Json>> {
 }
 
 /// The tab image `read_tab` would return for `g` (header in row 0).
-fn image(g: &Grid, keys: &[&str], watermark: Option<(i32, i64)>) -> TabImage {
+pub(crate) fn image(g: &Grid, keys: &[&str], watermark: Option<(i32, i64)>) -> TabImage {
     let header: Vec<String> = g
         .first()
         .map(|r| {
@@ -73,7 +73,7 @@ fn image(g: &Grid, keys: &[&str], watermark: Option<(i32, i64)>) -> TabImage {
     }
 }
 
-fn cell_of(data: &Json) -> GCell {
+pub(crate) fn cell_of(data: &Json) -> GCell {
     let v = data
         .get("userEnteredValue")
         .and_then(|v| v.as_object())
@@ -86,7 +86,7 @@ fn cell_of(data: &Json) -> GCell {
     GCell { v, f }
 }
 
-fn write(target: &mut GCell, data: &Json, fields: &str) {
+pub(crate) fn write(target: &mut GCell, data: &Json, fields: &str) {
     let new = cell_of(data);
     target.v = new.v;
     if fields.contains("userEnteredFormat.numberFormat") {
@@ -96,7 +96,7 @@ fn write(target: &mut GCell, data: &Json, fields: &str) {
 
 /// Applies a batchUpdate body to `g` as the Sheets API does; returns the
 /// watermark metadata value it sets.
-fn apply(g: &mut Grid, body: &BatchUpdate) -> Option<String> {
+pub(crate) fn apply(g: &mut Grid, body: &BatchUpdate) -> Option<String> {
     let body = serde_json::to_value(body).unwrap();
     let mut watermark = None;
     for req in body["requests"].as_array().unwrap() {
@@ -160,7 +160,7 @@ fn apply(g: &mut Grid, body: &BatchUpdate) -> Option<String> {
     watermark
 }
 
-fn columns() -> Vec<ColumnType> {
+pub(crate) fn columns() -> Vec<ColumnType> {
     [
         ("id", PgType::Int8),
         ("name", PgType::Text),
@@ -177,7 +177,7 @@ fn columns() -> Vec<ColumnType> {
     .collect()
 }
 
-fn batch(changes: Vec<(i64, Op)>) -> ChangeBatch {
+pub(crate) fn batch(changes: Vec<(i64, Op)>) -> ChangeBatch {
     ChangeBatch {
         v: VERSION,
         binding: "orders".into(),
@@ -196,7 +196,7 @@ fn batch(changes: Vec<(i64, Op)>) -> ChangeBatch {
     }
 }
 
-fn obj(v: Json) -> serde_json::Map<String, Json> {
+pub(crate) fn obj(v: Json) -> serde_json::Map<String, Json> {
     v.as_object().unwrap().clone()
 }
 fn ins(id: i64, v: Json) -> Op {

@@ -1,0 +1,180 @@
+//! Property: applying the one planned batchUpdate gives the same sheet as
+//! applying every change on its own, in order, the obvious way (find the
+//! row by key now, write it, remove it, append it). This checks coalescing,
+//! keysets and the row index arithmetic of deletes together.
+
+use proptest::prelude::*;
+use reconcile::{Key, PgType};
+use serde_json::{Value as Json, json};
+use sheetsync_queue::Op;
+
+use crate::cells::cell_for;
+use crate::plan::plan;
+use crate::plan_tests::{GCell, Grid, apply, batch, grid, image, obj, values, write};
+use crate::wire::{FIELDS_VALUE, FIELDS_VALUE_AND_FORMAT};
+
+const HEADER: [&str; 4] = ["name", "id", "qty", "due"];
+
+fn pg_type(column: &str) -> PgType {
+    match column {
+        "id" => PgType::Int8,
+        "qty" => PgType::Int4,
+        "due" => PgType::Date,
+        _ => PgType::Text,
+    }
+}
+
+fn key_of(row: &[GCell]) -> Option<Key> {
+    let cell = row.get(1).map(|c| c.v.clone()).unwrap_or(Json::Null);
+    (!cell.is_null()).then(|| Key::from_json(&[cell]))
+}
+
+fn set(row: &mut Vec<GCell>, values: &serde_json::Map<String, Json>, append: bool) {
+    for (name, value) in values {
+        let col = HEADER.iter().position(|h| h == name).unwrap();
+        if row.len() <= col {
+            row.resize(col + 1, GCell::default());
+        }
+        let cell = cell_for(value, pg_type(name));
+        let fields = if append || cell.formatted {
+            FIELDS_VALUE_AND_FORMAT
+        } else {
+            FIELDS_VALUE
+        };
+        write(
+            &mut row[col],
+            &serde_json::to_value(&cell.data).unwrap(),
+            fields,
+        );
+    }
+}
+
+/// Every change on its own, in order.
+fn one_by_one(g: &mut Grid, changes: &[(i64, Op)]) {
+    for (_, op) in changes {
+        match op {
+            Op::Insert { key, values } | Op::Update { key, values } => {
+                let key = Key::from_json(key);
+                let mut found = false;
+                for row in g.iter_mut().skip(1) {
+                    if key_of(row).as_ref() == Some(&key) {
+                        set(row, values, false);
+                        found = true;
+                    }
+                }
+                if !found && matches!(op, Op::Insert { .. }) {
+                    let mut row = Vec::new();
+                    set(&mut row, values, true);
+                    g.push(row);
+                }
+            }
+            Op::Delete { key } => {
+                let key = Key::from_json(key);
+                let mut i = 1;
+                while i < g.len() {
+                    if key_of(&g[i]).as_ref() == Some(&key) {
+                        g.remove(i);
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            Op::Keyset { keys, from, to } => {
+                let keep: Vec<Key> = keys.iter().map(|k| Key::from_json(k)).collect();
+                let from = from.as_deref().map(Key::from_json);
+                let to = to.as_deref().map(Key::from_json);
+                let mut i = 1;
+                while i < g.len() {
+                    let doomed = key_of(&g[i]).is_some_and(|k| {
+                        !keep.contains(&k)
+                            && from.as_ref().is_none_or(|f| &k >= f)
+                            && to.as_ref().is_none_or(|t| &k <= t)
+                    });
+                    if doomed {
+                        g.remove(i);
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn value() -> impl Strategy<Value = (&'static str, Json)> {
+    prop_oneof![
+        prop::option::of("[a-c]{1,2}").prop_map(|s| ("name", s.map_or(Json::Null, Json::from))),
+        prop::option::of(0i64..50).prop_map(|n| ("qty", n.map_or(Json::Null, Json::from))),
+        prop::option::of(1u32..28).prop_map(|d| (
+            "due",
+            d.map_or(Json::Null, |d| json!(format!("2026-02-{d:02}")))
+        )),
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let key = 1i64..10;
+    let values = || prop::collection::vec(value(), 0..3);
+    prop_oneof![
+        3 => (key.clone(), values()).prop_map(|(k, v)| {
+            let mut m = obj(json!({"id": k}));
+            m.extend(v.into_iter().map(|(c, v)| (c.to_string(), v)));
+            Op::Insert { key: vec![json!(k)], values: m }
+        }),
+        3 => (key.clone(), values()).prop_map(|(k, v)| Op::Update {
+            key: vec![json!(k)],
+            values: v.into_iter().map(|(c, v)| (c.to_string(), v)).collect(),
+        }),
+        2 => key.clone().prop_map(|k| Op::Delete { key: vec![json!(k)] }),
+        1 => (
+            prop::collection::btree_set(key.clone(), 0..6),
+            prop::option::of(key.clone()),
+            prop::option::of(key),
+        )
+            .prop_map(|(keys, from, to)| Op::Keyset {
+                keys: keys.into_iter().map(|k| vec![json!(k)]).collect(),
+                from: from.map(|k| vec![json!(k)]),
+                to: to.map(|k| vec![json!(k)]),
+            }),
+    ]
+}
+
+fn sheet() -> impl Strategy<Value = Grid> {
+    prop::collection::vec(prop::option::of(1i64..8), 0..9).prop_map(|keys| {
+        let mut rows = vec![HEADER.iter().map(|h| json!(h)).collect::<Vec<_>>()];
+        for (i, key) in keys.into_iter().enumerate() {
+            rows.push(vec![
+                json!(format!("r{i}")),
+                key.map_or(Json::Null, Json::from),
+                json!(i),
+            ]);
+        }
+        grid(rows)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+    #[test]
+    fn one_batch_update_equals_the_changes_one_by_one(
+        start in sheet(),
+        ops in prop::collection::vec(op(), 1..25),
+    ) {
+        let changes: Vec<(i64, Op)> = ops.into_iter().enumerate().map(|(i, op)| (i as i64 + 1, op)).collect();
+        let mut b = batch(changes.clone());
+        b.columns.retain(|c| HEADER.contains(&c.name.as_str()));
+        let p = plan(&image(&start, &["id"], None), &[&b]);
+        let mut planned = start.clone();
+        let watermark = apply(&mut planned, p.body.as_ref().unwrap());
+        let mut expected = start;
+        one_by_one(&mut expected, &changes);
+        prop_assert_eq!(values(&planned), values(&expected));
+        prop_assert_eq!(watermark, Some(changes.len().to_string()));
+        // Non-empty cells carry the same number format.
+        for (a, b) in planned.iter().flatten().zip(expected.iter().flatten()) {
+            if !a.v.is_null() {
+                prop_assert_eq!(&a.f, &b.f);
+            }
+        }
+    }
+}
