@@ -1,0 +1,35 @@
+//! The subcommands. Each is a module with `Args` (clap) and
+//! `Args::run(self, &Global) -> CmdResult`; add one with a line below.
+
+use crate::error::CmdResult;
+use crate::global::Global;
+
+macro_rules! commands {
+    ($($(#[$doc:meta])* $variant:ident($module:ident),)*) => {
+        $(pub mod $module;)*
+
+        #[derive(clap::Subcommand)]
+        pub enum Command {
+            $($(#[$doc])* $variant($module::Args),)*
+        }
+
+        impl Command {
+            pub async fn run(self, global: &Global) -> CmdResult {
+                match self {
+                    $(Command::$variant(args) => args.run(global).await,)*
+                }
+            }
+        }
+    };
+}
+
+commands! {
+    /// Create or update sheetsync's schema in the database
+    Migrate(migrate),
+    /// Bind a table to a sheet tab and start capturing its changes
+    Attach(attach),
+    /// Stop syncing a binding: drop its trigger, queue and row state
+    Detach(detach),
+    /// Show bindings, queued changes and recent conflicts and rejects
+    Status(status),
+}

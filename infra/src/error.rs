@@ -1,0 +1,12 @@
+/// Why a command failed, said once on stderr.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] sheetsync_config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] sheetsync_store::StoreError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+pub type CmdResult = Result<(), CliError>;

@@ -1,0 +1,216 @@
+//! The `sheetsync` binary against a real database.
+
+use std::process::{Command, Output};
+
+use sheetsync_testkit::TestDb;
+
+/// Runs the CLI with only this database in its environment.
+fn sheetsync(db: &TestDb, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sheetsync"));
+    for var in [
+        "DB_HOST",
+        "DB_PORT",
+        "DB_NAME",
+        "DB_USER",
+        "DB_PASSWORD",
+        "DB_SSLMODE",
+        "DB_SSLROOTCERT",
+        "GSHEET_ID",
+        "GSHEET_RANGE",
+        "SHEETSYNC_TABLE",
+        "SHEETSYNC_CONFLICT",
+        "SHEETSYNC_BINDING",
+        "SHEETSYNC_CONFIG",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("DATABASE_URL", db.url())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn failure(o: &Output) -> String {
+    assert!(
+        !o.status.success(),
+        "succeeded: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[tokio::test]
+async fn migrate_attach_status_detach() {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+
+    assert_eq!(
+        stdout(&sheetsync(&db, &["migrate"])),
+        "applied 0001_schema\n"
+    );
+    assert_eq!(
+        stdout(&sheetsync(&db, &["migrate"])),
+        format!(
+            "database is up to date ({} migrations)\n",
+            sheetsync_store::migrations().len()
+        )
+    );
+
+    client
+        .batch_execute(
+            "CREATE TABLE orders (id int PRIMARY KEY, customer text); CREATE TABLE loose (a int)",
+        )
+        .await
+        .unwrap();
+    let out = sheetsync(
+        &db,
+        &[
+            "attach",
+            "--table",
+            "orders",
+            "--spreadsheet",
+            "1AbC",
+            "--sheet",
+            "Orders!A1:F",
+            "--conflict",
+            "sheet",
+        ],
+    );
+    assert_eq!(
+        stdout(&out),
+        "attached public.orders -> spreadsheet 1AbC tab 'Orders' as binding orders (key id, conflict sheet)\n"
+    );
+
+    let err = failure(&sheetsync(
+        &db,
+        &[
+            "attach",
+            "--table",
+            "loose",
+            "--spreadsheet",
+            "1AbC",
+            "--sheet",
+            "Loose",
+        ],
+    ));
+    assert!(
+        err.ends_with(
+            "sheetsync: table public.loose has no primary key; sheetsync identifies rows by primary key\n"
+        ),
+        "{err}"
+    );
+
+    client
+        .batch_execute("INSERT INTO orders VALUES (1, 'Ada'), (2, 'Grace')")
+        .await
+        .unwrap();
+    let status = stdout(&sheetsync(&db, &["status"]));
+    let lines: Vec<&str> = status.lines().collect();
+    assert_eq!(lines.len(), 2, "{status}");
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        [
+            "BINDING",
+            "TABLE",
+            "SPREADSHEET",
+            "SHEET",
+            "CONFLICT",
+            "QUEUED",
+            "OLDEST",
+            "QUEUED",
+            "CONFLICTS",
+            "REJECTS"
+        ]
+    );
+    let cells: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(cells.len(), 9, "{status}");
+    assert_eq!(
+        cells[..6],
+        ["orders", "public.orders", "1AbC", "Orders", "sheet", "2"]
+    );
+    assert!(cells[6].ends_with('Z'), "{status}");
+    assert_eq!(cells[7..], ["0", "0"]);
+    // Columns line up under their headings.
+    assert_eq!(lines[0].find("QUEUED"), lines[1].find(" 2 ").map(|i| i + 1));
+
+    client
+        .batch_execute(
+            "INSERT INTO sheetsync.rejects (binding, sheet_row, key, column_name, value, reason)
+             VALUES ('orders', 9, '[7]', 'id', '\"x\"', 'id: ''x'' is not a whole number')",
+        )
+        .await
+        .unwrap();
+    let status = stdout(&sheetsync(&db, &["status", "--binding", "orders"]));
+    let tail: Vec<&str> = status.lines().skip(2).collect();
+    assert_eq!(tail[0], "");
+    assert_eq!(tail[1], "Recent rejects:");
+    assert!(
+        tail[3].ends_with("orders   9    [7]  id      id: 'x' is not a whole number"),
+        "{status}"
+    );
+
+    assert_eq!(
+        stdout(&sheetsync(&db, &["detach", "--binding", "orders"])),
+        "detached orders\n"
+    );
+    let status = stdout(&sheetsync(&db, &["status"]));
+    assert!(
+        status.starts_with("no bindings (attach a table with `sheetsync attach`)\n"),
+        "{status}"
+    );
+    let err = failure(&sheetsync(&db, &["detach", "--binding", "orders"]));
+    assert!(
+        err.ends_with("sheetsync: binding 'orders' does not exist\n"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn attach_takes_the_original_tools_environment() {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    sheetsync_store::migrate(&client).await.unwrap();
+    client
+        .batch_execute(r#"CREATE TABLE "we""ird; drop" (id int PRIMARY KEY)"#)
+        .await
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sheetsync"))
+        .env_remove("SHEETSYNC_CONFIG")
+        .env_remove("SHEETSYNC_BINDING")
+        .env_remove("SHEETSYNC_CONFLICT")
+        .env("DATABASE_URL", db.url())
+        .env("GSHEET_ID", "1AbC")
+        .env("GSHEET_RANGE", "'Q1 ''24'!A1:F")
+        .env("SHEETSYNC_TABLE", "we\"ird; drop")
+        .args(["attach"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&out),
+        "attached public.we\"ird; drop -> spreadsheet 1AbC tab 'Q1 '24' as binding we_ird__drop (key id, conflict latest)\n"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_database_setting_is_named() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sheetsync"))
+        .env_clear()
+        .args(["status"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        failure(&out),
+        "sheetsync: DB_HOST is not set (set DATABASE_URL, or DB_HOST, DB_NAME, DB_USER and DB_PASSWORD)\n"
+    );
+}
