@@ -14,7 +14,6 @@
 //! The harness knows nothing of sheetsync's schema: callers run the store's
 //! migrations themselves.
 
-mod cluster;
 mod server;
 mod testdb;
 mod url;

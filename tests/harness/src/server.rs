@@ -1,12 +1,10 @@
 //! Which PostgreSQL server the tests of this process use, chosen once.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
+use sheetsync_localpg::{Cluster, probe};
 use tokio::sync::OnceCell;
-use tokio_postgres::NoTls;
 
-use crate::cluster::Cluster;
 use crate::url::UrlBase;
 
 const LOCAL: &str = "postgres://postgres@127.0.0.1:5432/";
@@ -94,34 +92,14 @@ async fn database_url() -> Result<Server, String> {
 }
 
 async fn initdb() -> Result<Server, String> {
-    let cluster = Cluster::start().await?;
-    let base = UrlBase::parse(&format!("postgres://postgres@127.0.0.1:{}/", cluster.port));
+    let cluster = Cluster::start().await.map_err(|e| e.to_string())?;
+    let base = UrlBase::parse(&cluster.url(""));
+    let dir = cluster.dir().to_path_buf();
+    // One cluster serves every test of the process; it goes when the process does.
+    cluster.keep_until_exit();
     Ok(Server {
-        source: PgSource::Initdb {
-            dir: cluster.dir.clone(),
-        },
+        source: PgSource::Initdb { dir },
         admin_url: base.with_db("postgres"),
         base,
     })
-}
-
-/// One connection attempt, bounded in time.
-pub(crate) async fn probe(url: &str) -> Result<(), String> {
-    let attempt = async {
-        let (client, conn) = tokio_postgres::connect(url, NoTls)
-            .await
-            .map_err(|e| e.to_string())?;
-        let conn = tokio::spawn(conn);
-        let res = client
-            .simple_query("SELECT 1")
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string());
-        drop(client);
-        let _ = conn.await;
-        res
-    };
-    tokio::time::timeout(Duration::from_secs(5), attempt)
-        .await
-        .map_err(|_| "no answer within 5 s".to_string())?
 }
