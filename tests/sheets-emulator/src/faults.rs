@@ -1,0 +1,217 @@
+//! Fault injection: a request quota per time window (429 + `Retry-After`),
+//! bursts of 5xx responses, and added latency.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+/// The fault settings, also the JSON body of `PUT /_emulator/faults`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FaultConfig {
+    /// At most `requests` Sheets API calls per window; the next ones get 429.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<Quota>,
+    /// The next `count` Sheets API calls fail with `status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_next: Option<FailNext>,
+    /// Added before every Sheets API and token call.
+    #[serde(default)]
+    pub latency_ms: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Quota {
+    pub requests: u32,
+    /// Window length; Google's quotas are per minute (60).
+    #[serde(default = "sixty")]
+    pub window_seconds: u64,
+}
+
+fn sixty() -> u64 {
+    60
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FailNext {
+    pub count: u32,
+    /// 500, 502, 503 or 504.
+    #[serde(default = "five_hundred_three")]
+    pub status: u16,
+    /// Apply the request, then answer with the failure (a lost response): the
+    /// client cannot tell whether its write landed.
+    #[serde(default)]
+    pub after_apply: bool,
+}
+
+fn five_hundred_three() -> u16 {
+    503
+}
+
+#[derive(Default)]
+struct FaultState {
+    config: FaultConfig,
+    window_start: Option<Instant>,
+    used: u32,
+}
+
+/// Live fault settings (`Emulator::faults()`).
+#[derive(Default)]
+pub struct Faults {
+    state: Mutex<FaultState>,
+}
+
+/// When an injected failure strikes relative to applying the request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    BeforeApply,
+    AfterApply,
+}
+
+impl Faults {
+    fn state(&self) -> MutexGuard<'_, FaultState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Allow `requests` API calls per `window` (Google: per minute); later calls in
+    /// the window get 429 RESOURCE_EXHAUSTED with `Retry-After` = seconds to the window's end.
+    pub fn set_quota(&self, requests: u32, window: Duration) {
+        let mut state = self.state();
+        state.config.quota = Some(Quota {
+            requests,
+            window_seconds: window.as_secs().max(1),
+        });
+        state.window_start = None;
+        state.used = 0;
+    }
+
+    pub fn clear_quota(&self) {
+        self.state().config.quota = None;
+    }
+
+    /// The next `count` API calls fail with `status` (500/502/503/504) without being applied.
+    pub fn fail_next(&self, count: u32, status: u16) {
+        self.state().config.fail_next = Some(FailNext {
+            count,
+            status,
+            after_apply: false,
+        });
+    }
+
+    /// The next `count` API calls are applied, then answered with `status`.
+    pub fn fail_next_after_apply(&self, count: u32, status: u16) {
+        self.state().config.fail_next = Some(FailNext {
+            count,
+            status,
+            after_apply: true,
+        });
+    }
+
+    /// Delay every API and token call by `latency`.
+    pub fn set_latency(&self, latency: Duration) {
+        self.state().config.latency_ms = latency.as_millis() as u64;
+    }
+
+    /// Replace every setting at once (what `PUT /_emulator/faults` does).
+    pub fn set(&self, config: FaultConfig) {
+        let mut state = self.state();
+        state.config = config;
+        state.window_start = None;
+        state.used = 0;
+    }
+
+    /// Remove every fault.
+    pub fn clear(&self) {
+        self.set(FaultConfig::default());
+    }
+
+    /// The current settings (`failNext.count` counts down as failures are served).
+    pub fn config(&self) -> FaultConfig {
+        self.state().config.clone()
+    }
+
+    pub(crate) fn latency(&self) -> Duration {
+        Duration::from_millis(self.state().config.latency_ms)
+    }
+
+    /// Takes one unit of quota; `Err(seconds)` to wait when the window is used up.
+    pub(crate) fn take_quota(&self, now: Instant) -> Result<(), u64> {
+        let mut state = self.state();
+        let Some(quota) = state.config.quota else {
+            return Ok(());
+        };
+        let window = Duration::from_secs(quota.window_seconds);
+        let start = match state.window_start {
+            Some(start) if now.duration_since(start) < window => start,
+            _ => {
+                state.window_start = Some(now);
+                state.used = 0;
+                now
+            }
+        };
+        if state.used < quota.requests {
+            state.used += 1;
+            return Ok(());
+        }
+        let left = window.saturating_sub(now.duration_since(start));
+        Err(left.as_secs() + u64::from(left.subsec_nanos() > 0))
+    }
+
+    /// The injected failure status for this call in `phase`, consuming one.
+    pub(crate) fn take_failure(&self, phase: Phase) -> Option<u16> {
+        let mut state = self.state();
+        let fail = state.config.fail_next.as_mut()?;
+        let wanted = if fail.after_apply {
+            Phase::AfterApply
+        } else {
+            Phase::BeforeApply
+        };
+        if fail.count == 0 || phase != wanted {
+            return None;
+        }
+        fail.count -= 1;
+        let status = fail.status;
+        if fail.count == 0 {
+            state.config.fail_next = None;
+        }
+        Some(status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quota_resets_per_window_and_says_when() {
+        let faults = Faults::default();
+        faults.set_quota(2, Duration::from_secs(60));
+        let t0 = Instant::now();
+        assert_eq!(faults.take_quota(t0), Ok(()));
+        assert_eq!(faults.take_quota(t0 + Duration::from_secs(1)), Ok(()));
+        assert_eq!(
+            faults.take_quota(t0 + Duration::from_millis(20_500)),
+            Err(40)
+        );
+        assert_eq!(faults.take_quota(t0 + Duration::from_secs(60)), Ok(()));
+    }
+
+    #[test]
+    fn failures_count_down_in_their_phase() {
+        let faults = Faults::default();
+        faults.fail_next(2, 500);
+        assert_eq!(faults.take_failure(Phase::AfterApply), None);
+        assert_eq!(faults.take_failure(Phase::BeforeApply), Some(500));
+        assert_eq!(faults.config().fail_next.map(|f| f.count), Some(1));
+        assert_eq!(faults.take_failure(Phase::BeforeApply), Some(500));
+        assert_eq!(faults.take_failure(Phase::BeforeApply), None);
+        assert_eq!(faults.config(), FaultConfig::default());
+        faults.fail_next_after_apply(1, 503);
+        assert_eq!(faults.take_failure(Phase::BeforeApply), None);
+        assert_eq!(faults.take_failure(Phase::AfterApply), Some(503));
+    }
+}
