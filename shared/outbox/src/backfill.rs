@@ -25,6 +25,7 @@
 
 use reconcile::Key;
 use serde_json::{Value as Json, json};
+use sheetsync_store::{Binding, quote_ident};
 use tokio_postgres::Transaction;
 use tracing::info;
 
@@ -47,13 +48,15 @@ pub struct BackfillReport {
     pub last_seq: Option<i64>,
 }
 
-/// Queues the table of `target` in `tx` (a READ COMMITTED transaction the
-/// caller commits; writers to the table wait until then).
+/// Queues the table of `binding` in `tx`, a READ COMMITTED transaction the
+/// caller commits (writers to the table wait until then; relays send the
+/// rows after it). `chunk_rows` rows are read per round trip.
 pub async fn backfill(
     tx: &Transaction<'_>,
-    target: &Target,
+    binding: &Binding,
     chunk_rows: usize,
 ) -> Result<BackfillReport, OutboxError> {
+    let target = &Target::from(binding);
     let chunk_rows = chunk_rows.max(1);
     tx.batch_execute(&format!(
         "LOCK TABLE {} IN SHARE MODE",
@@ -189,10 +192,6 @@ pub fn keyset_parts(sorted: &[Vec<Json>], max_keys: usize, max_bytes: usize) -> 
     }
     parts.push(json!({"keys": current, "from": from, "to": Json::Null}));
     parts
-}
-
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 #[cfg(test)]

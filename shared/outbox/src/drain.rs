@@ -197,7 +197,7 @@ async fn drain_binding<S: QueueSink>(
         Horizon::Empty => return Ok(BindingOutcome::Drained),
         Horizon::Busy => return Ok(BindingOutcome::WritersBusy),
     };
-    let target = Target::load(&*client, &binding).await?;
+    let target = Target::load(client, &binding).await?;
     loop {
         if Instant::now() >= deadline {
             return Ok(BindingOutcome::Deadline);

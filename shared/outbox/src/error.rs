@@ -11,8 +11,9 @@ pub enum OutboxError {
     #[error("the database connection was lost")]
     ConnectionLost,
 
-    #[error("binding '{0}' does not exist")]
-    UnknownBinding(String),
+    /// The binding could not be read (gone, or its table changed).
+    #[error("{0}")]
+    Store(#[from] sheetsync_store::StoreError),
 
     #[error("binding '{binding}': outbox row {seq} is malformed: {reason}")]
     Malformed {

@@ -9,6 +9,7 @@
 //!   implement it.
 //! * [`drain`]: horizon → claim → pack → send → delete, per binding.
 //! * [`backfill`]: the whole table into the outbox, with its full key set.
+//! * [`invoke`]: what a Lambda invocation asks for and answers.
 //! * [`listen`]: the long-running `LISTEN sheetsync_outbox` loop.
 
 pub mod backfill;
@@ -16,6 +17,7 @@ pub mod claim;
 pub mod drain;
 mod error;
 pub mod horizon;
+pub mod invoke;
 pub mod listen;
 pub mod memory;
 pub mod pack;

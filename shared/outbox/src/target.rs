@@ -1,9 +1,9 @@
 //! Where a binding's changes go: the part of every message that describes
 //! the sheet and the table's columns, so the writer needs no database.
 
-use reconcile::PgType;
 use sheetsync_queue::{ChangeBatch, ColumnType, VERSION};
-use tokio_postgres::GenericClient;
+use sheetsync_store::Binding;
+use tokio_postgres::Client;
 
 use crate::OutboxError;
 
@@ -21,56 +21,31 @@ pub struct Target {
     pub qualified_table: String,
 }
 
+impl From<&Binding> for Target {
+    fn from(b: &Binding) -> Target {
+        Target {
+            binding: b.name.clone(),
+            spreadsheet_id: b.spreadsheet_id.clone(),
+            sheet: b.sheet.clone(),
+            key_columns: b.key_columns.clone(),
+            columns: b
+                .columns
+                .iter()
+                .map(|c| ColumnType {
+                    name: c.name.clone(),
+                    pg_type: c.pg_type,
+                })
+                .collect(),
+            qualified_table: b.qualified_table(),
+        }
+    }
+}
+
 impl Target {
     /// Reads the binding and its table's columns from the catalog.
-    pub async fn load(client: &impl GenericClient, binding: &str) -> Result<Target, OutboxError> {
-        let row = client
-            .query_opt(
-                "SELECT b.spreadsheet_id, b.sheet, b.key_columns,
-                        format('%I.%I', b.table_schema, b.table_name), b.table_oid
-                   FROM sheetsync.bindings b WHERE b.name = $1",
-                &[&binding],
-            )
-            .await?
-            .ok_or_else(|| OutboxError::UnknownBinding(binding.to_owned()))?;
-        let table_oid: u32 = row.get(4);
-        let columns = client
-            .query(
-                "SELECT a.attname::text, t.typname::text
-                   FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-                  WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
-                  ORDER BY a.attnum",
-                &[&table_oid],
-            )
-            .await?
-            .iter()
-            .map(|c| ColumnType {
-                name: c.get(0),
-                pg_type: PgType::from_typname(c.get::<_, &str>(1)),
-            })
-            .collect();
-        Ok(Target {
-            binding: binding.to_owned(),
-            spreadsheet_id: row.get(0),
-            sheet: row.get(1),
-            key_columns: row.get(2),
-            columns,
-            qualified_table: row.get(3),
-        })
-    }
-
-    /// The key columns' types, in key order (text for a column the
-    /// catalog no longer has, which then orders by its text).
-    pub fn key_types(&self) -> Vec<PgType> {
-        self.key_columns
-            .iter()
-            .map(|k| {
-                self.columns
-                    .iter()
-                    .find(|c| &c.name == k)
-                    .map_or(PgType::Text, |c| c.pg_type)
-            })
-            .collect()
+    pub async fn load(client: &Client, binding: &str) -> Result<Target, OutboxError> {
+        let b = Binding::load(client, binding).await?;
+        Ok(Target::from(&b))
     }
 
     /// A message for this binding with no changes yet.

@@ -14,6 +14,7 @@
 //! The harness knows nothing of sheetsync's schema: callers run the store's
 //! migrations themselves.
 
+pub mod moto;
 mod server;
 mod testdb;
 mod url;

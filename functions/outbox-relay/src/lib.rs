@@ -1,0 +1,141 @@
+//! The relay's Lambda handler: keeps one database connection across
+//! invocations (reconnecting when it closed) and drains until the outbox
+//! is idle or the invocation's time runs out.
+
+mod secret;
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use lambda_runtime::LambdaEvent;
+use serde_json::Value as Json;
+use sheetsync_config::DbConfig;
+use sheetsync_outbox::drain::drain_until_idle;
+use sheetsync_outbox::invoke::{Summary, scope_of};
+use sheetsync_outbox::{DrainOptions, SqsSink};
+use tokio::sync::Mutex;
+use tokio_postgres::Client;
+use tracing::{error, info};
+
+/// The queue the relay sends to.
+pub const QUEUE_URL_ENV: &str = "SHEETSYNC_QUEUE_URL";
+
+/// Time kept back from the invocation's deadline: one send may take
+/// [`sheetsync_outbox::sqs::OPERATION_TIMEOUT`], and the deletes and the
+/// answer need a moment.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(12);
+
+/// How long a binding whose writers are mid-transaction is retried (an
+/// invoke from a trigger arrives before its transaction commits).
+pub const BUSY_RETRY: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("{0}")]
+    Config(#[from] sheetsync_config::ConfigError),
+    #[error("{0}")]
+    Store(#[from] sheetsync_store::StoreError),
+    #[error("{0}")]
+    Outbox(#[from] sheetsync_outbox::OutboxError),
+    #[error("{QUEUE_URL_ENV} is not set: the relay needs its SQS queue URL")]
+    NoQueue,
+    #[error("database password secret {arn}: {reason}")]
+    Secret { arn: String, reason: String },
+    #[error("{count} binding(s) failed: {first}")]
+    Bindings { count: usize, first: String },
+}
+
+pub struct Relay<S = SqsSink> {
+    db: DbConfig,
+    sink: S,
+    opts: DrainOptions,
+    client: Mutex<Option<Client>>,
+}
+
+impl Relay<SqsSink> {
+    /// Database settings as the CLI reads them (`DATABASE_URL` or
+    /// `DB_HOST`…, the password possibly from `DB_PASSWORD_SECRET_ARN`), the
+    /// queue from `SHEETSYNC_QUEUE_URL`.
+    pub async fn from_env() -> Result<Relay<SqsSink>, RelayError> {
+        let mut db = DbConfig::from_env()?;
+        secret::resolve_password(&mut db).await?;
+        let queue_url = std::env::var(QUEUE_URL_ENV).map_err(|_| RelayError::NoQueue)?;
+        Ok(Relay::new(db, SqsSink::from_env(queue_url).await))
+    }
+}
+
+impl<S: sheetsync_outbox::QueueSink> Relay<S> {
+    pub fn new(db: DbConfig, sink: S) -> Relay<S> {
+        Relay {
+            db,
+            sink,
+            opts: DrainOptions::default(),
+            client: Mutex::new(None),
+        }
+    }
+
+    /// One invocation: drains what the payload names until idle or the
+    /// deadline. A binding that failed fails the invocation (after the
+    /// others were drained), so it shows in the function's error metrics.
+    pub async fn handle(&self, event: LambdaEvent<Json>) -> Result<Json, RelayError> {
+        let scope = scope_of(&event.payload);
+        let deadline = deadline_of(event.context.deadline);
+        let mut guard = self.client.lock().await;
+        let client = match guard.take() {
+            Some(c) if !c.is_closed() => c,
+            _ => sheetsync_store::connect(&self.db).await?,
+        };
+        let client = guard.insert(client);
+        let report =
+            drain_until_idle(client, &self.sink, &scope, &self.opts, deadline, BUSY_RETRY).await;
+        if client.is_closed() {
+            *guard = None;
+        }
+        let summary = Summary::of(&report?);
+        info!(
+            request_id = %event.context.request_id,
+            rows = summary.rows_sent,
+            messages = summary.messages,
+            "relay invocation done"
+        );
+        let failed: Vec<_> = summary.failed().collect();
+        if let Some(first) = failed.first() {
+            let text = first.error.clone().unwrap_or_default();
+            error!(request_id = %event.context.request_id, binding = %first.binding, error = %text, "relay binding failed");
+            return Err(RelayError::Bindings {
+                count: failed.len(),
+                first: text,
+            });
+        }
+        Ok(serde_json::to_value(&summary).unwrap_or(Json::Null))
+    }
+}
+
+/// The invocation's deadline (milliseconds since the epoch) as an
+/// instant, less [`DEADLINE_MARGIN`]; a minute when unknown.
+pub fn deadline_of(deadline_ms: u64) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    if deadline_ms == 0 {
+        return Instant::now() + Duration::from_secs(60);
+    }
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    Instant::now() + left.saturating_sub(DEADLINE_MARGIN)
+}
+
+impl From<RelayError> for lambda_runtime::Diagnostic {
+    fn from(e: RelayError) -> Self {
+        let kind = match &e {
+            RelayError::Config(_) => "Config",
+            RelayError::Store(_) => "Database",
+            RelayError::Outbox(_) => "Outbox",
+            RelayError::NoQueue => "Config",
+            RelayError::Secret { .. } => "Secret",
+            RelayError::Bindings { .. } => "BindingFailed",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: kind.to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! A real SQS API for tests: moto in server mode on a loopback port.
+//!
+//! [`Moto::shared`] starts `moto_server` (from `pip install 'moto[server]'`,
+//! tests/requirements.txt; found on PATH, else `python3 -m moto.server`)
+//! once per test process on a free 127.0.0.1 port and waits until it
+//! answers. As with the throwaway PostgreSQL cluster, a small `sh` keeper
+//! holds it: its stdin is a pipe whose write end lives in a static, so when
+//! this process ends (however it ends) the keeper reads EOF and stops moto.
+//!
+//! Clients get dummy credentials and a region of their own: nothing here
+//! reads the environment's AWS settings, so a test can never reach AWS.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use tokio::sync::OnceCell;
+
+const KEEPER: &str = r#"
+log=$1; shift
+"$@" >"$log" 2>&1 &
+moto=$!
+read -r _ignored
+kill "$moto" 2>/dev/null
+wait "$moto"
+rm -f "$log"
+"#;
+
+const START_ATTEMPTS: usize = 3;
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
+static SHARED: OnceCell<Moto> = OnceCell::const_new();
+static NEXT_QUEUE: AtomicU64 = AtomicU64::new(0);
+
+/// The region every test client uses.
+pub const REGION: &str = "us-east-1";
+
+/// A running moto server.
+#[derive(Debug)]
+pub struct Moto {
+    endpoint: String,
+    _keeper: Keeper,
+}
+
+#[derive(Debug)]
+struct Keeper {
+    _stdin: ChildStdin,
+    _child: Child,
+}
+
+/// One message as a consumer received it (already deleted from the queue).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub body: String,
+    pub group_id: Option<String>,
+    pub dedup_id: Option<String>,
+}
+
+impl Moto {
+    /// The process's moto server, started on first use. Panics (it is test
+    /// code) when moto cannot be started, saying how to install it.
+    pub async fn shared() -> &'static Moto {
+        SHARED
+            .get_or_init(|| async {
+                let mut errors = Vec::new();
+                for _ in 0..START_ATTEMPTS {
+                    match tokio::task::spawn_blocking(start).await {
+                        Ok(Ok(m)) => return m,
+                        Ok(Err(e)) => errors.push(e),
+                        Err(e) => errors.push(e.to_string()),
+                    }
+                }
+                panic!(
+                    "cannot start moto ({}); install it with `python3 -m pip install -r tests/requirements.txt`",
+                    errors.join("; ")
+                )
+            })
+            .await
+    }
+
+    /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL_SQS` or a client's
+    /// `endpoint_url`.
+    pub fn endpoint_url(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The production SQS client (rustls on ring) pointed at this server
+    /// with dummy credentials.
+    pub fn sqs_client(&self) -> aws_sdk_sqs::Client {
+        sqs_client_for(&self.endpoint)
+    }
+
+    /// A new FIFO queue with a unique name; returns its URL.
+    pub async fn create_fifo_queue(&self, prefix: &str) -> String {
+        let name = format!(
+            "{prefix}-{}-{}.fifo",
+            std::process::id(),
+            NEXT_QUEUE.fetch_add(1, Ordering::Relaxed)
+        );
+        let out = self
+            .sqs_client()
+            .create_queue()
+            .queue_name(&name)
+            .attributes(QueueAttributeName::FifoQueue, "true")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("cannot create queue {name}: {e:?}"));
+        out.queue_url()
+            .unwrap_or_else(|| panic!("moto returned no URL for {name}"))
+            .to_owned()
+    }
+
+    /// Receives (and deletes) every message currently available, in order,
+    /// as a FIFO consumer would: one call, up to 10 messages.
+    pub async fn receive(&self, queue_url: &str) -> Vec<Received> {
+        let client = self.sqs_client();
+        let out = client
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(0)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("cannot receive from {queue_url}: {e:?}"));
+        let mut received = Vec::new();
+        for m in out.messages() {
+            let attr = |name: MessageSystemAttributeName| {
+                m.attributes().and_then(|a| a.get(&name)).cloned()
+            };
+            received.push(Received {
+                body: m.body().unwrap_or_default().to_owned(),
+                group_id: attr(MessageSystemAttributeName::MessageGroupId),
+                dedup_id: attr(MessageSystemAttributeName::MessageDeduplicationId),
+            });
+            if let Some(handle) = m.receipt_handle() {
+                client
+                    .delete_message()
+                    .queue_url(queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot delete from {queue_url}: {e:?}"));
+            }
+        }
+        received
+    }
+
+    /// Receives until `count` messages arrived or `within` passed, then
+    /// checks once more that nothing beyond them is waiting; returns all.
+    pub async fn receive_n(
+        &self,
+        queue_url: &str,
+        count: usize,
+        within: Duration,
+    ) -> Vec<Received> {
+        let deadline = Instant::now() + within;
+        let mut all = Vec::new();
+        while all.len() < count && Instant::now() < deadline {
+            let got = self.receive(queue_url).await;
+            if got.is_empty() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            all.extend(got);
+        }
+        all.extend(self.receive(queue_url).await);
+        all
+    }
+}
+
+/// The production SQS client for a local endpoint, with dummy credentials.
+pub fn sqs_client_for(endpoint: &str) -> aws_sdk_sqs::Client {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "sheetsync-testkit",
+        ))
+        .endpoint_url(endpoint)
+        .http_client(http)
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
+
+/// An endpoint where nothing listens (a port just freed), for tests of an
+/// unreachable queue.
+pub fn closed_endpoint() -> String {
+    let port = free_port().unwrap_or(9);
+    format!("http://127.0.0.1:{port}")
+}
+
+fn start() -> Result<Moto, String> {
+    let port = free_port()?;
+    let log =
+        std::env::temp_dir().join(format!("sheetsync-moto-{}-{port}.log", std::process::id()));
+    let mut keeper = Command::new("sh");
+    keeper
+        .arg("-c")
+        .arg(KEEPER)
+        .arg("sheetsync-moto-keeper")
+        .arg(&log);
+    match on_path("moto_server") {
+        Some(bin) => keeper.arg(bin),
+        None => keeper.args(["python3", "-m", "moto.server"]),
+    };
+    keeper
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    let mut child = keeper
+        .spawn()
+        .map_err(|e| format!("cannot start the moto keeper: {e}"))?;
+    let stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| "moto keeper has no stdin".to_string())?;
+    let deadline = Instant::now() + READY_WITHIN;
+    loop {
+        if answers(port) {
+            break;
+        }
+        let exited = matches!(child.try_wait(), Ok(Some(_)));
+        if exited || Instant::now() > deadline {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            drop(stdin);
+            let _ = child.wait();
+            return Err(format!(
+                "moto on port {port} did not start: {}",
+                text.trim()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _keeper: Keeper {
+            _stdin: stdin,
+            _child: child,
+        },
+    })
+}
+
+/// True when an HTTP server (moto's dashboard API) answers on the port.
+fn answers(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = "GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if s.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("no free loopback port: {e}"))
+}
