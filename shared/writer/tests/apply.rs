@@ -1,0 +1,272 @@
+//! The writer against the emulator: what lands in the sheet, and in how
+//! many requests.
+
+mod common;
+
+use common::*;
+use serde_json::{Value as Json, json};
+use sheets_emulator::NumberFormatType;
+use sheetsync_queue::Op;
+
+fn orders() -> Vec<Vec<Json>> {
+    vec![
+        header(),
+        vec![json!(1), json!("Ada"), json!(1)],
+        vec![json!(2), json!("Bob"), json!(2)],
+        vec![json!(3), json!("Cy"), json!(3)],
+    ]
+}
+
+#[tokio::test]
+async fn updates_appends_and_deletes_land_in_two_requests() {
+    let env = setup().await;
+    env.seed(orders());
+    env.emu.reset_log();
+    let b = batch(vec![
+        (1, upd(2, json!({"id": 2, "qty": 20}))),
+        (2, ins(4, json!({"id": 4, "name": "Di", "qty": 4}))),
+        (3, del(1)),
+        (4, upd(9, json!({"id": 9, "qty": 9}))),
+        (5, del(99)),
+    ]);
+    let out = env.apply(&[message("m1", &b)]).await;
+    assert_eq!(out.failed, Vec::<String>::new());
+    assert_eq!(
+        env.rows(),
+        expect(json!([
+            ["id", "name", "qty", "due"],
+            [2, "Bob", 20],
+            [3, "Cy", 3],
+            [4, "Di", 4]
+        ]))
+    );
+    assert_eq!(env.watermark().as_deref(), Some("5"));
+    assert_eq!(env.api_requests(), 2);
+    let ops: Vec<String> = env
+        .emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.operation != "oauth2.token")
+        .map(|r| r.operation)
+        .collect();
+    assert_eq!(ops, vec!["spreadsheets.get", "spreadsheets.batchUpdate"]);
+    let s = &out.stats;
+    assert_eq!(
+        (
+            s.rows_updated,
+            s.rows_appended,
+            s.rows_deleted,
+            s.sheets_requests
+        ),
+        (1, 1, 1, 2)
+    );
+}
+
+#[tokio::test]
+async fn typed_cells_keep_their_type_and_null_clears() {
+    let env = setup().await;
+    env.seed(vec![
+        vec![
+            json!("id"),
+            json!("name"),
+            json!("qty"),
+            json!("due"),
+            json!("paid"),
+            json!("at"),
+        ],
+        vec![json!(1), json!("old"), json!(5), json!("x")],
+    ]);
+    let b = batch(vec![
+        (
+            1,
+            ins(
+                2,
+                json!({"id": 2, "name": "=SUM(1,2)", "qty": 3, "due": "2026-12-01",
+                          "paid": true, "at": "2026-12-01T06:00:00+00:00"}),
+            ),
+        ),
+        (2, upd(1, json!({"name": null, "qty": null}))),
+    ]);
+    let out = env.apply(&[message("m1", &b)]).await;
+    assert!(out.failed.is_empty());
+    assert_eq!(
+        env.rows(),
+        expect(json!([
+            ["id", "name", "qty", "due", "paid", "at"],
+            [1, null, null, "x"],
+            [2, "=SUM(1,2)", 3, 46357, true, 46357.25]
+        ]))
+    );
+    let format = |col| {
+        env.emu
+            .cell(SPREADSHEET, TAB, 2, col)
+            .and_then(|c| c.format)
+            .and_then(|f| f.number_format)
+            .map(|n| (n.kind, n.pattern))
+    };
+    assert_eq!(
+        format(3),
+        Some((NumberFormatType::Date, Some("yyyy-mm-dd".into())))
+    );
+    assert_eq!(
+        format(5),
+        Some((
+            NumberFormatType::DateTime,
+            Some("yyyy-mm-dd hh:mm:ss".into())
+        ))
+    );
+    assert_eq!(format(2), None);
+    // Text stays text: a formula-looking string is not a formula.
+    let name = env.emu.cell(SPREADSHEET, TAB, 2, 1).unwrap();
+    assert_eq!(
+        name.value,
+        sheets_emulator::CellValue::Text("=SUM(1,2)".into())
+    );
+}
+
+#[tokio::test]
+async fn rows_sorted_between_batches_still_get_their_values() {
+    let env = setup().await;
+    env.seed(orders());
+    let first = batch(vec![(1, upd(1, json!({"qty": 10})))]);
+    assert!(env.apply(&[message("m1", &first)]).await.failed.is_empty());
+    // The user sorts by name descending: Cy, Bob, Ada.
+    env.emu
+        .edit_rows(SPREADSHEET, TAB, |rows| rows[1..].reverse());
+    let second = batch(vec![
+        (2, upd(1, json!({"name": "Ada L."}))),
+        (3, upd(3, json!({"qty": 30}))),
+        (4, del(2)),
+    ]);
+    assert!(env.apply(&[message("m2", &second)]).await.failed.is_empty());
+    assert_eq!(
+        env.rows(),
+        expect(json!([
+            ["id", "name", "qty", "due"],
+            [3, "Cy", 30],
+            [1, "Ada L.", 10]
+        ]))
+    );
+}
+
+#[tokio::test]
+async fn a_redelivered_message_applies_once() {
+    let env = setup().await;
+    env.seed(orders());
+    let b = batch(vec![
+        (7, ins(4, json!({"id": 4, "name": "Di"}))),
+        (8, upd(1, json!({"qty": 11}))),
+    ]);
+    let m = message("m1", &b);
+    assert!(env.apply(std::slice::from_ref(&m)).await.failed.is_empty());
+    env.emu.reset_log();
+    let again = env.apply(std::slice::from_ref(&m)).await;
+    assert!(again.failed.is_empty());
+    assert_eq!(again.stats.stale, 2);
+    // Only the read: nothing left to write.
+    assert_eq!(env.api_requests(), 1);
+    assert_eq!(
+        env.rows(),
+        expect(json!([
+            ["id", "name", "qty", "due"],
+            [1, "Ada", 11],
+            [2, "Bob", 2],
+            [3, "Cy", 3],
+            [4, "Di"]
+        ]))
+    );
+}
+
+#[tokio::test]
+async fn keyset_removes_only_rows_missing_from_the_set() {
+    let env = setup().await;
+    env.seed(vec![
+        header(),
+        vec![json!(1), json!("a")],
+        vec![json!(""), json!("typed, not synced")],
+        vec![json!(2), json!("b")],
+        vec![json!(3), json!("c")],
+        vec![json!(20), json!("t")],
+    ]);
+    let b = batch(vec![
+        (1, ins(1, json!({"id": 1, "name": "a"}))),
+        (2, ins(3, json!({"id": 3, "name": "c"}))),
+        (3, ins(5, json!({"id": 5, "name": "e"}))),
+        (
+            4,
+            Op::Keyset {
+                keys: vec![vec![json!(1)], vec![json!(3)], vec![json!(5)]],
+                from: None,
+                to: Some(vec![json!(10)]),
+            },
+        ),
+    ]);
+    let out = env.apply(&[message("m1", &b)]).await;
+    assert!(out.failed.is_empty());
+    // 2 goes; 20 lies beyond this part's range; the keyless row stays.
+    assert_eq!(
+        env.rows(),
+        expect(json!([
+            ["id", "name", "qty", "due"],
+            [1, "a"],
+            [null, "typed, not synced"],
+            [3, "c"],
+            [20, "t"],
+            [5, "e"]
+        ]))
+    );
+}
+
+#[tokio::test]
+async fn an_empty_tab_gets_a_header() {
+    let env = setup().await;
+    env.emu.add_sheet(SPREADSHEET, TAB);
+    let b = batch(vec![(
+        1,
+        ins(1, json!({"id": 1, "name": "a", "paid": false})),
+    )]);
+    assert!(env.apply(&[message("m1", &b)]).await.failed.is_empty());
+    assert_eq!(
+        env.rows(),
+        expect(json!([
+            ["id", "name", "qty", "due", "paid", "at"],
+            [1, "a", null, null, false]
+        ]))
+    );
+}
+
+/// Seeds `rows` data rows and sends `changes` changes (updates of every
+/// other existing row, then inserts) in one message.
+async fn requests_for(changes: usize) -> (u64, usize) {
+    let env = setup().await;
+    let existing = changes / 2;
+    let mut rows = vec![header()];
+    rows.extend((1..=existing as i64).map(|i| vec![json!(i), json!(format!("r{i}")), json!(0)]));
+    env.seed(rows);
+    let ops: Vec<(i64, Op)> = (1..=changes as i64)
+        .map(|i| {
+            let op = if i as usize <= existing {
+                upd(i, json!({"qty": i}))
+            } else {
+                ins(i, json!({"id": i, "name": format!("n{i}"), "qty": i}))
+            };
+            (i, op)
+        })
+        .collect();
+    let b = batch(ops);
+    env.emu.reset_log();
+    let out = env.apply(&[message("m1", &b)]).await;
+    assert!(out.failed.is_empty());
+    let rows = env.rows();
+    assert_eq!(rows.len(), changes + 1);
+    assert_eq!(rows[changes][2], json!(changes as f64));
+    (env.api_requests(), out.stats.rows_applied())
+}
+
+#[tokio::test]
+async fn at_most_two_requests_whatever_the_batch_size() {
+    for n in [1usize, 100, 10_000] {
+        let (requests, rows) = requests_for(n).await;
+        assert_eq!((n, requests, rows), (n, 2, n));
+    }
+}

@@ -1,0 +1,173 @@
+//! Shared setup: an in-process emulator and a writer talking to it through
+//! the real OAuth flow (service-account JWT grant at the emulator's token URI).
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use reconcile::PgType;
+use serde_json::{Value as Json, json};
+use sheets_emulator::Emulator;
+use sheetsync_queue::{ChangeBatch, ColumnType, Op, RowChange, VERSION};
+use sheetsync_sheets::{Endpoints, SheetsClient, auth::parse_key};
+use sheetsync_writer::{Message, RetryPolicy, Writer};
+use tokio::time::Instant;
+
+pub const SPREADSHEET: &str = "S1";
+pub const TAB: &str = "Orders";
+
+pub struct Env {
+    pub emu: Emulator,
+    pub writer: Writer,
+}
+
+pub async fn setup() -> Env {
+    let emu = Emulator::start().await;
+    let key = parse_key(&emu.service_account_key()).unwrap();
+    let endpoints = Endpoints {
+        root_url: Some(emu.root_url()),
+        token_uri: None,
+    };
+    let client = SheetsClient::new(key, &endpoints).await.unwrap();
+    let writer = Writer::new(client).with_retry(RetryPolicy {
+        base: Duration::from_millis(20),
+        cap: Duration::from_millis(200),
+    });
+    Env { emu, writer }
+}
+
+impl Env {
+    pub fn seed(&self, rows: Vec<Vec<Json>>) {
+        self.emu.add_sheet(SPREADSHEET, TAB);
+        self.emu.set_rows(SPREADSHEET, TAB, rows);
+    }
+
+    pub fn seed_tab(&self, tab: &str, rows: Vec<Vec<Json>>) {
+        self.emu.add_sheet(SPREADSHEET, tab);
+        self.emu.set_rows(SPREADSHEET, tab, rows);
+    }
+
+    /// The tab's values with numbers as f64 and empty cells as null, trailing empties dropped.
+    pub fn rows(&self) -> Vec<Vec<Json>> {
+        self.rows_of(TAB)
+    }
+
+    pub fn rows_of(&self, tab: &str) -> Vec<Vec<Json>> {
+        norm(self.emu.rows(SPREADSHEET, tab))
+    }
+
+    pub fn watermark(&self) -> Option<String> {
+        self.emu
+            .developer_metadata(SPREADSHEET, TAB, "sheetsync.watermark")
+    }
+
+    pub async fn apply(&self, messages: &[Message]) -> sheetsync_writer::Outcome {
+        self.writer
+            .apply(messages, Instant::now() + Duration::from_secs(60))
+            .await
+    }
+
+    /// Sheets API requests (token requests excluded) since the last reset.
+    pub fn api_requests(&self) -> u64 {
+        self.emu.counters().api_requests
+    }
+}
+
+pub fn norm(rows: Vec<Vec<Json>>) -> Vec<Vec<Json>> {
+    rows.into_iter()
+        .map(|r| {
+            let mut r: Vec<Json> = r
+                .into_iter()
+                .map(|v| match v {
+                    Json::Number(n) => json!(n.as_f64().unwrap()),
+                    Json::String(s) if s.is_empty() => Json::Null,
+                    other => other,
+                })
+                .collect();
+            while r.last() == Some(&Json::Null) {
+                r.pop();
+            }
+            r
+        })
+        .collect()
+}
+
+/// Shorthand for expected rows: integers become f64 as the sheet holds them.
+pub fn expect(rows: Json) -> Vec<Vec<Json>> {
+    norm(serde_json::from_value(rows).unwrap())
+}
+
+pub fn columns() -> Vec<ColumnType> {
+    [
+        ("id", PgType::Int8),
+        ("name", PgType::Text),
+        ("qty", PgType::Int4),
+        ("due", PgType::Date),
+        ("paid", PgType::Bool),
+        ("at", PgType::Timestamptz),
+    ]
+    .into_iter()
+    .map(|(n, t)| ColumnType {
+        name: n.into(),
+        pg_type: t,
+    })
+    .collect()
+}
+
+pub fn batch_for(tab: &str, changes: Vec<(i64, Op)>) -> ChangeBatch {
+    ChangeBatch {
+        v: VERSION,
+        binding: format!("b-{tab}"),
+        spreadsheet_id: SPREADSHEET.into(),
+        sheet: tab.into(),
+        key_columns: vec!["id".into()],
+        columns: columns(),
+        changes: changes
+            .into_iter()
+            .map(|(seq, op)| RowChange {
+                seq,
+                committed_at: "2026-11-25T13:35:00Z".into(),
+                op,
+            })
+            .collect(),
+    }
+}
+
+pub fn batch(changes: Vec<(i64, Op)>) -> ChangeBatch {
+    batch_for(TAB, changes)
+}
+
+pub fn message(id: &str, batch: &ChangeBatch) -> Message {
+    Message {
+        message_id: id.into(),
+        group_id: Some(batch.binding.clone()),
+        body: batch.encode(),
+    }
+}
+
+fn obj(v: Json) -> serde_json::Map<String, Json> {
+    v.as_object().unwrap().clone()
+}
+
+pub fn ins(id: i64, v: Json) -> Op {
+    Op::Insert {
+        key: vec![json!(id)],
+        values: obj(v),
+    }
+}
+
+pub fn upd(id: i64, v: Json) -> Op {
+    Op::Update {
+        key: vec![json!(id)],
+        values: obj(v),
+    }
+}
+
+pub fn del(id: i64) -> Op {
+    Op::Delete {
+        key: vec![json!(id)],
+    }
+}
+
+pub fn header() -> Vec<Json> {
+    vec![json!("id"), json!("name"), json!("qty"), json!("due")]
+}
