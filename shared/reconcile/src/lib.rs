@@ -4,11 +4,13 @@
 //! * [`convert`]: sheet cell ⇄ typed value ⇄ PostgreSQL, with errors a sheet
 //!   user understands.
 //! * [`serial`]: Google serial numbers for dates.
+//! * [`diff`]: a snapshot judged against the table image and the watermark.
 //! * [`merge`]: three-way merge of an edited row under the conflict policy.
 //! * [`coalesce`]: an ordered run of row changes → one change per key.
 
 pub mod coalesce;
 pub mod convert;
+pub mod diff;
 mod key;
 pub mod merge;
 pub mod model;
