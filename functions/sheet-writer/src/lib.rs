@@ -20,16 +20,20 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_secs(3);
 /// Builds the writer from the environment: the key (JSON, file or Secrets
 /// Manager ARN) is loaded once, here, per container.
 pub async fn writer_from_env() -> Result<Writer, SheetsError> {
-    let key = KeySource::from_env()?.load().await?;
-    let endpoints = Endpoints {
-        root_url: non_empty_env(ENV_ROOT_URL),
-        token_uri: non_empty_env(ENV_TOKEN_URI),
-    };
-    Ok(Writer::new(SheetsClient::new(key, &endpoints).await?))
+    writer_from_lookup(|name| std::env::var(name).ok()).await
 }
 
-fn non_empty_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// As [`writer_from_env`], reading variables through `get`.
+pub async fn writer_from_lookup(
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<Writer, SheetsError> {
+    let set = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+    let key = KeySource::from_lookup(&get)?.load().await?;
+    let endpoints = Endpoints {
+        root_url: set(ENV_ROOT_URL),
+        token_uri: set(ENV_TOKEN_URI),
+    };
+    Ok(Writer::new(SheetsClient::new(key, &endpoints).await?))
 }
 
 /// The SQS records as writer messages (a record without a body is an empty,
