@@ -10,9 +10,12 @@ use tokio_postgres::Client;
 
 use crate::errors::WebhookError;
 
+/// Spreadsheet id and tab name.
+type TabId = (String, String);
+
 pub struct BindingCache {
     ttl: Duration,
-    entries: Mutex<HashMap<(String, String), (Arc<Binding>, Instant)>>,
+    entries: Mutex<HashMap<TabId, (Arc<Binding>, Instant)>>,
 }
 
 impl BindingCache {

@@ -16,13 +16,15 @@ use crate::incoming::Rejection;
 use crate::plan::Conflict;
 use crate::table::{TableRow, key_columns};
 
-/// Rows the sheet reported (and cells it wrote). A row state left by a
-/// deleted row (tombstone) starts over.
+/// Rows the sheet wrote (cells it wrote, and whether it reported the key).
+/// A row state left by a deleted row (tombstone) starts over.
 const HOLD_SQL: &str = "INSERT INTO sheetsync.row_state AS s (binding, key, cell_changed_at, sheet_held) \
-     SELECT $1, x.key, x.times, true FROM jsonb_to_recordset($2::text::jsonb) AS x(key jsonb, times jsonb) \
+     SELECT $1, x.key, x.times, x.held FROM jsonb_to_recordset($2::text::jsonb) AS x(key jsonb, times jsonb, held boolean) \
      ON CONFLICT (binding, key) DO UPDATE SET \
      cell_changed_at = CASE WHEN s.tombstone_seq IS NULL THEN s.cell_changed_at || EXCLUDED.cell_changed_at \
-     ELSE EXCLUDED.cell_changed_at END, sheet_held = true, tombstone_seq = NULL";
+     ELSE EXCLUDED.cell_changed_at END, \
+     sheet_held = CASE WHEN s.tombstone_seq IS NULL THEN s.sheet_held OR EXCLUDED.sheet_held \
+     ELSE EXCLUDED.sheet_held END, tombstone_seq = NULL";
 
 /// Rows the sheet deleted: nothing more to know about them.
 const FORGET_SQL: &str = "DELETE FROM sheetsync.row_state WHERE binding = $1 \
@@ -54,6 +56,7 @@ const SAVE_SQL: &str =
 struct Hold {
     key: Box<RawValue>,
     times: BTreeMap<String, String>,
+    held: bool,
 }
 
 #[derive(Serialize)]
@@ -86,7 +89,7 @@ pub struct Effects<'a> {
     binding: &'a Binding,
     event_id: &'a str,
     edited_at: String,
-    holds: BTreeMap<String, BTreeMap<String, String>>,
+    holds: BTreeMap<String, (BTreeMap<String, String>, bool)>,
     forgotten: Vec<Box<RawValue>>,
     conflicts: Vec<ConflictRecord>,
     rejects: Vec<RejectRecord>,
@@ -114,9 +117,14 @@ impl<'a> Effects<'a> {
         }
     }
 
-    /// The sheet holds this row; `written` cells took the event's time.
-    pub fn hold(&mut self, key_json: &str, written: &[usize]) {
-        let times = self.holds.entry(key_json.to_string()).or_default();
+    /// The sheet wrote `written` cells of this row (they take the event's
+    /// time); `reported`: the sheet sent the row's key, so it is known to
+    /// hold it. A row inserted from a keyless sheet row is not: its key
+    /// reaches the sheet only when the script writes it back, and a
+    /// snapshot read before that must not delete it.
+    pub fn hold(&mut self, key_json: &str, written: &[usize], reported: bool) {
+        let (times, held) = self.holds.entry(key_json.to_string()).or_default();
+        *held |= reported;
         for &c in written {
             times.insert(self.binding.columns[c].name.clone(), self.edited_at.clone());
         }
@@ -195,9 +203,10 @@ impl<'a> Effects<'a> {
         let holds: Vec<Hold> = self
             .holds
             .into_iter()
-            .map(|(key, times)| Hold {
+            .map(|(key, (times, held))| Hold {
                 key: raw(&key),
                 times,
+                held,
             })
             .collect();
         let hold_text = to_text(&holds);

@@ -305,7 +305,7 @@ async fn execute(
             }
         };
         let written_columns: Vec<usize> = write.cells.iter().map(|(c, _)| *c).collect();
-        effects.hold(&stored.key_json, &written_columns);
+        effects.hold(&stored.key_json, &written_columns, write.key.is_some());
         for conflict in &write.conflicts {
             effects.conflict(&stored.key_json, conflict);
         }
@@ -350,7 +350,7 @@ async fn execute(
         effects.reject(rejection);
     }
     for key_json in &plan.held {
-        effects.hold(key_json, &[]);
+        effects.hold(key_json, &[], true);
     }
     for row in &deleted_rows {
         effects.forget(&row.key_json);
@@ -426,8 +426,11 @@ fn repair_columns(
     let mut columns = BTreeSet::new();
     match write.kind {
         WriteKind::Insert => {
+            // A database-assigned key travels in the answer: the script
+            // writes it into the row at once.
+            let keys = key_columns(binding);
             for (c, sent) in &write.sent {
-                if !sheet_matches(sent, &stored.values[*c]) {
+                if !keys.contains(c) && !sheet_matches(sent, &stored.values[*c]) {
                     columns.insert(*c);
                 }
             }
