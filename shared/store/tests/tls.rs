@@ -50,9 +50,10 @@ impl TlsServer {
         let key = write("server.key", &server_key.serialize_pem(), 0o600);
         let ca_file = write("ca.pem", &ca.pem(), 0o644);
 
-        let (admin, conn) = tokio_postgres::connect(&cluster.url("postgres"), tokio_postgres::NoTls)
-            .await
-            .unwrap();
+        let (admin, conn) =
+            tokio_postgres::connect(&cluster.url("postgres"), tokio_postgres::NoTls)
+                .await
+                .unwrap();
         tokio::spawn(conn);
         // One statement per query: ALTER SYSTEM refuses a transaction.
         for (setting, value) in [
@@ -95,7 +96,10 @@ impl TlsServer {
 
 async fn encrypted(client: &tokio_postgres::Client) -> bool {
     client
-        .query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
         .await
         .unwrap()
         .get(0)
