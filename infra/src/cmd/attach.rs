@@ -11,10 +11,20 @@ pub struct Args {
     #[arg(long, env = "SHEETSYNC_TABLE", required_unless_present = "from_config")]
     table: Option<String>,
     /// The spreadsheet id (the part of its URL after /d/)
-    #[arg(long, env = "GSHEET_ID", value_name = "ID", required_unless_present = "from_config")]
+    #[arg(
+        long,
+        env = "GSHEET_ID",
+        value_name = "ID",
+        required_unless_present = "from_config"
+    )]
     spreadsheet: Option<String>,
     /// The tab's name, or a range naming it (Orders!A1:F)
-    #[arg(long, env = "GSHEET_RANGE", value_name = "NAME", required_unless_present = "from_config")]
+    #[arg(
+        long,
+        env = "GSHEET_RANGE",
+        value_name = "NAME",
+        required_unless_present = "from_config"
+    )]
     sheet: Option<String>,
     /// The binding's name (default: from the table name)
     #[arg(long, env = "SHEETSYNC_BINDING", value_name = "NAME")]
@@ -49,7 +59,11 @@ impl Args {
                 && let Some(name) = &spec.name
                 && let Ok(existing) = Binding::load(&client, name).await
             {
-                println!("{} is already attached to {}", existing.name, existing.table_display());
+                println!(
+                    "{} is already attached to {}",
+                    existing.name,
+                    existing.table_display()
+                );
                 continue;
             }
             let b = sheetsync_store::attach(&client, spec).await?;

@@ -26,10 +26,20 @@ impl Args {
         let binding = self.binding.as_deref();
 
         let mut t = Table::new(&[
-            "BINDING", "TABLE", "SPREADSHEET", "SHEET", "CONFLICT", "QUEUED", "OLDEST QUEUED",
-            "CONFLICTS", "REJECTS",
+            "BINDING",
+            "TABLE",
+            "SPREADSHEET",
+            "SHEET",
+            "CONFLICT",
+            "QUEUED",
+            "OLDEST QUEUED",
+            "CONFLICTS",
+            "REJECTS",
         ]);
-        for b in bindings.iter().filter(|b| binding.is_none_or(|n| n == b.name)) {
+        for b in bindings
+            .iter()
+            .filter(|b| binding.is_none_or(|n| n == b.name))
+        {
             t.row(vec![
                 b.name.clone(),
                 b.table.clone(),
@@ -51,7 +61,13 @@ impl Args {
         let conflicts = recent_conflicts(&client, binding, self.limit).await?;
         if !conflicts.is_empty() {
             let mut t = Table::new(&[
-                "TIME", "BINDING", "KEY", "COLUMN", "SHEET VALUE", "DB VALUE", "WINNER",
+                "TIME",
+                "BINDING",
+                "KEY",
+                "COLUMN",
+                "SHEET VALUE",
+                "DB VALUE",
+                "WINNER",
             ]);
             for c in &conflicts {
                 t.row(vec![
@@ -75,7 +91,9 @@ impl Args {
                 t.row(vec![
                     time(r.recorded_at),
                     r.binding.clone(),
-                    r.sheet_row.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+                    r.sheet_row
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "-".into()),
                     show(&r.key),
                     r.column_name.clone().unwrap_or_else(|| "-".into()),
                     r.reason.clone(),
