@@ -80,17 +80,28 @@ impl<S: sheetsync_outbox::QueueSink> Relay<S> {
         let scope = scope_of(&event.payload);
         let deadline = deadline_of(event.context.deadline);
         let mut guard = self.client.lock().await;
-        let client = match guard.take() {
-            Some(c) if !c.is_closed() => c,
-            _ => sheetsync_store::connect(&self.db).await?,
+        // A connection kept from an earlier invocation may have been closed
+        // by the server meanwhile: then one fresh attempt.
+        let mut attempts = if guard.is_some() { 2 } else { 1 };
+        let report = loop {
+            attempts -= 1;
+            let client = match guard.take() {
+                Some(c) if !c.is_closed() => c,
+                _ => sheetsync_store::connect(&self.db).await?,
+            };
+            let client = guard.insert(client);
+            let report =
+                drain_until_idle(client, &self.sink, &scope, &self.opts, deadline, BUSY_RETRY)
+                    .await;
+            if client.is_closed() {
+                *guard = None;
+                if report.is_err() && attempts > 0 {
+                    continue;
+                }
+            }
+            break report?;
         };
-        let client = guard.insert(client);
-        let report =
-            drain_until_idle(client, &self.sink, &scope, &self.opts, deadline, BUSY_RETRY).await;
-        if client.is_closed() {
-            *guard = None;
-        }
-        let summary = Summary::of(&report?);
+        let summary = Summary::of(&report);
         info!(
             request_id = %event.context.request_id,
             rows = summary.rows_sent,

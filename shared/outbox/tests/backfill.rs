@@ -1,0 +1,227 @@
+//! Backfill: the whole table into the outbox (inserts in key order, then
+//! keyset parts covering every key), through the relay to SQS (moto).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use reconcile::Key;
+use serde_json::{Value as Json, json};
+use sheetsync_outbox::{DrainOptions, backfill};
+use sheetsync_queue::Op;
+use sheetsync_store::Binding;
+
+/// Rows written the way the webhook writes them: nothing is captured.
+async fn seed_uncaptured(f: &Fixture, sql: &str) {
+    f.client
+        .batch_execute(&format!(
+            "BEGIN; SET LOCAL sheetsync.origin = 'sheet'; {sql}; COMMIT;"
+        ))
+        .await
+        .unwrap();
+}
+
+struct Keyset {
+    keys: Vec<Vec<Json>>,
+    from: Option<Vec<Json>>,
+    to: Option<Vec<Json>>,
+}
+
+fn keysets(changes: &[sheetsync_queue::RowChange]) -> Vec<Keyset> {
+    changes
+        .iter()
+        .filter_map(|c| match &c.op {
+            Op::Keyset { keys, from, to } => Some(Keyset {
+                keys: keys.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_backfill_carries_every_row_then_the_full_key_set() {
+    let mut f = Fixture::new().await;
+    seed_uncaptured(
+        &f,
+        "INSERT INTO orders SELECT g, 'note ' || g, g * 2 FROM generate_series(1, 2500) g",
+    )
+    .await;
+    assert!(f.outbox_seqs("orders").await.is_empty());
+
+    let binding = Binding::load(&f.client, "orders").await.unwrap();
+    let tx = f.client.transaction().await.unwrap();
+    let report = backfill(&tx, &binding, 1000).await.unwrap();
+    tx.commit().await.unwrap();
+    // 1000 keys per part, each part after the first repeating its
+    // neighbour's boundary key: 1000 + 999 + 501.
+    assert_eq!(
+        (
+            report.queued_rows,
+            report.keyset_parts,
+            report.first_seq,
+            report.last_seq
+        ),
+        (2500, 3, Some(1), Some(2503))
+    );
+
+    let sink = f.sink();
+    let drained = drain_all(&mut f.client, &sink, &DrainOptions::default()).await;
+    assert_eq!(drained.rows_sent(), 2503);
+    let received = f.receive(drained.messages() as usize).await;
+    assert_eq!(received.len() as u64, drained.messages());
+    let changes = changes_of(&received, "orders");
+    let seqs: Vec<i64> = changes.iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, (1..=2503).collect::<Vec<i64>>());
+
+    // Inserts: every row, whole, in key order.
+    let inserts: Vec<(Vec<Json>, Json)> = changes
+        .iter()
+        .filter_map(|c| match &c.op {
+            Op::Insert { key, values } => Some((key.clone(), Json::Object(values.clone()))),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(inserts.len(), 2500);
+    for (i, (key, values)) in inserts.iter().enumerate() {
+        let id = i as i64 + 1;
+        assert_eq!(key, &vec![json!(id)]);
+        assert_eq!(
+            values,
+            &json!({"id": id, "note": format!("note {id}"), "qty": id * 2})
+        );
+    }
+
+    // Keyset: contiguous ranges over the whole key space.
+    let parts = keysets(&changes);
+    assert_eq!(parts.len(), 3);
+    assert_eq!(parts[0].from, None);
+    assert_eq!(parts[2].to, None);
+    for pair in parts.windows(2) {
+        assert_eq!(pair[1].from, pair[0].to);
+        assert!(pair[0].to.is_some());
+        assert_eq!(pair[1].keys.first(), pair[0].to.as_ref());
+    }
+    let mut all: Vec<Vec<Json>> = parts.iter().flat_map(|p| p.keys.clone()).collect();
+    all.dedup();
+    assert_eq!(all, (1..=2500).map(|i| vec![json!(i)]).collect::<Vec<_>>());
+    for p in &parts {
+        let last = p.keys.last().unwrap();
+        if let Some(to) = &p.to {
+            assert_eq!(last, to);
+        }
+    }
+}
+
+#[tokio::test]
+async fn keyset_keys_follow_the_canonical_key_order() {
+    let mut f = Fixture::new().await;
+    seed_uncaptured(
+        &f,
+        "INSERT INTO items SELECT 'sku-' || g, 'item' FROM generate_series(1, 30) g",
+    )
+    .await;
+    let binding = Binding::load(&f.client, "items").await.unwrap();
+    let tx = f.client.transaction().await.unwrap();
+    let report = backfill(&tx, &binding, 7).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((report.queued_rows, report.keyset_parts), (30, 5));
+
+    let sink = f.sink();
+    let drained = drain_all(&mut f.client, &sink, &DrainOptions::default()).await;
+    let received = f.receive(drained.messages() as usize).await;
+    let parts = keysets(&changes_of(&received, "items"));
+    let mut keys: Vec<Vec<Json>> = parts.iter().flat_map(|p| p.keys.clone()).collect();
+    keys.dedup();
+    let mut expected: Vec<Vec<Json>> = (1..=30).map(|g| vec![json!(format!("sku-{g}"))]).collect();
+    expected.sort_by_key(|k| Key::from_json(k));
+    assert_eq!(keys, expected);
+    // Text keys: "sku-10" sorts before "sku-2".
+    assert_eq!(keys[1], vec![json!("sku-10")]);
+}
+
+#[tokio::test]
+async fn an_empty_table_backfills_one_keyset_that_clears_the_sheet() {
+    let mut f = Fixture::new().await;
+    let binding = Binding::load(&f.client, "orders").await.unwrap();
+    let tx = f.client.transaction().await.unwrap();
+    let report = backfill(&tx, &binding, 100).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        (report.queued_rows, report.keyset_parts, report.first_seq),
+        (0, 1, report.last_seq)
+    );
+    let origin: String = f
+        .client
+        .query_one(
+            "SELECT origin || ' ' || op || ' ' || row_image::text FROM sheetsync.outbox WHERE binding = 'orders'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        origin,
+        r#"backfill keyset {"to": null, "from": null, "keys": []}"#
+    );
+    let sink = f.sink();
+    let drained = drain_all(&mut f.client, &sink, &DrainOptions::default()).await;
+    assert_eq!(drained.rows_sent(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_wait_for_a_backfill_and_are_sequenced_after_it() {
+    let mut f = Fixture::new().await;
+    seed_uncaptured(&f, "INSERT INTO orders VALUES (1, 'a', 1), (2, 'b', 2)").await;
+    let binding = Binding::load(&f.client, "orders").await.unwrap();
+    let writer = f.db.client().await;
+    let watcher = f.db.client().await;
+
+    let tx = f.client.transaction().await.unwrap();
+    let report = backfill(&tx, &binding, 1).await.unwrap();
+    let insert = tokio::spawn(async move {
+        writer
+            .execute("INSERT INTO orders VALUES (3, 'during', 3)", &[])
+            .await
+            .unwrap();
+    });
+    // The writer is blocked on the table lock while the backfill is open.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting: i64 = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE datname = current_database() AND wait_event_type = 'Lock'
+                    AND query LIKE 'INSERT INTO orders%'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the writer never waited");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!insert.is_finished());
+    tx.commit().await.unwrap();
+    insert.await.unwrap();
+
+    let last = report.last_seq.unwrap();
+    let seqs = f.outbox_seqs("orders").await;
+    assert_eq!(seqs, (1..=last + 1).collect::<Vec<i64>>());
+    let after: String = f
+        .client
+        .query_one(
+            "SELECT origin || ' ' || op || ' ' || key::text FROM sheetsync.outbox WHERE seq = $1",
+            &[&(last + 1)],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(after, "db insert [3]");
+}

@@ -1,0 +1,138 @@
+//! The long-running relay: LISTEN, drain on notification, reconnect after
+//! a lost connection, stop on request. Uses the in-process queue the local
+//! stack runs with.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use sheetsync_outbox::{ListenOptions, MemoryQueue, QueuedMessage, listen};
+use sheetsync_queue::ChangeBatch;
+use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::NoTls;
+
+const APP: &str = "sheetsync-relay-test";
+
+async fn next_keys(rx: &mut mpsc::Receiver<QueuedMessage>) -> Vec<String> {
+    let message = tokio::time::timeout(Duration::from_secs(15), rx.recv())
+        .await
+        .expect("no message within 15 s")
+        .expect("queue closed");
+    let batch = ChangeBatch::decode(&message.body).unwrap();
+    summary(&batch.changes)
+        .into_iter()
+        .map(|(_, op, key)| format!("{op} {key}"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_listen_loop_delivers_changes_reconnects_and_stops() {
+    let f = Fixture::new().await;
+    let mut config = f.db.config();
+    config.application_name(APP);
+    let (queue, mut rx) = MemoryQueue::new(100);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let opts = ListenOptions {
+        // Only notifications and reconnects drain in this test.
+        safety_interval: Duration::from_secs(3600),
+        backoff_min: Duration::from_millis(50),
+        ..ListenOptions::default()
+    };
+    let relay = tokio::spawn(async move {
+        listen(&config, NoTls, &queue, &opts, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+
+    f.client
+        .batch_execute("INSERT INTO orders VALUES (1, 'a', 1)")
+        .await
+        .unwrap();
+    assert_eq!(next_keys(&mut rx).await, vec!["insert [1]"]);
+
+    // Now certainly listening: this one comes by notification.
+    f.client
+        .batch_execute("UPDATE orders SET qty = 7 WHERE id = 1")
+        .await
+        .unwrap();
+    assert_eq!(next_keys(&mut rx).await, vec!["update [1]"]);
+
+    // A lost connection: the relay reconnects and catches up.
+    let killed: i64 = f
+        .client
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+              WHERE application_name = $1 AND datname = current_database()",
+            &[&APP],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(killed, 1);
+    f.client
+        .batch_execute("INSERT INTO items VALUES ('A-1', 'bolt')")
+        .await
+        .unwrap();
+    assert_eq!(next_keys(&mut rx).await, vec![r#"insert ["A-1"]"#]);
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), relay)
+        .await
+        .expect("the relay did not stop")
+        .unwrap();
+    assert!(f.outbox_seqs("orders").await.is_empty());
+    assert!(f.outbox_seqs("items").await.is_empty());
+}
+
+#[tokio::test]
+async fn the_timer_drains_what_no_notification_announced() {
+    let f = Fixture::new().await;
+    let mut config = f.db.config();
+    config.application_name(APP);
+    let (queue, mut rx) = MemoryQueue::new(100);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let opts = ListenOptions {
+        safety_interval: Duration::from_millis(300),
+        ..ListenOptions::default()
+    };
+    let relay = tokio::spawn(async move {
+        listen(&config, NoTls, &queue, &opts, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    // Wait until the relay is idle after a drain that found nothing: it is
+    // then waiting for a notification or its timer.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let idle: i64 = f
+            .client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE application_name = $1 AND datname = current_database() AND state = 'idle'
+                    AND query LIKE 'SELECT b.name FROM sheetsync.bindings%'",
+                &[&APP],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if idle == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the relay never idled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // An enqueue outside the capture trigger sends no notification.
+    f.client
+        .batch_execute("SELECT sheetsync.enqueue('orders', 'delete', '[9]', NULL)")
+        .await
+        .unwrap();
+    assert_eq!(next_keys(&mut rx).await, vec!["delete [9]"]);
+    stop.send(()).unwrap();
+    relay.await.unwrap();
+}
