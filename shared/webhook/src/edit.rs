@@ -124,6 +124,7 @@ pub fn insert(binding: &Binding, row: &Incoming) -> Result<Write, Rejection> {
         repair_written: false,
         db_won: Vec::new(),
         conflicts: Vec::new(),
+        note: None,
     })
 }
 
@@ -206,6 +207,7 @@ fn update(
         repair_written: unseen,
         db_won,
         conflicts,
+        note: None,
     })
 }
 

@@ -39,6 +39,8 @@ pub struct Write {
     /// Cells where the database won a conflict: their values are queued.
     pub db_won: Vec<usize>,
     pub conflicts: Vec<Conflict>,
+    /// Why nothing was written, when that needs saying.
+    pub note: Option<String>,
 }
 
 impl Write {

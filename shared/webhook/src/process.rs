@@ -26,7 +26,7 @@ use crate::idempotency::{CLAIM_SQL, stored_response};
 use crate::incoming::{Incoming, Rejection};
 use crate::plan::{Plan, WriteKind};
 use crate::rows::{self, as_params, key_params, table_rows};
-use crate::snapshot::{plan_keys, plan_snapshot};
+use crate::snapshot::{Image, plan_keys, plan_snapshot};
 use crate::table::{RowState, TableRow, key_columns};
 
 /// Deadlocks and serialization failures are retried this often.
@@ -259,15 +259,24 @@ async fn transact(
 
     let plan = match &prepared.work {
         Work::Edit(rows) => plan_edit(binding, rows.clone(), &table, &states_by_key, prepared.at),
-        Work::Snapshot { rows, partial } => plan_snapshot(
-            binding,
-            rows.clone(),
-            &table,
-            &states_by_key,
-            prepared.at,
-            *partial,
-        ),
-        Work::Keys(present) => plan_keys(&table, &states_by_key, present, prepared.at.watermark),
+        Work::Snapshot { rows, partial } => {
+            let sheet_columns: Vec<bool> = (0..binding.columns.len())
+                .map(|c| prepared.held_columns.contains(&c))
+                .collect();
+            let image = Image::new(binding, &table, &states_by_key);
+            plan_snapshot(
+                binding,
+                rows.clone(),
+                &image,
+                &sheet_columns,
+                prepared.at,
+                *partial,
+            )
+        }
+        Work::Keys(present) => {
+            let image = Image::new(binding, &table, &states_by_key);
+            plan_keys(&image, binding, present, prepared.at.watermark)
+        }
     };
     let response = execute(conn, binding, req, prepared, plan).await?;
     Ok(response)
@@ -320,8 +329,11 @@ async fn execute(
                 row: write.sheet_row,
                 key: Some(stored.key_object(binding)),
                 status,
-                detail: (status == RowStatus::Conflict)
-                    .then(|| conflict_detail(binding, &write.conflicts)),
+                detail: if status == RowStatus::Conflict {
+                    Some(conflict_detail(binding, &write.conflicts))
+                } else {
+                    write.note.clone()
+                },
                 reason: None,
                 column: None,
             },

@@ -1,168 +1,271 @@
-//! `snapshot` and `keys` requests, judged against the watermark `W` (DESIGN.md
-//! "Snapshots and the watermark"):
-//!
-//! | key is …                   | rule |
-//! |----------------------------|------|
-//! | in snapshot and table      | a database change newer than `W`: the table wins. Else the sheet's differing cells (edited after the cell's last change) are applied |
-//! | in snapshot, not in table  | a tombstone newer than `W`: skip. Else insert |
-//! | in table, not in snapshot  | the sheet held it (reported it, or last change ≤ `W`): delete. Else send it again |
+//! `snapshot` and `keys` requests: `reconcile::diff` judges the tab against
+//! the table and the watermark (DESIGN.md "Snapshots and the watermark");
+//! this module turns its plan into writes, skips and rejections.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
-use reconcile::Key;
-use reconcile::convert::sheet_matches;
+use reconcile::diff::{
+    self, DiffInput, SheetInput, SkipReason, SnapshotRow, TableImage, ToSheet, Tombstones,
+};
+use reconcile::{Key, Value};
 use sheetsync_store::Binding;
 
 use crate::contract::RowStatus;
-use crate::edit::{EventTime, duplicate, insert, key_object};
+use crate::edit::{EventTime, insert, key_object};
 use crate::incoming::{Incoming, Rejection};
-use crate::plan::{Plan, Skip, Write, WriteKind};
-use crate::table::{RowState, TableRow, key_columns};
+use crate::plan::{Conflict, Plan, Skip, Winner, Write, WriteKind};
+use crate::table::{RowState, TableRow};
+
+/// The table as `reconcile::diff` sees it, built from the locked rows and
+/// their sync state.
+pub struct Image<'a> {
+    pub rows: &'a std::collections::HashMap<Key, TableRow>,
+    pub image: TableImage,
+    pub tombstones: Tombstones,
+}
+
+impl<'a> Image<'a> {
+    pub fn new(
+        binding: &Binding,
+        rows: &'a std::collections::HashMap<Key, TableRow>,
+        states: &std::collections::HashMap<Key, RowState>,
+    ) -> Image<'a> {
+        let image = rows
+            .iter()
+            .map(|(key, row)| {
+                let state = states.get(key);
+                let cell_changed_at = binding
+                    .columns
+                    .iter()
+                    .map(|c| state.and_then(|s| s.cell_changed_at.get(&c.name).copied()))
+                    .collect();
+                let table_row = diff::TableRow {
+                    values: row.values.clone(),
+                    last_db_seq: state.and_then(|s| s.last_db_seq),
+                    sheet_held: state.is_some_and(|s| s.sheet_held),
+                    cell_changed_at,
+                };
+                (key.clone(), table_row)
+            })
+            .collect();
+        let tombstones = states
+            .iter()
+            .filter(|(key, _)| !rows.contains_key(*key))
+            .filter_map(|(key, s)| Some((key.clone(), s.tombstone_seq?)))
+            .collect();
+        Image {
+            rows,
+            image,
+            tombstones,
+        }
+    }
+}
 
 pub fn plan_snapshot(
     binding: &Binding,
     rows: Vec<Result<Incoming, Rejection>>,
-    table: &HashMap<Key, TableRow>,
-    states: &HashMap<Key, RowState>,
+    table: &Image<'_>,
+    sheet_columns: &[bool],
     at: EventTime,
     partial: bool,
 ) -> Plan {
     let mut plan = Plan::default();
-    let mut present: HashSet<Key> = HashSet::new();
-    let mut seen = HashMap::new();
+    let mut rejected_keys = Vec::new();
+    let mut incoming = Vec::new();
+    let mut snapshot = Vec::new();
     for row in rows {
-        let row = match row {
-            Ok(row) => row,
-            Err(rejection) => {
-                // A row with a bad cell is still in the sheet: never deleted.
-                present.extend(rejection.key.clone());
-                plan.rejects.push(rejection);
-                continue;
+        match row.and_then(|row| snapshot_row(binding, &row).map(|s| (row, s))) {
+            Ok((row, s)) => {
+                incoming.push(row);
+                snapshot.push(s);
             }
-        };
-        present.extend(row.key.clone());
-        if let Some(rejection) = duplicate(binding, &row, &mut seen) {
-            plan.rejects.push(rejection);
-            continue;
+            Err(rejection) => {
+                // A row with a bad cell is still in the tab: never deleted.
+                rejected_keys.extend(rejection.key.clone());
+                plan.rejects.push(rejection);
+            }
         }
-        let planned = match &row.key {
-            None => insert(binding, &row),
-            Some(key) => match (table.get(key), states.get(key)) {
-                (Some(current), state) => refresh(binding, &row, current, state, at),
-                (None, Some(state)) if state.unseen_delete(at.watermark) => {
-                    plan.skips.push(Skip {
-                        index: row.index,
-                        sheet_row: row.sheet_row,
-                        key: key.clone(),
-                        key_object: key_object(binding, &row),
-                        status: RowStatus::Unchanged,
-                        detail: Some(
-                            "the row was deleted in the database; the delete is on its way to the sheet"
-                                .into(),
-                        ),
-                        held: None,
-                        conflicts: Vec::new(),
-                        key_json: None,
-                    });
-                    continue;
-                }
-                (None, _) => insert(binding, &row),
-            },
-        };
-        match planned {
-            Ok(write) => plan.writes.push(write),
+    }
+    let diffed = diff::diff(&DiffInput {
+        columns: &binding.columns,
+        sheet_columns,
+        policy: binding.policy,
+        table: &table.image,
+        tombstones: &table.tombstones,
+        watermark: at.watermark,
+        edited_at: at.edited_at,
+        sheet: SheetInput::Snapshot {
+            rows: &snapshot,
+            partial,
+            rejected_keys: &rejected_keys,
+        },
+    });
+
+    // Per snapshot row: the write it becomes (possibly of no cells).
+    let mut writes: BTreeMap<usize, Write> = BTreeMap::new();
+    for &i in &diffed.inserts {
+        match insert(binding, &incoming[i]) {
+            Ok(write) => {
+                writes.insert(i, write);
+            }
             Err(rejection) => plan.rejects.push(rejection),
         }
     }
-    if !partial {
-        missing_rows(&mut plan, table, states, &present, at.watermark);
+    for update in &diffed.updates {
+        let write = existing(&mut writes, &incoming, table, update.row);
+        for &c in &update.columns {
+            let value = snapshot[update.row].values[c].clone();
+            write.cells.push((c, value.clone()));
+            write.sent.push((c, value));
+        }
     }
+    for to_sheet in &diffed.to_sheet {
+        match to_sheet {
+            ToSheet::Row(key) => plan.resends.extend(table.rows.get(key).cloned()),
+            ToSheet::Cells { row, columns, .. } => {
+                let state = snapshot[*row].key.as_ref().and_then(|k| table.image.get(k));
+                let write = existing(&mut writes, &incoming, table, *row);
+                for &c in columns {
+                    // The database changed the cell after the tab was read:
+                    // its value stays and goes to the sheet.
+                    write.conflicts.push(Conflict {
+                        column: c,
+                        sheet_value: incoming[*row].raw(c).cloned().unwrap_or_default(),
+                        db_value: write.before.as_ref().map(|b| b.raw_text(c).to_string()),
+                        winner: Winner::Db,
+                        db_changed_at: state
+                            .and_then(|s| s.cell_changed_at.get(c).copied().flatten()),
+                    });
+                    write.db_won.push(c);
+                }
+            }
+        }
+    }
+    for skipped in &diffed.skipped {
+        let Some(i) = skipped.row else { continue };
+        let row = &incoming[i];
+        match skipped.reason {
+            SkipReason::DbChangeInFlight => {
+                let write = existing(&mut writes, &incoming, table, i);
+                write.note = Some(skipped.reason.as_str().to_string());
+            }
+            SkipReason::DeleteInFlight => plan.skips.push(Skip {
+                index: row.index,
+                sheet_row: row.sheet_row,
+                key: skipped.key.clone(),
+                key_object: key_object(binding, row),
+                status: RowStatus::Unchanged,
+                detail: Some(skipped.reason.as_str().to_string()),
+                held: None,
+                conflicts: Vec::new(),
+                key_json: None,
+            }),
+            SkipReason::DuplicateKey | SkipReason::NotYetOnSheet => plan.rejects.push(Rejection {
+                index: row.index,
+                sheet_row: row.sheet_row,
+                key: Some(skipped.key.clone()),
+                column: binding.key_columns.first().cloned(),
+                value: None,
+                reason: format!(
+                    "{}: {}",
+                    binding.key_columns.first().map_or("key", String::as_str),
+                    skipped.reason.as_str()
+                ),
+            }),
+        }
+    }
+    // Rows in both that need nothing are answered `unchanged` (and marked
+    // as held by the sheet).
+    for (i, s) in snapshot.iter().enumerate() {
+        if let Some(key) = &s.key
+            && table.rows.contains_key(key)
+            && !diffed.skipped.iter().any(|k| k.row == Some(i))
+        {
+            existing(&mut writes, &incoming, table, i);
+        }
+    }
+    plan.writes = writes.into_values().collect();
+    plan.deletes = diffed
+        .deletes
+        .iter()
+        .filter_map(|k| table.rows.get(k).cloned())
+        .collect();
     plan
 }
 
-/// `keys` requests: only the safe deletes (and the re-sends they imply).
+/// `keys` requests: only the safe deletes.
 pub fn plan_keys(
-    table: &HashMap<Key, TableRow>,
-    states: &HashMap<Key, RowState>,
-    present: &HashSet<Key>,
+    table: &Image<'_>,
+    binding: &Binding,
+    keys: &HashSet<Key>,
     watermark: i64,
 ) -> Plan {
+    let keys: Vec<Key> = keys.iter().cloned().collect();
+    let diffed = diff::diff(&DiffInput {
+        columns: &binding.columns,
+        sheet_columns: &[],
+        policy: binding.policy,
+        table: &table.image,
+        tombstones: &table.tombstones,
+        watermark,
+        edited_at: chrono::Utc::now(),
+        sheet: SheetInput::Keys(&keys),
+    });
     let mut plan = Plan::default();
-    for (key, row) in table {
-        if present.contains(key) && !states.get(key).is_some_and(|s| s.sheet_held) {
+    for key in &keys {
+        if let (Some(row), Some(state)) = (table.rows.get(key), table.image.get(key))
+            && !state.sheet_held
+        {
             plan.held.push(row.key_json.clone());
         }
     }
-    missing_rows(&mut plan, table, states, present, watermark);
+    plan.deletes = diffed
+        .deletes
+        .iter()
+        .filter_map(|k| table.rows.get(k).cloned())
+        .collect();
     plan
 }
 
-fn missing_rows(
-    plan: &mut Plan,
-    table: &HashMap<Key, TableRow>,
-    states: &HashMap<Key, RowState>,
-    present: &HashSet<Key>,
-    watermark: i64,
-) {
-    let mut missing: Vec<&TableRow> = table
-        .iter()
-        .filter(|(key, _)| !present.contains(*key))
-        .map(|(_, row)| row)
-        .collect();
-    missing.sort_by(|a, b| a.key.cmp(&b.key));
-    for row in missing {
-        let held = states
-            .get(&row.key)
-            .is_some_and(|s| s.sheet_held || s.last_db_seq.is_some_and(|seq| seq <= watermark));
-        if held {
-            plan.deletes.push(row.clone());
-        } else {
-            plan.resends.push(row.clone());
+/// The write of snapshot row `i` on its existing table row.
+fn existing<'w>(
+    writes: &'w mut BTreeMap<usize, Write>,
+    incoming: &[Incoming],
+    table: &Image<'_>,
+    i: usize,
+) -> &'w mut Write {
+    writes.entry(i).or_insert_with(|| {
+        let row = &incoming[i];
+        Write {
+            index: row.index,
+            sheet_row: row.sheet_row,
+            kind: WriteKind::Update,
+            key: row.key.clone(),
+            cells: Vec::new(),
+            sent: Vec::new(),
+            before: row.key.as_ref().and_then(|k| table.rows.get(k)).cloned(),
+            repair_written: false,
+            db_won: Vec::new(),
+            conflicts: Vec::new(),
+            note: None,
         }
-    }
+    })
 }
 
-/// A row in both: the sheet's differing cells are edits the webhook missed,
-/// unless the table has a change the sheet has not seen.
-fn refresh(
-    binding: &Binding,
-    row: &Incoming,
-    current: &TableRow,
-    state: Option<&RowState>,
-    at: EventTime,
-) -> Result<Write, Rejection> {
-    let keys: HashSet<usize> = key_columns(binding).into_iter().collect();
-    let mut write = Write {
-        index: row.index,
-        sheet_row: row.sheet_row,
-        kind: WriteKind::Update,
-        key: row.key.clone(),
-        cells: Vec::new(),
-        sent: Vec::new(),
-        before: Some(current.clone()),
-        repair_written: false,
-        db_won: Vec::new(),
-        conflicts: Vec::new(),
-    };
-    if state.is_some_and(|s| s.unseen_db_change(at.watermark)) {
-        return Ok(write);
-    }
+/// Every cell of the row converted (a generated column's cell is only
+/// shown, never written: an unreadable one does not matter).
+fn snapshot_row(binding: &Binding, row: &Incoming) -> Result<SnapshotRow, Rejection> {
+    let mut values = Vec::with_capacity(binding.columns.len());
     for (c, column) in binding.columns.iter().enumerate() {
-        if keys.contains(&c) || column.generated {
-            continue;
-        }
-        let Some(sheet) = row.value(c) else { continue };
-        let sheet = sheet?;
-        if sheet_matches(sheet, &current.values[c]) {
-            continue;
-        }
-        // A cell changed after the tab was read (a sheet edit that arrived
-        // first) keeps its newer value.
-        let changed_at = state.and_then(|s| s.cell_changed_at.get(&column.name).copied());
-        if changed_at.is_none_or(|t| at.edited_at > t) {
-            write.cells.push((c, sheet.clone()));
-            write.sent.push((c, sheet.clone()));
-        }
+        values.push(match row.value(c) {
+            None => Value::Null,
+            Some(Ok(value)) => value.clone(),
+            Some(Err(_)) if column.generated => Value::Null,
+            Some(Err(rejection)) => return Err(rejection),
+        });
     }
-    Ok(write)
+    Ok(SnapshotRow {
+        key: row.key.clone(),
+        values,
+    })
 }
