@@ -16,6 +16,7 @@
 
 pub mod moto;
 mod server;
+mod stale;
 mod testdb;
 mod url;
 

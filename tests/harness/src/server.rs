@@ -74,6 +74,13 @@ async fn choose() -> Server {
 async fn local() -> Result<Server, String> {
     let admin_url = format!("{LOCAL}postgres?connect_timeout=3");
     probe(&admin_url).await?;
+    let dropped = crate::stale::drop_stale(&admin_url).await;
+    if !dropped.is_empty() {
+        eprintln!(
+            "sheetsync-testkit: dropped {} database(s) left by dead test processes",
+            dropped.len()
+        );
+    }
     Ok(Server {
         source: PgSource::Local,
         admin_url,

@@ -9,6 +9,9 @@ use crate::server::{PgSource, Server, server};
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
+/// Every test database's name starts so, then the creating process's pid.
+pub(crate) const PREFIX: &str = "sheetsync_test_";
+
 /// A database of its own for one test. Dropping it drops the database
 /// (`WITH (FORCE)`, so connections still open do not keep it alive).
 #[derive(Debug)]
@@ -28,7 +31,7 @@ impl TestDb {
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
         let name = format!(
-            "sheetsync_test_{}_{}_{nanos:09}",
+            "{PREFIX}{}_{}_{nanos:09}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
