@@ -57,13 +57,37 @@ impl KeySource {
         }
     }
 
-    /// Reads and parses the key (one Secrets Manager call for `SecretArn`).
+    /// Reads and parses the key (one Secrets Manager call for `SecretArn`,
+    /// with the default AWS configuration of the environment).
     pub async fn load(&self) -> Result<ServiceAccountKey, SheetsError> {
-        let json = match self {
-            KeySource::Json(json) => json.clone(),
-            KeySource::File(path) => std::fs::read_to_string(path)
+        match self {
+            KeySource::SecretArn(_) => self.load_using(&secrets_client().await).await,
+            _ => self.read(None).await,
+        }
+    }
+
+    /// As [`load`](Self::load), with the given Secrets Manager client.
+    pub async fn load_using(
+        &self,
+        secrets: &aws_sdk_secretsmanager::Client,
+    ) -> Result<ServiceAccountKey, SheetsError> {
+        self.read(Some(secrets)).await
+    }
+
+    async fn read(
+        &self,
+        secrets: Option<&aws_sdk_secretsmanager::Client>,
+    ) -> Result<ServiceAccountKey, SheetsError> {
+        let json = match (self, secrets) {
+            (KeySource::Json(json), _) => json.clone(),
+            (KeySource::File(path), _) => std::fs::read_to_string(path)
                 .map_err(|e| SheetsError::Key(format!("reading {}: {e}", path.display())))?,
-            KeySource::SecretArn(arn) => fetch_secret(arn).await?,
+            (KeySource::SecretArn(arn), Some(client)) => fetch_secret(client, arn).await?,
+            (KeySource::SecretArn(arn), None) => {
+                return Err(SheetsError::Key(format!(
+                    "no Secrets Manager client for {arn}"
+                )));
+            }
         };
         parse_key(&json)
     }
@@ -80,7 +104,9 @@ pub fn parse_key(json: &str) -> Result<ServiceAccountKey, SheetsError> {
     })
 }
 
-async fn fetch_secret(arn: &str) -> Result<String, SheetsError> {
+/// The production Secrets Manager client: the environment's AWS settings,
+/// rustls on ring.
+pub async fn secrets_client() -> aws_sdk_secretsmanager::Client {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
@@ -89,7 +115,14 @@ async fn fetch_secret(arn: &str) -> Result<String, SheetsError> {
         .http_client(http)
         .load()
         .await;
-    let out = aws_sdk_secretsmanager::Client::new(&config)
+    aws_sdk_secretsmanager::Client::new(&config)
+}
+
+async fn fetch_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    arn: &str,
+) -> Result<String, SheetsError> {
+    let out = client
         .get_secret_value()
         .secret_id(arn)
         .send()
