@@ -105,12 +105,15 @@ async fn racing_transactions_are_decided_by_time() {
         tokio::time::sleep(Duration::from_millis(5)).await;
         let edited_at = if sheet_is_later { Utc::now() } else { early };
         let body = qty_edit("e-1", &at(edited_at), watermark, 6, 5);
+        // Activity statistics are frozen inside a transaction: watch from
+        // a connection of its own.
+        let watcher = env.db.client().await;
         let request = tokio::spawn(async move {
             let resp = env.post(&body).await;
             (env, resp)
         });
         // The request is blocked on the row lock until the SQL commits.
-        wait_for_lock_waiter(&sql).await;
+        wait_for_lock_waiter(&watcher).await;
         assert!(!request.is_finished());
         sql.batch_execute("COMMIT").await.unwrap();
         let (env, resp) = request.await.unwrap();
