@@ -10,7 +10,7 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_sqs::config::SharedHttpClient;
-use aws_sdk_sqs::error::DisplayErrorContext;
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_smithy_http_client::Builder;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
@@ -92,7 +92,7 @@ impl QueueSink for SqsSink {
             SinkError(format!(
                 "SendMessageBatch to {}: {}",
                 self.queue_url,
-                DisplayErrorContext(&err)
+                describe(&err)
             ))
         })?;
         let accepted: std::collections::HashSet<&str> =
@@ -121,4 +121,31 @@ impl QueueSink for SqsSink {
             })
             .collect())
     }
+}
+
+/// One line: the service's code and message, or the chain of causes of a
+/// failure to reach it (never the raw response).
+fn describe<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if let SdkError::ServiceError(service) = err {
+        let e = service.err();
+        return format!(
+            "{}: {}",
+            e.code().unwrap_or("service error"),
+            e.message().unwrap_or("no message")
+        );
+    }
+    let mut parts = vec![err.to_string()];
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
 }
