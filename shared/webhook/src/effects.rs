@@ -92,7 +92,7 @@ pub struct Effects<'a> {
     holds: BTreeMap<String, (BTreeMap<String, String>, bool)>,
     forgotten: Vec<Box<RawValue>>,
     conflicts: Vec<ConflictRecord>,
-    rejects: Vec<RejectRecord>,
+    rejects: Vec<(usize, RejectRecord)>,
     enqueues: Vec<Enqueue>,
 }
 
@@ -148,16 +148,19 @@ impl<'a> Effects<'a> {
     }
 
     pub fn reject(&mut self, rejection: &Rejection) {
-        self.rejects.push(RejectRecord {
-            sheet_row: rejection.sheet_row,
-            key: rejection
-                .key
-                .as_ref()
-                .and_then(|k| serde_json::to_value(k).ok()),
-            column_name: rejection.column.clone(),
-            value: rejection.value.clone(),
-            reason: rejection.reason.clone(),
-        });
+        self.rejects.push((
+            rejection.index,
+            RejectRecord {
+                sheet_row: rejection.sheet_row,
+                key: rejection
+                    .key
+                    .as_ref()
+                    .and_then(|k| serde_json::to_value(k).ok()),
+                column_name: rejection.column.clone(),
+                value: rejection.value.clone(),
+                reason: rejection.reason.clone(),
+            },
+        ));
     }
 
     /// Queues `columns` of the stored row (with the key) for the sheet.
@@ -200,6 +203,10 @@ impl<'a> Effects<'a> {
 
     /// Writes everything, stores the answer and commits, in one flight.
     pub async fn commit(self, conn: &mut Conn, response: &Json) -> Result<(), TxError> {
+        // In sheet order, whichever step refused the row.
+        let mut rejects = self.rejects;
+        rejects.sort_by_key(|(index, _)| *index);
+        let reject_records: Vec<&RejectRecord> = rejects.iter().map(|(_, r)| r).collect();
         let holds: Vec<Hold> = self
             .holds
             .into_iter()
@@ -212,14 +219,14 @@ impl<'a> Effects<'a> {
         let hold_text = to_text(&holds);
         let forget_text = to_text(&self.forgotten);
         let conflicts_text = to_text(&self.conflicts);
-        let rejects_text = to_text(&self.rejects);
+        let rejects_text = to_text(&reject_records);
         let enqueue_text = to_text(&self.enqueues);
         let response_text = response.to_string();
 
         let hold = conn.prepare(HOLD_SQL).await?;
         let forget = conn.prepare(FORGET_SQL).await?;
         let conflicts = conn.prepare(CONFLICTS_SQL).await?;
-        let rejects = conn.prepare(REJECTS_SQL).await?;
+        let reject_stmt = conn.prepare(REJECTS_SQL).await?;
         let enqueue = conn.prepare(ENQUEUE_SQL).await?;
         let notify = conn.prepare(NOTIFY_SQL).await?;
         let save = conn.prepare(SAVE_SQL).await?;
@@ -261,11 +268,11 @@ impl<'a> Effects<'a> {
                 }
             },
             async {
-                if self.rejects.is_empty() {
+                if reject_records.is_empty() {
                     skip().await
                 } else {
                     client
-                        .execute(&rejects, &[binding, &self.event_id, &rejects_text])
+                        .execute(&reject_stmt, &[binding, &self.event_id, &rejects_text])
                         .await
                 }
             },

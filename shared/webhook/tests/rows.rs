@@ -1,0 +1,278 @@
+//! Per-row outcomes: rejects, inserts with database-assigned keys and
+//! defaults, repairs for the sheet, policies, idempotency, `/sync_gsheet`.
+
+mod common;
+
+use reconcile::ConflictPolicy;
+use serde_json::{Value as Json, json};
+
+use common::{SHEET, SPREADSHEET, edit, max_seq, setup, setup_with, signed};
+
+const AT: &str = "2026-11-25T13:35:00.123Z";
+
+/// A bad cell rejects its row only (with the reason and the cell's column),
+/// recorded in `sheetsync.rejects`; the database refusing a row (NOT NULL,
+/// a check) does the same without undoing the others.
+#[tokio::test]
+async fn rejected_rows_do_not_stop_the_others() {
+    let env = setup().await;
+    env.client
+        .batch_execute("ALTER TABLE orders ADD CONSTRAINT qty_not_negative CHECK (qty >= 0)")
+        .await
+        .unwrap();
+    let body = edit(
+        "e-1",
+        AT,
+        1289,
+        json!([
+            {"row": 2, "values": [41, "Ada Lovelace", "abc", false, "2026-12-01"]},
+            {"row": 3, "values": [42, "Grace Hopper", 6, true, ""]},
+            {"row": 4, "values": [43, "Alan Turing", -1, false, "2026-12-15"]},
+            {"row": 8, "values": ["", "", 1, false, ""]},
+            {"row": 9, "values": ["", "Ken Thompson", 1, false, "soon"]},
+            {"row": 10, "values": ["", "Dennis Ritchie", 2, true, "2026-12-31"]}
+        ]),
+    );
+    let resp = env.post(&body).await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(
+        resp.body["rows"],
+        json!([
+            {"row": 2, "key": {"id": 41}, "status": "rejected", "reason": "qty: 'abc' is not a whole number", "column": "qty"},
+            {"row": 3, "key": {"id": 42}, "status": "updated"},
+            {"row": 4, "key": {"id": 43}, "status": "rejected", "reason": "breaks the table's rule qty_not_negative"},
+            {"row": 8, "status": "rejected", "reason": "customer: a value is required", "column": "customer"},
+            {"row": 9, "status": "rejected", "reason": "due: 'soon' is not a date (write it as YYYY-MM-DD)", "column": "due"},
+            {"row": 10, "key": {"id": 46}, "status": "inserted"}
+        ])
+    );
+    assert_eq!(env.row(41).await.unwrap()[2], json!(2));
+    assert_eq!(env.row(42).await.unwrap()[2], json!(6));
+    assert_eq!(env.row(43).await.unwrap()[2], json!(1));
+    assert_eq!(
+        env.row(46).await.unwrap(),
+        json!([46, "Dennis Ritchie", 2, true, "2026-12-31"])
+    );
+    assert_eq!(
+        env.rejects().await,
+        vec![
+            json!([2, [41], "qty", "abc", "qty: 'abc' is not a whole number"]),
+            json!([
+                4,
+                [43],
+                null,
+                null,
+                "breaks the table's rule qty_not_negative"
+            ]),
+            json!([8, null, "customer", null, "customer: a value is required"]),
+            json!([
+                9,
+                null,
+                "due",
+                "soon",
+                "due: 'soon' is not a date (write it as YYYY-MM-DD)"
+            ]),
+        ]
+    );
+}
+
+/// Where the stored row differs from what the sheet sent (a default, a
+/// value the column normalised), that difference is queued for the sheet.
+#[tokio::test]
+async fn stored_differences_are_queued_for_the_sheet() {
+    let env = setup().await;
+    env.client
+        .batch_execute(
+            "ALTER TABLE orders ADD COLUMN status text NOT NULL DEFAULT 'new',
+                                ADD COLUMN price numeric(8,2)",
+        )
+        .await
+        .unwrap();
+    let before = max_seq(&env.client).await;
+    let mut body = edit(
+        "e-1",
+        AT,
+        1289,
+        json!([
+            {"row": 7, "values": ["", "Ken Thompson", 1, false, "", "", 3.14159]},
+            {"row": 3, "values": [42, "Grace Hopper", 5, true, "", "new", 2.5]}
+        ]),
+    );
+    body["header"] = json!(["id", "customer", "qty", "shipped", "due", "status", "price"]);
+    let resp = env.post(&body).await;
+    assert_eq!(
+        resp.body["rows"],
+        json!([
+            {"row": 7, "key": {"id": 46}, "status": "inserted"},
+            {"row": 3, "key": {"id": 42}, "status": "updated"}
+        ]),
+        "{}",
+        resp.body
+    );
+    let queued = env
+        .json_rows(&format!(
+            "SELECT jsonb_build_array(op, key, row_image, origin)::text FROM sheetsync.outbox WHERE seq > {before} ORDER BY seq"
+        ))
+        .await;
+    assert_eq!(
+        queued,
+        vec![json!(["update", [46], {"id": 46, "status": "new", "price": 3.14}, "repair"])]
+    );
+    // The repair is the row's latest change: a snapshot read before it
+    // reaches the sheet does not undo it.
+    let seq: Option<i64> = env
+        .client
+        .query_one(
+            "SELECT last_db_seq FROM sheetsync.row_state WHERE key = '[46]'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(seq, Some(before + 1));
+}
+
+/// The same event id again: the first answer, and nothing written.
+#[tokio::test]
+async fn a_replayed_event_returns_the_first_answer_and_changes_nothing() {
+    let env = setup().await;
+    let body = edit(
+        "e-1",
+        AT,
+        1289,
+        json!([{"row": 7, "values": ["", "Ken Thompson", 1, false, ""]}]),
+    );
+    let first = env.post(&body).await;
+    assert_eq!(first.body["rows"][0]["key"], json!({"id": 46}));
+    let after_first = env.everything().await;
+    let again = env.post(&body).await;
+    assert_eq!((again.status, &again.body), (200, &first.body));
+    assert_eq!(env.everything().await, after_first);
+    // Even with a different body (a retry after the sheet changed): the id
+    // decides.
+    let mut changed = body.clone();
+    changed["rows"][0]["values"][1] = json!("Someone Else");
+    assert_eq!(env.post(&changed).await.body, first.body);
+    assert_eq!(env.table().await.len(), 6);
+}
+
+/// Two deliveries of one event at the same time: one does the work, the
+/// other waits for it and answers the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_of_one_event_apply_once() {
+    let env = setup().await;
+    let body = edit(
+        "e-1",
+        AT,
+        1289,
+        json!([{"row": 7, "values": ["", "Ken Thompson", 1, false, ""]}]),
+    )
+    .to_string();
+    let (a, b) = tokio::join!(
+        env.webhook.handle(signed("/sync_postgres", &body)),
+        env.webhook.handle(signed("/sync_postgres", &body)),
+    );
+    assert_eq!((a.status, b.status), (200, 200));
+    assert_eq!(a.body, b.body);
+    assert_eq!(env.table().await.len(), 6);
+    assert_eq!(
+        env.count("SELECT count(*) FROM sheetsync.processed_events")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn policy_db_keeps_database_changes_and_sheet_overrides_them() {
+    for (policy, qty, winner) in [
+        (ConflictPolicy::Db, 9, "db"),
+        (ConflictPolicy::Sheet, 6, "sheet"),
+    ] {
+        let env = setup_with(policy, |c| c).await;
+        let watermark = max_seq(&env.client).await;
+        env.client
+            .batch_execute("UPDATE orders SET qty = 9 WHERE id = 42")
+            .await
+            .unwrap();
+        // Edited "before" the SQL change: under `sheet` the sheet wins anyway.
+        let body = edit(
+            "e-1",
+            AT,
+            watermark,
+            json!([{"row": 3, "values": [42, "Grace Hopper", 6, true, ""], "old": {"qty": 5}}]),
+        );
+        let resp = env.post(&body).await;
+        assert_eq!(
+            resp.body["rows"][0]["status"], "conflict",
+            "{policy:?}: {}",
+            resp.body
+        );
+        assert_eq!(env.row(42).await.unwrap()[2], json!(qty), "{policy:?}");
+        assert_eq!(
+            env.conflicts().await,
+            vec![json!([[42], "qty", 6, 9, winner, policy.as_str(), "e-1"])],
+            "{policy:?}"
+        );
+    }
+}
+
+/// An edit of a row the database deleted after the sheet last heard from
+/// it: the delete is on its way; the edit is kept as a conflict.
+#[tokio::test]
+async fn an_edit_of_a_row_deleted_in_the_database_is_kept_as_a_conflict() {
+    let env = setup().await;
+    let watermark = max_seq(&env.client).await;
+    env.client
+        .batch_execute("DELETE FROM orders WHERE id = 42")
+        .await
+        .unwrap();
+    let body = edit(
+        "e-1",
+        AT,
+        watermark,
+        json!([{"row": 3, "values": [42, "Grace Hopper", 6, true, ""], "old": {"qty": 5}}]),
+    );
+    let resp = env.post(&body).await;
+    assert_eq!(
+        resp.body["rows"][0],
+        json!({"row": 3, "key": {"id": 42}, "status": "conflict",
+               "detail": "the row was deleted in the database; the edit was not applied"})
+    );
+    assert_eq!(env.row(42).await, None);
+    assert_eq!(
+        env.conflicts().await,
+        vec![json!([[42], "qty", 6, null, "db", "latest", "e-1"])]
+    );
+}
+
+/// `POST /sync_gsheet` queues the whole table (with its key set) once per
+/// event id.
+#[tokio::test]
+async fn sync_gsheet_queues_the_whole_table_once() {
+    let env = setup().await;
+    let body = json!({"v": 1, "event_id": "p-1", "spreadsheet_id": SPREADSHEET, "sheet": SHEET})
+        .to_string();
+    let resp = env.webhook.handle(signed("/sync_gsheet", &body)).await;
+    assert_eq!(
+        (resp.status, &resp.body),
+        (200, &json!({"event_id": "p-1", "queued": 5}))
+    );
+    let ops: Vec<Json> = env
+        .json_rows(
+            "SELECT jsonb_build_array(op, key, origin)::text FROM sheetsync.outbox ORDER BY seq",
+        )
+        .await;
+    assert_eq!(ops.len(), 6);
+    assert_eq!(ops[0], json!(["insert", [41], "backfill"]));
+    assert_eq!(ops[5][0], "keyset");
+    let again = env.webhook.handle(signed("/sync_gsheet", &body)).await;
+    assert_eq!(again.body, resp.body);
+    assert_eq!(env.count("SELECT count(*) FROM sheetsync.outbox").await, 6);
+
+    let unknown = body.replace("Orders", "Nope");
+    let resp = env.webhook.handle(signed("/sync_gsheet", &unknown)).await;
+    assert_eq!(
+        (resp.status, resp.body["error"]["code"].as_str()),
+        (404, Some("unknown_sheet"))
+    );
+}
