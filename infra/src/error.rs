@@ -7,6 +7,10 @@ pub enum CliError {
     Store(#[from] sheetsync_store::StoreError),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Outbox(#[from] sheetsync_outbox::OutboxError),
+    #[error(transparent)]
+    Dev(#[from] crate::dev::DevError),
 }
 
 pub type CmdResult = Result<(), CliError>;

@@ -2,6 +2,7 @@
 //! and is listed once in `src/cmd/mod.rs`.
 
 mod cmd;
+mod dev;
 mod error;
 mod global;
 mod table;
@@ -26,7 +27,9 @@ struct Cli {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logs();
+    // `dev` prints its own lines for people; its logs say only what went wrong.
+    let quiet = matches!(cli.command, cmd::Command::Dev(_));
+    init_logs(if quiet { "warn" } else { "info" });
     match cli.command.run(&cli.global).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -38,9 +41,10 @@ async fn main() -> ExitCode {
 
 /// Logs go to stderr (stdout is for the command's answer); `RUST_LOG`
 /// filters, `SHEETSYNC_LOG_FORMAT=json` gives one JSON object per line.
-fn init_logs() {
+fn init_logs(default_level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

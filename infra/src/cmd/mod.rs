@@ -32,4 +32,10 @@ commands! {
     Detach(detach),
     /// Show bindings, queued changes and recent conflicts and rejects
     Status(status),
+    /// Move queued changes to the SQS FIFO queue (LISTEN loop, or --once)
+    Relay(relay),
+    /// Queue a binding's whole table for its sheet, with the full key set
+    Backfill(backfill),
+    /// Run the whole sync locally: PostgreSQL, a Sheets emulator with a browser grid, webhook, relay and writer
+    Dev(dev),
 }

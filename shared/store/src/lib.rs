@@ -25,4 +25,5 @@ pub use migrate::{AppliedMigration, Migration, migrate, migrations};
 pub use status::{
     BindingStatus, ConflictRecord, RejectRecord, binding_status, recent_conflicts, recent_rejects,
 };
+pub use tls::connector as tls_connector;
 pub use tx::in_transaction;

@@ -17,10 +17,9 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::StoreError;
 
-pub(crate) fn connector(
-    mode: SslMode,
-    ca_file: Option<&Path>,
-) -> Result<MakeRustlsConnect, StoreError> {
+/// The rustls connector for `mode` (prefer, require or verify-full), for
+/// callers that make their own connections (the relay's LISTEN loop).
+pub fn connector(mode: SslMode, ca_file: Option<&Path>) -> Result<MakeRustlsConnect, StoreError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

@@ -94,7 +94,7 @@ async fn stored_differences_are_queued_for_the_sheet() {
         AT,
         1289,
         json!([
-            {"row": 7, "values": ["", "Ken Thompson", 1, false, "", "", 2.71828]},
+            {"row": 7, "values": ["", "Ken Thompson", 1, false, "", "", 4.56789]},
             {"row": 3, "values": [42, "Grace Hopper", 5, true, "", "new", 2.5]}
         ]),
     );
@@ -116,7 +116,7 @@ async fn stored_differences_are_queued_for_the_sheet() {
         .await;
     assert_eq!(
         queued,
-        vec![json!(["update", [46], {"id": 46, "status": "new", "price": 2.72}, "repair"])]
+        vec![json!(["update", [46], {"id": 46, "status": "new", "price": 4.57}, "repair"])]
     );
     // The repair is the row's latest change: a snapshot read before it
     // reaches the sheet does not undo it.

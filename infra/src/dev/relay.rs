@@ -1,0 +1,126 @@
+//! Outbox → queue: the relay's LISTEN loop into the in-process queue (or
+//! an SQS FIFO queue), and the first sync of the table into the outbox.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sheetsync_config::{DbConfig, SslMode};
+use sheetsync_outbox::{BackfillReport, ListenOptions, MemoryQueue, QueuedMessage, SqsSink};
+use sheetsync_store::Binding;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_postgres::{Client, NoTls};
+
+use super::DevError;
+use super::stop::Stop;
+
+/// Undelivered messages the in-process queue holds before the relay waits.
+const MEMORY_QUEUE_CAPACITY: usize = 256;
+/// Rows the first sync reads per round trip.
+const BACKFILL_CHUNK: usize = 500;
+
+pub enum Queue {
+    Memory {
+        sink: Arc<MemoryQueue>,
+        receiver: Mutex<Option<mpsc::Receiver<QueuedMessage>>>,
+    },
+    Sqs(Arc<SqsSink>),
+}
+
+impl Queue {
+    pub async fn open(sqs_url: Option<&str>) -> Result<Queue, DevError> {
+        Ok(match sqs_url {
+            Some(url) => Queue::Sqs(Arc::new(SqsSink::from_env(url).await)),
+            None => {
+                let (sink, receiver) = MemoryQueue::new(MEMORY_QUEUE_CAPACITY);
+                Queue::Memory {
+                    sink: Arc::new(sink),
+                    receiver: Mutex::new(Some(receiver)),
+                }
+            }
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Queue::Memory { .. } => "in-process queue".to_string(),
+            Queue::Sqs(sink) => format!("SQS {}", sink.queue_url()),
+        }
+    }
+}
+
+/// A background part of the stack; it ends when the stop fires.
+pub struct Task(JoinHandle<()>);
+
+impl Task {
+    pub fn new(handle: JoinHandle<()>) -> Task {
+        Task(handle)
+    }
+
+    pub async fn join(self) {
+        if let Err(e) = self.0.await {
+            tracing::error!(error = %e, "dev stack task ended abnormally");
+        }
+    }
+}
+
+/// The relay in LISTEN mode, draining into `queue` until the stop fires.
+pub fn spawn(db: &DbConfig, queue: &Queue, stop: Stop) -> Result<Task, DevError> {
+    let config = sheetsync_store::pg_config(db)?;
+    let options = ListenOptions {
+        // A dev run has one relay and a person waiting: catch missed
+        // notifications sooner than a deployed relay would.
+        safety_interval: Duration::from_secs(5),
+        ..ListenOptions::default()
+    };
+    let tls = match db.sslmode {
+        SslMode::Disable => None,
+        mode => Some(sheetsync_store::tls_connector(
+            mode,
+            db.sslrootcert.as_deref(),
+        )?),
+    };
+    let handle = match queue {
+        Queue::Memory { sink, .. } => {
+            let sink = sink.clone();
+            tokio::spawn(async move {
+                let shutdown = stop.wait();
+                match tls {
+                    None => {
+                        sheetsync_outbox::listen(&config, NoTls, &*sink, &options, shutdown).await
+                    }
+                    Some(tls) => {
+                        sheetsync_outbox::listen(&config, tls, &*sink, &options, shutdown).await
+                    }
+                }
+            })
+        }
+        Queue::Sqs(sink) => {
+            let sink = sink.clone();
+            tokio::spawn(async move {
+                let shutdown = stop.wait();
+                match tls {
+                    None => {
+                        sheetsync_outbox::listen(&config, NoTls, &*sink, &options, shutdown).await
+                    }
+                    Some(tls) => {
+                        sheetsync_outbox::listen(&config, tls, &*sink, &options, shutdown).await
+                    }
+                }
+            })
+        }
+    };
+    Ok(Task::new(handle))
+}
+
+/// Queues the whole table for the sheet (the product's own backfill), so
+/// the first sync goes through the relay and the writer like every later one.
+pub async fn first_sync(
+    client: &mut Client,
+    binding: &Binding,
+) -> Result<BackfillReport, DevError> {
+    let tx = client.transaction().await?;
+    let report = sheetsync_outbox::backfill(&tx, binding, BACKFILL_CHUNK).await?;
+    tx.commit().await?;
+    Ok(report)
+}

@@ -1,0 +1,30 @@
+//! The webhook secret of a dev run: random, made at start, handed to the
+//! grid page (which signs like the Apps Script) and forgotten at exit. It
+//! guards nothing real: the stack listens on loopback only.
+
+use std::io::Read;
+
+use super::DevError;
+
+pub fn dev_secret() -> Result<String, DevError> {
+    let mut bytes = [0u8; 24];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| DevError::io("reading /dev/urandom", e))?;
+    Ok(format!("dev-{}", hex(&bytes)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_differ_and_are_hex() {
+        let (a, b) = (super::dev_secret().unwrap(), super::dev_secret().unwrap());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 4 + 48);
+        assert!(a[4..].chars().all(|c| c.is_ascii_hexdigit()));
+    }
+}

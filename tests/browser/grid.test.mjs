@@ -1,0 +1,151 @@
+// The dev grid in headless Chromium against a real `sheetsync dev`: every
+// change made in the page reaches PostgreSQL, and every change made in
+// PostgreSQL reaches the page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { artifacts, psql, startDev, until } from './lib/dev.mjs';
+import { launch } from './lib/browser.mjs';
+
+const COL = { id: 0, customer: 1, qty: 2, shipped: 3, due: 4, price: 5 };
+
+let dev;
+let browser;
+let page;
+
+/** The grid row (tab row index) holding key `id`, or -1. */
+async function rowOf(id) {
+  return page.evaluate((key) => {
+    const cell = [...document.querySelectorAll('td[data-c="0"]')].find((td) => td.textContent.trim() === String(key));
+    return cell ? Number(cell.dataset.r) : -1;
+  }, id);
+}
+
+async function cellText(id, column) {
+  const r = await rowOf(id);
+  if (r < 0) return null;
+  return (await page.locator(`td[data-r="${r}"][data-c="${COL[column]}"]`).textContent()).trim();
+}
+
+async function typeInto(id, column, text) {
+  const r = await rowOf(id);
+  assert.ok(r > 0, `row ${id} is in the grid`);
+  await page.click(`td[data-r="${r}"][data-c="${COL[column]}"]`);
+  await page.keyboard.type(text);
+  await page.keyboard.press('Enter');
+}
+
+function db(sql) {
+  return psql(dev.databaseUrl, sql);
+}
+
+before(async () => {
+  dev = await startDev();
+  browser = await launch();
+  page = await browser.context.newPage();
+  page.on('pageerror', (e) => { throw e; });
+  await page.goto(dev.url);
+  await until('the first sync in the grid', async () => (await cellText(5, 'customer')) === 'Barbara Liskov');
+});
+
+after(async () => {
+  if (page) {
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, 'dev-grid.png') });
+  }
+  if (browser) await browser.close();
+  if (dev) {
+    const exit = await dev.stop();
+    assert.deepEqual(exit, { code: 0, signal: null }, dev.stderr);
+  }
+});
+
+test('the first sync shows the table typed: numbers, booleans, dates', async () => {
+  assert.equal(await cellText(1, 'customer'), 'Ada Lovelace');
+  assert.equal(await cellText(1, 'qty'), '3');
+  assert.equal(await cellText(1, 'due'), '2026-12-01');
+  assert.equal(await cellText(1, 'price'), '19.90');
+  const r = await rowOf(2);
+  assert.equal(await page.locator(`td[data-r="${r}"][data-c="${COL.shipped}"] input`).isChecked(), true);
+  assert.match(await page.locator(`td[data-r="${r}"][data-c="${COL.qty}"]`).getAttribute('class'), /\bnum\b/);
+});
+
+test('editing a cell changes the row in PostgreSQL', async () => {
+  await typeInto(3, 'customer', 'Alan M. Turing');
+  await until('the edit in the table', () => db('SELECT customer FROM orders WHERE id = 3')[0][0] === 'Alan M. Turing');
+  await typeInto(3, 'due', '2027-02-01');
+  await until('the date in the table', () => db('SELECT due::text FROM orders WHERE id = 3')[0][0] === '2027-02-01');
+  const r = await rowOf(1);
+  await page.click(`td[data-r="${r}"][data-c="${COL.shipped}"] input`);
+  await until('the checkbox in the table', () => db('SELECT shipped FROM orders WHERE id = 1')[0][0] === 't');
+  assert.deepEqual(db('SELECT customer, qty, shipped FROM orders WHERE id = 3'), [['Alan M. Turing', '6', 'f']]);
+});
+
+test('an UPDATE in SQL changes the cell in the page', async () => {
+  db("UPDATE orders SET qty = 42, customer = 'Grace B. Hopper' WHERE id = 2");
+  await until('the update in the grid', async () => (await cellText(2, 'qty')) === '42');
+  assert.equal(await cellText(2, 'customer'), 'Grace B. Hopper');
+});
+
+test('pasting a block writes only the pasted cells of each row', async () => {
+  const r = await rowOf(4);
+  await page.click(`td[data-r="${r}"][data-c="${COL.customer}"]`);
+  await page.evaluate(() => {
+    const data = new DataTransfer();
+    data.setData('text/plain', 'Edsger W. Dijkstra\t8\r\n');
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
+  });
+  await until('the paste in the table', () => db('SELECT customer, qty FROM orders WHERE id = 4')[0].join('|') === 'Edsger W. Dijkstra|8');
+  assert.deepEqual(db('SELECT shipped, due::text, price::text FROM orders WHERE id = 4'), [['t', '2026-11-30', '99.99']]);
+});
+
+test('a row added in the page is inserted and gets its key', async () => {
+  await page.click('#add-row');
+  await page.keyboard.type('Katherine Johnson');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('7');
+  await page.keyboard.press('Enter');
+  const [[id]] = await until('the insert in the table', () => {
+    const rows = db("SELECT id FROM orders WHERE customer = 'Katherine Johnson' AND qty = 7");
+    return rows.length === 1 && rows;
+  });
+  await until('the key written into the new row', async () => (await cellText(id, 'customer')) === 'Katherine Johnson');
+  assert.equal(db("SELECT count(*) FROM orders WHERE customer = 'Katherine Johnson'")[0][0], '1');
+});
+
+test('a row inserted in SQL appears in the page', async () => {
+  const [[id]] = db("INSERT INTO orders (customer, qty, shipped, due, price) VALUES ('Margaret Hamilton', 9, false, '2027-03-01', 7.5) RETURNING id");
+  await until('the new row in the grid', async () => (await cellText(id, 'customer')) === 'Margaret Hamilton');
+  assert.equal(await cellText(id, 'price'), '7.50');
+  assert.equal(await cellText(id, 'due'), '2027-03-01');
+});
+
+test('a row deleted in the page is deleted in PostgreSQL', async () => {
+  const r = await rowOf(4);
+  await page.click(`tr[data-r="${r}"] th`);
+  await page.click('#delete-row');
+  await until('the delete in the table', () => db('SELECT count(*) FROM orders WHERE id = 4')[0][0] === '0');
+  await until('the row gone from the grid', async () => (await rowOf(4)) === -1);
+  assert.equal(db('SELECT count(*) FROM orders WHERE id IN (1, 2, 3, 5)')[0][0], '4');
+});
+
+test('a row deleted in SQL disappears from the page', async () => {
+  db('DELETE FROM orders WHERE id = 5');
+  await until('the row gone from the grid', async () => (await rowOf(5)) === -1);
+  assert.ok((await rowOf(1)) > 0);
+});
+
+test('a bad value is rejected with its reason on the cell and in the panel', async () => {
+  await typeInto(1, 'qty', 'abc');
+  const r = await rowOf(1);
+  const cell = page.locator(`td[data-r="${r}"][data-c="${COL.qty}"]`);
+  await until('the rejected mark', async () => /\brejected\b/.test(await cell.getAttribute('class')));
+  assert.equal(await cell.getAttribute('data-reason'), "qty: 'abc' is not a whole number");
+  await until('the reject in the side panel', async () => (await page.locator('#rejects').textContent()).includes("qty: 'abc' is not a whole number"));
+  assert.equal(db('SELECT qty FROM orders WHERE id = 1')[0][0], '3');
+  await typeInto(1, 'qty', '5');
+  await until('the fix in the table', () => db('SELECT qty FROM orders WHERE id = 1')[0][0] === '5');
+  await until('the mark cleared', async () => !/\brejected\b/.test(await cell.getAttribute('class')));
+});

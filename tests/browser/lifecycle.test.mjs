@@ -1,0 +1,46 @@
+// `sheetsync dev` as a new user runs it: from an empty working directory with
+// a clean environment it comes up, serves the page, and on Ctrl-C (SIGINT) or
+// SIGTERM stops everything: no postgres, no keeper, no temp directory left.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+
+import { processesNaming, startDev, until } from './lib/dev.mjs';
+
+async function upServingAndDown(signal) {
+  const dev = await startDev();
+  try {
+    assert.ok(dev.clusterDir, `the banner names the cluster's directory:\n${dev.stdout}`);
+    assert.ok(existsSync(dev.clusterDir));
+    assert.ok(processesNaming(dev.clusterDir).length > 0, 'postgres runs in the cluster directory');
+
+    const page = await fetch(dev.url);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type'), /^text\/html/);
+    assert.match(await page.text(), /<title>sheetsync dev<\/title>/);
+    assert.equal((await fetch(`${dev.url}/grid.js`)).status, 200);
+    const config = await (await fetch(`${dev.url}/api/config`)).json();
+    assert.equal(config.sheet, 'orders');
+    assert.deepEqual(config.keyColumns, ['id']);
+    const rows = await until('the first sync', async () => {
+      const tab = await (await fetch(`${dev.url}/_emulator/spreadsheets/sheetsync-dev/tabs/orders/rows`)).json();
+      return tab.rows.length === 6 && tab.rows;
+    });
+    assert.deepEqual(rows[0], ['id', 'customer', 'qty', 'shipped', 'due', 'price']);
+    assert.deepEqual(readdirSync(dev.cwd), [], 'nothing is written into the working directory');
+  } finally {
+    const exit = await dev.stop(signal);
+    assert.deepEqual(exit, { code: 0, signal: null }, dev.stderr);
+  }
+  assert.match(dev.stdout, /stopped; nothing left behind/);
+  assert.equal(existsSync(dev.clusterDir), false, `${dev.clusterDir} removed`);
+  assert.deepEqual(processesNaming(dev.clusterDir), []);
+}
+
+test('Ctrl-C (SIGINT) stops everything and removes the cluster', async () => {
+  await upServingAndDown('SIGINT');
+});
+
+test('SIGTERM does the same', async () => {
+  await upServingAndDown('SIGTERM');
+});
