@@ -46,7 +46,11 @@ impl std::fmt::Display for SecretSource {
 impl SecretSource {
     /// A plain value wins over the AWS names (handy for local runs).
     pub fn from_env() -> Result<SecretSource, SecretError> {
-        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        SecretSource::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(env: &dyn Fn(&str) -> Option<String>) -> Result<SecretSource, SecretError> {
+        let var = |name| env(name).filter(|v: &String| !v.is_empty());
         if let Some(value) = var(SECRET_ENV) {
             Ok(SecretSource::Value(value))
         } else if let Some(arn) = var(SECRET_ARN_ENV) {
@@ -174,6 +178,44 @@ mod tests {
             unwrap_json_secret(r#"{"a":"1","b":"2"}"#),
             r#"{"a":"1","b":"2"}"#
         );
+    }
+
+    #[test]
+    fn a_plain_value_wins_over_the_aws_names() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let all = env(&[
+            (SECRET_ENV, "plain"),
+            (SECRET_ARN_ENV, "arn:aws:secretsmanager:x"),
+            (SECRET_PARAMETER_ENV, "/p"),
+        ]);
+        assert_eq!(
+            SecretSource::from_lookup(&all).unwrap(),
+            SecretSource::Value("plain".into())
+        );
+        let aws = env(&[
+            (SECRET_ENV, ""),
+            (SECRET_ARN_ENV, "arn:x"),
+            (SECRET_PARAMETER_ENV, "/p"),
+        ]);
+        assert_eq!(
+            SecretSource::from_lookup(&aws).unwrap(),
+            SecretSource::SecretsManager("arn:x".into())
+        );
+        let ssm = env(&[(SECRET_PARAMETER_ENV, "/p")]);
+        assert_eq!(
+            SecretSource::from_lookup(&ssm).unwrap(),
+            SecretSource::Ssm("/p".into())
+        );
+        assert!(matches!(
+            SecretSource::from_lookup(&env(&[])),
+            Err(SecretError::NotConfigured)
+        ));
     }
 
     #[tokio::test]
