@@ -110,7 +110,7 @@ impl Console {
             .max_lag_ms
             .map_or_else(String::new, |ms| format!("{ms} ms after commit"));
         self.line(&format!(
-            "{}  db → sheet   {:<5} {:<34} {latency}",
+            "{}  db → sheet   {:<7} {:<34} {latency}",
             clock(),
             rows(s.rows_applied()),
             parts.join(", "),
@@ -119,7 +119,7 @@ impl Console {
 
     pub fn sheet_to_db(&self, b: &SheetBatch<'_>) {
         self.line(&format!(
-            "{}  sheet → db   {:<5} {:<34} {} ms",
+            "{}  sheet → db   {:<7} {:<34} {} ms",
             clock(),
             rows(b.rows),
             format!("{} {}", b.kind, b.outcome),
