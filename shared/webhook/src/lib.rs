@@ -118,8 +118,10 @@ impl Webhook {
     /// Lambda container.
     pub async fn from_env(max_connections: usize) -> Result<Webhook, ConfigError> {
         let config = WebhookConfig::from_env().await?;
-        let db_config = sheetsync_config::DbConfig::from_env()
+        let mut db_config = sheetsync_config::DbConfig::from_env()
             .map_err(|e| ConfigError::Database(e.to_string()))?;
+        let password_arn = std::env::var(secret::DB_PASSWORD_SECRET_ARN_ENV).ok();
+        secret::resolve_db_password(&mut db_config, password_arn.as_deref(), None).await?;
         Ok(Webhook::new(config, Db::new(db_config, max_connections)))
     }
 

@@ -10,6 +10,9 @@ use crate::signature::Secret;
 pub const SECRET_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET";
 pub const SECRET_ARN_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET_ARN";
 pub const SECRET_PARAMETER_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET_PARAMETER";
+/// The database password's secret (plain, or an RDS-managed JSON secret),
+/// used when `DB_PASSWORD` is not set.
+pub const DB_PASSWORD_SECRET_ARN_ENV: &str = "DB_PASSWORD_SECRET_ARN";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -82,6 +85,38 @@ impl SecretSource {
             return Err(SecretError::Empty);
         }
         Ok(Secret::new(text.into_bytes()))
+    }
+}
+
+/// Fills in the database password from `DB_PASSWORD_SECRET_ARN` when the
+/// settings name a host but no password.
+pub async fn resolve_db_password(
+    db: &mut sheetsync_config::DbConfig,
+    arn: Option<&str>,
+    aws: Option<&SdkConfig>,
+) -> Result<(), SecretError> {
+    let sheetsync_config::DbConn::Params(params) = &mut db.conn else {
+        return Ok(());
+    };
+    let Some(arn) = arn.filter(|a| !a.is_empty()) else {
+        return Ok(());
+    };
+    if params.password.is_some() {
+        return Ok(());
+    }
+    let config = aws_or_default(aws).await;
+    let text = secrets_manager_value(&config, arn).await?;
+    params.password = Some(password_of(&text));
+    Ok(())
+}
+
+fn password_of(secret: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(secret) {
+        Ok(serde_json::Value::Object(o)) => o
+            .get("password")
+            .and_then(|p| p.as_str())
+            .map_or_else(|| secret.to_owned(), str::to_owned),
+        _ => secret.to_owned(),
     }
 }
 
@@ -164,6 +199,12 @@ fn unwrap_json_secret(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_passwords_are_plain_or_rds_json() {
+        assert_eq!(password_of("pw"), "pw");
+        assert_eq!(password_of(r#"{"username":"u","password":"p"}"#), "p");
+    }
 
     #[test]
     fn json_secrets_are_unwrapped() {
