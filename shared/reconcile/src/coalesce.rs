@@ -25,6 +25,8 @@ use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
+use crate::fasthash::BuildKeyHasher;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeOp {
@@ -55,7 +57,8 @@ where
 {
     let changes = changes.into_iter();
     let mut slots: Vec<Slot<K, V>> = Vec::with_capacity(changes.size_hint().0);
-    let mut index: HashMap<K, usize> = HashMap::with_capacity(changes.size_hint().0);
+    let mut index: HashMap<K, usize, BuildKeyHasher> =
+        HashMap::with_capacity_and_hasher(changes.size_hint().0, BuildKeyHasher::default());
     for change in changes {
         match index.get(&change.key) {
             Some(&at) => slots[at].fold(change),

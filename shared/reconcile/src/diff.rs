@@ -23,6 +23,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use crate::convert::sheet_matches;
+use crate::fasthash::BuildKeyHasher;
 use crate::model::{Column, ConflictPolicy, Key, Value};
 
 /// What the table holds of one row, and its sync state (`row_state`).
@@ -40,11 +41,14 @@ pub struct TableRow {
     pub cell_changed_at: Vec<Option<DateTime<Utc>>>,
 }
 
-/// The table image, keyed by primary key.
-pub type TableImage = HashMap<Key, TableRow>;
+/// The table image, keyed by primary key. Build it with `collect()` or
+/// `TableImage::default()`.
+pub type TableImage = HashMap<Key, TableRow, BuildKeyHasher>;
 
 /// Deleted keys and the outbox sequence of their delete.
-pub type Tombstones = HashMap<Key, i64>;
+pub type Tombstones = HashMap<Key, i64, BuildKeyHasher>;
+
+type KeySet<'a> = HashSet<&'a Key, BuildKeyHasher>;
 
 /// One data row of the tab.
 #[derive(Debug, Clone, PartialEq)]
@@ -174,8 +178,10 @@ pub fn diff(input: &DiffInput<'_>) -> Plan {
             partial,
             rejected_keys,
         } => {
-            let mut present: HashSet<&Key> =
-                HashSet::with_capacity(rows.len() + rejected_keys.len());
+            let mut present = KeySet::with_capacity_and_hasher(
+                rows.len() + rejected_keys.len(),
+                BuildKeyHasher::default(),
+            );
             present.extend(rejected_keys);
             upserts(input, rows, &mut present, &mut plan);
             if !partial {
@@ -183,7 +189,7 @@ pub fn diff(input: &DiffInput<'_>) -> Plan {
             }
         }
         SheetInput::Keys(keys) => {
-            let present: HashSet<&Key> = keys.iter().collect();
+            let present: KeySet = keys.iter().collect();
             missing(input, &present, true, &mut plan);
         }
     }
@@ -193,7 +199,7 @@ pub fn diff(input: &DiffInput<'_>) -> Plan {
 fn upserts<'a>(
     input: &DiffInput<'_>,
     rows: &'a [SnapshotRow],
-    present: &mut HashSet<&'a Key>,
+    present: &mut KeySet<'a>,
     plan: &mut Plan,
 ) {
     // Columns a snapshot may write into an existing row.
@@ -289,7 +295,7 @@ fn compare_cells(
     }
 }
 
-fn missing(input: &DiffInput<'_>, present: &HashSet<&Key>, keys_only: bool, plan: &mut Plan) {
+fn missing(input: &DiffInput<'_>, present: &KeySet<'_>, keys_only: bool, plan: &mut Plan) {
     let mut resend = Vec::new();
     let mut deletes = Vec::new();
     let mut not_yet = Vec::new();

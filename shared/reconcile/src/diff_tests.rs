@@ -84,7 +84,7 @@ impl Case {
         Case {
             columns: columns(),
             table: rows.into_iter().map(|(id, row)| (key(id), row)).collect(),
-            tombstones: Tombstones::new(),
+            tombstones: Tombstones::default(),
             policy: ConflictPolicy::Latest,
             watermark: 100,
             edited_at: at(30),

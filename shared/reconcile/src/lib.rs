@@ -11,6 +11,7 @@
 pub mod coalesce;
 pub mod convert;
 pub mod diff;
+pub mod fasthash;
 mod key;
 pub mod merge;
 pub mod model;
