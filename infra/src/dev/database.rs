@@ -7,6 +7,7 @@ use sheetsync_store::Binding;
 use tokio_postgres::Client;
 
 use super::DevError;
+use super::console::Console;
 
 /// The database the throwaway cluster gets for the stack.
 const DEV_DATABASE: &str = "sheetsync";
@@ -17,13 +18,15 @@ pub struct Database {
 }
 
 impl Database {
-    pub async fn open() -> Result<Database, DevError> {
+    pub async fn open(console: &Console) -> Result<Database, DevError> {
         if let Some(url) = process_env("DATABASE_URL") {
+            console.step("using the database of DATABASE_URL");
             return Ok(Database {
                 config: DbConfig::from_url(&url)?,
                 cluster: None,
             });
         }
+        console.step("starting a throwaway PostgreSQL (DATABASE_URL is not set)");
         let cluster = Cluster::start().await?;
         let config = DbConfig {
             conn: DbConn::Url(cluster.url("postgres")),
@@ -42,6 +45,10 @@ impl Database {
             },
             cluster: Some(cluster),
         })
+    }
+
+    pub fn is_throwaway(&self) -> bool {
+        self.cluster.is_some()
     }
 
     pub fn config(&self) -> &DbConfig {

@@ -59,10 +59,11 @@ pub struct Options {
 pub async fn run(options: Options) -> Result<(), DevError> {
     let stop = Stop::on_signals()?;
     let console = Arc::new(Console::stdout());
-    console.step("starting PostgreSQL");
-    let database = Database::open().await?;
+    let database = Database::open(&console).await?;
     let result = run_on(&database, &options, &stop, &console).await;
-    console.step("stopping PostgreSQL");
+    if database.is_throwaway() {
+        console.step("stopping PostgreSQL and removing its directory");
+    }
     let stopped = tokio::task::spawn_blocking(move || database.close())
         .await
         .map_err(|e| DevError::Task(e.to_string()))?;

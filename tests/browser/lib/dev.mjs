@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const artifacts = join(root, 'tests', 'artifacts');
 
-/** The debug binary `cargo build -p sheetsync` made, unless SHEETSYNC_BIN names another. */
-export function binary() {
-  const bin = process.env.SHEETSYNC_BIN || join(root, 'target', 'debug', 'sheetsync');
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: run cargo build -p sheetsync first`);
+/** A debug binary of the workspace (`cargo build -p sheetsync -p sheets-emulator`). */
+export function binary(name = 'sheetsync') {
+  const bin = join(root, 'target', 'debug', name);
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run cargo build -p sheetsync -p sheets-emulator first`);
   return bin;
 }
 
@@ -31,14 +31,17 @@ export async function until(what, check, ms = 15000) {
   }
 }
 
+/** The banner's line naming the grid (or, with --google, the webhook). */
+const URL_LINE = /(?:Open|Webhook:) (http:\/\/127\.0\.0\.1:\d+)/;
+
 /**
  * Starts `sheetsync dev --port 0` in a fresh temp working directory with a
  * clean environment (no DATABASE_URL: it makes its own cluster). Resolves once
  * the banner names the grid's URL.
  */
-export async function startDev(extraArgs = []) {
+export async function startDev(extraArgs = [], extraEnv = {}) {
   const cwd = mkdtempSync(join(tmpdir(), 'sheetsync-dev-user-'));
-  const env = { PATH: process.env.PATH, HOME: cwd, LANG: 'C.UTF-8' };
+  const env = { PATH: process.env.PATH, HOME: cwd, LANG: 'C.UTF-8', ...extraEnv };
   const child = spawn(binary(), ['dev', '--port', '0', ...extraArgs], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const dev = { child, cwd, stdout: '', stderr: '', exited: null };
   child.stdout.on('data', (d) => { dev.stdout += d; });
@@ -46,9 +49,10 @@ export async function startDev(extraArgs = []) {
   dev.exit = new Promise((resolve) => child.on('exit', (code, signal) => { dev.exited = { code, signal }; resolve(dev.exited); }));
   await until('the dev banner', () => {
     if (dev.exited) throw new Error(`sheetsync dev exited ${JSON.stringify(dev.exited)}: ${dev.stderr}${dev.stdout}`);
-    return /Open (http:\/\/127\.0\.0\.1:\d+)/.test(dev.stdout);
+    return URL_LINE.test(dev.stdout);
   }, 120000);
-  dev.url = /Open (http:\/\/127\.0\.0\.1:\d+)/.exec(dev.stdout)[1];
+  dev.url = URL_LINE.exec(dev.stdout)[1];
+  dev.secret = (/secret\s+(\S+)/.exec(dev.stdout) || [])[1];
   dev.databaseUrl = /psql (postgres:\/\/\S+)/.exec(dev.stdout)[1];
   dev.clusterDir = (/in (\/\S+sheetsync-pg-[^\s,)]+)/.exec(dev.stdout) || [])[1];
   dev.stop = async (signal = 'SIGINT') => {
