@@ -18,6 +18,8 @@ pub mod edit;
 pub mod effects;
 pub mod errors;
 pub mod header;
+#[cfg(feature = "http")]
+pub mod http;
 
 pub mod idempotency;
 pub mod incoming;
