@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::OutboxError;
 use crate::claim::{self, OutboxRow};
@@ -300,6 +300,21 @@ async fn send_rows<S: QueueSink>(
             }
         }
         if let Some(e) = refused {
+            let refused_first = match &e {
+                OutboxError::Refused { first_seq, .. } => *first_seq,
+                _ => 0,
+            };
+            if let Some(after) = accepted.iter().find(|s| **s > refused_first) {
+                // SQS accepted a later message of the group after refusing an
+                // earlier one: the writer's watermark will pass the refused
+                // changes. Only a backfill repairs the sheet now.
+                error!(
+                    binding = %target.binding,
+                    refused_seq = refused_first,
+                    accepted_seq = after,
+                    "queue accepted changes after refusing an earlier one; run `sheetsync backfill` for this binding"
+                );
+            }
             return (accepted, Some(BindingOutcome::Failed(e)));
         }
     }

@@ -468,3 +468,63 @@ async fn a_binding_another_relay_is_draining_is_skipped() {
     assert_eq!(report.rows_sent(), 1);
     assert!(f.outbox_seqs("orders").await.is_empty());
 }
+
+/// Refuses the second entry of every request, as SQS may refuse one entry
+/// of a batch (throttling, invalid parameters), and sends the rest.
+struct RefusesSecond {
+    inner: SqsSink,
+}
+
+impl QueueSink for RefusesSecond {
+    async fn send_batch(
+        &self,
+        entries: &[OutgoingMessage],
+    ) -> Result<Vec<EntryOutcome>, SinkError> {
+        let mut others: Vec<OutgoingMessage> = entries.to_vec();
+        if others.len() > 1 {
+            others.remove(1);
+        }
+        let mut outcomes = self.inner.send_batch(&others).await?;
+        if entries.len() > 1 {
+            outcomes.insert(
+                1,
+                EntryOutcome::Failed {
+                    code: "ThrottlingException".into(),
+                    message: "Rate exceeded".into(),
+                },
+            );
+        }
+        Ok(outcomes)
+    }
+}
+
+#[tokio::test]
+async fn a_refused_entry_keeps_its_rows_and_stops_the_binding() {
+    let mut f = Fixture::new().await;
+    f.client
+        .batch_execute("INSERT INTO orders SELECT g, 'n', g FROM generate_series(1, 6) g")
+        .await
+        .unwrap();
+    let opts = DrainOptions {
+        limits: PackLimits {
+            max_changes: 2,
+            ..PackLimits::default()
+        },
+        ..DrainOptions::default()
+    };
+    let sink = RefusesSecond { inner: f.sink() };
+    let report = drain_all(&mut f.client, &sink, &opts).await;
+    let (_, err) = report.failures().next().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "binding 'orders': the queue refused the message with outbox rows 3..=4: ThrottlingException: Rate exceeded"
+    );
+    // Rows of accepted messages are gone; the refused message's rows stay.
+    assert_eq!(f.outbox_seqs("orders").await, vec![3, 4]);
+    assert_eq!(report.rows_sent(), 4);
+
+    let sink = f.sink();
+    let report = drain_all(&mut f.client, &sink, &opts).await;
+    assert_eq!(report.rows_sent(), 2);
+    assert!(f.outbox_seqs("orders").await.is_empty());
+}

@@ -285,3 +285,39 @@ fn free_port() -> Result<u16, String> {
         .map(|a| a.port())
         .map_err(|e| format!("no free loopback port: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn moto_serves_fifo_queues_with_deduplication() {
+        let moto = Moto::shared().await;
+        assert!(moto.endpoint_url().starts_with("http://127.0.0.1:"));
+        let url = moto.create_fifo_queue("testkit").await;
+        let client = moto.sqs_client();
+        for (body, dedup) in [("one", "a"), ("two", "b"), ("one again", "a")] {
+            client
+                .send_message()
+                .queue_url(&url)
+                .message_body(body)
+                .message_group_id("g")
+                .message_deduplication_id(dedup)
+                .send()
+                .await
+                .unwrap();
+        }
+        let got = moto.receive_n(&url, 2, Duration::from_secs(10)).await;
+        let bodies: Vec<&str> = got.iter().map(|r| r.body.as_str()).collect();
+        assert_eq!(bodies, vec!["one", "two"]);
+        assert_eq!(got[0].group_id.as_deref(), Some("g"));
+        assert_eq!(got[1].dedup_id.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn a_closed_endpoint_refuses_connections() {
+        let url = closed_endpoint();
+        let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+        assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+    }
+}
