@@ -195,8 +195,7 @@ async fn init_and_run(
             Err(e) => e,
         };
         let log = std::fs::read_to_string(dir.join("postgres.log")).unwrap_or_default();
-        // postgres logs FATAL and exits when it cannot start (port taken).
-        if log.contains("FATAL:") || Instant::now() > deadline {
+        if cannot_start(&log) || Instant::now() > deadline {
             let _ = keeper.stop();
             return Err(LocalPgError::NotStarted {
                 port,
@@ -233,4 +232,31 @@ fn free_port() -> Result<u16, LocalPgError> {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .map_err(|e| LocalPgError::io("no free loopback port", e))
+}
+
+/// postgres logs FATAL and exits when it cannot start (port taken). Our own
+/// probes during startup are refused with FATAL too ("the database system
+/// is starting up"): those say nothing about the server.
+fn cannot_start(log: &str) -> bool {
+    log.lines().any(|l| {
+        l.contains("FATAL:")
+            && !l.contains("the database system is starting up")
+            && !l.contains("the database system is not yet accepting connections")
+    })
+}
+
+#[cfg(test)]
+mod startup_log_tests {
+    use super::cannot_start;
+
+    #[test]
+    fn refused_probes_during_startup_are_not_a_failure() {
+        let log = "LOG:  starting PostgreSQL 15\n\
+                   FATAL:  the database system is starting up\n\
+                   LOG:  database system is ready to accept connections\n";
+        assert!(!cannot_start(log));
+        let log = "LOG:  could not bind IPv4 address \"127.0.0.1\": Address already in use\n\
+                   FATAL:  could not create any TCP/IP sockets\n";
+        assert!(cannot_start(log));
+    }
 }
