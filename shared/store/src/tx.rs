@@ -5,7 +5,9 @@ use tokio_postgres::Client;
 
 use crate::StoreError;
 
-/// Runs `f` between BEGIN and COMMIT; any error rolls back.
+/// Runs `f` between BEGIN and COMMIT; any error rolls back. The client must
+/// not be used by anything else meanwhile: statements sent on it by another
+/// task would run inside this transaction.
 pub async fn in_transaction<T>(
     client: &Client,
     f: impl AsyncFnOnce(&Client) -> Result<T, StoreError>,
