@@ -211,6 +211,7 @@ async fn drain_binding<S: QueueSink>(
             tx.commit().await?;
             return Ok(BindingOutcome::Drained);
         }
+        let messages_before = report.messages;
         let (sent, stop) = send_rows(sink, &target, &rows, opts, deadline, report).await;
         let deleted = claim::delete(&tx, &binding, &sent).await?;
         tx.commit().await?;
@@ -220,6 +221,7 @@ async fn drain_binding<S: QueueSink>(
                 first_seq = first,
                 last_seq = last,
                 rows = deleted,
+                messages = report.messages - messages_before,
                 horizon = upto,
                 "outbox rows sent"
             );
