@@ -3,9 +3,11 @@
 // SIGTERM stops everything: no postgres, no keeper, no temp directory left.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 
-import { processesNaming, startDev, until } from './lib/dev.mjs';
+import { binary, processesNaming, startDev, until } from './lib/dev.mjs';
 
 async function upServingAndDown(signal) {
   const dev = await startDev();
@@ -43,4 +45,23 @@ test('Ctrl-C (SIGINT) stops everything and removes the cluster', async () => {
 
 test('SIGTERM does the same', async () => {
   await upServingAndDown('SIGTERM');
+});
+
+test('a busy port is reported before anything starts', async () => {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  try {
+    const run = spawnSync(binary(), ['dev', '--port', String(port)], {
+      env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 60000,
+    });
+    assert.equal(run.status, 1);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr.trim(),
+      `sheetsync: cannot listen on 127.0.0.1:${port} (choose another port with --port): Address already in use (os error 98)`,
+    );
+  } finally {
+    server.close();
+  }
 });

@@ -59,8 +59,11 @@ pub struct Options {
 pub async fn run(options: Options) -> Result<(), DevError> {
     let stop = Stop::on_signals()?;
     let console = Arc::new(Console::stdout());
+    let listener = web::Server::bind(options.port).await?;
     let database = Database::open(&console).await?;
-    let result = run_on(&database, &options, &stop, &console).await;
+    let result = run_on(listener, &database, &options, &stop, &console).await;
+    // On an error, parts already started must not outlive the database.
+    stop.trigger();
     if database.is_throwaway() {
         console.step("stopping PostgreSQL and removing its directory");
     }
@@ -73,6 +76,7 @@ pub async fn run(options: Options) -> Result<(), DevError> {
 }
 
 async fn run_on(
+    listener: tokio::net::TcpListener,
     database: &Database,
     options: &Options,
     stop: &Stop,
@@ -90,15 +94,17 @@ async fn run_on(
     let relay_task = relay::spawn(database.config(), &queue, stop.clone())?;
     let deliver_task = deliver::spawn(&queue, writer, console.clone(), stop.clone());
 
-    let server = web::Server::start(web::Setup {
-        port: options.port,
-        database: database.config().clone(),
-        binding: binding.clone(),
-        secret: secret.clone(),
-        emulator: side.emulator().cloned(),
-        console: console.clone(),
-        stop: stop.clone(),
-    })
+    let server = web::Server::start(
+        listener,
+        web::Setup {
+            database: database.config().clone(),
+            binding: binding.clone(),
+            secret: secret.clone(),
+            emulator: side.emulator().cloned(),
+            console: console.clone(),
+            stop: stop.clone(),
+        },
+    )
     .await?;
 
     let report = relay::first_sync(&mut client, &binding).await?;

@@ -36,7 +36,6 @@ const WEBHOOK_CONNECTIONS: usize = 4;
 const DRAIN_WITHIN: Duration = Duration::from_secs(2);
 
 pub struct Setup {
-    pub port: u16,
     pub database: DbConfig,
     pub binding: Binding,
     pub secret: String,
@@ -60,18 +59,19 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn start(setup: Setup) -> Result<Server, DevError> {
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, setup.port)))
+    /// Takes the port first, so a busy port is reported before anything starts.
+    pub async fn bind(port: u16) -> Result<TcpListener, DevError> {
+        TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
             .await
             .map_err(|e| {
                 DevError::io(
-                    format!(
-                        "cannot listen on 127.0.0.1:{} (choose another port with --port)",
-                        setup.port
-                    ),
+                    format!("cannot listen on 127.0.0.1:{port} (choose another port with --port)"),
                     e,
                 )
-            })?;
+            })
+    }
+
+    pub async fn start(listener: TcpListener, setup: Setup) -> Result<Server, DevError> {
         let addr = listener
             .local_addr()
             .map_err(|e| DevError::io("listening address", e))?;
