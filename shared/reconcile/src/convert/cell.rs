@@ -67,13 +67,16 @@ impl SheetCell {
 /// value `db`, so the user changed nothing. Equal values match; so does a
 /// `numeric` with more digits than a sheet number holds when the sheet has
 /// that number, and a date-time with microseconds when the sheet has it to
-/// the millisecond (the script's clock resolution). Without this, every
+/// the millisecond (the script's clock resolution), and an empty cell
+/// matches an empty string. Without this, every
 /// snapshot would "repair" such values by truncating them.
 pub fn sheet_matches(sheet: &Value, db: &Value) -> bool {
     if sheet == db {
         return true;
     }
     match (sheet, db) {
+        // An empty string shows as an empty cell.
+        (Value::Null, _) => matches!(db.to_sheet_cell(), SheetCell::Text(ref s) if s.is_empty()),
         (Value::Numeric(_), Value::Numeric(_)) => {
             from_sheet_as(&db.to_sheet_cell().to_json(), "", PgType::Numeric)
                 .is_ok_and(|shown| &shown == sheet)

@@ -21,6 +21,14 @@ pub fn from_pg_json(raw: &str, pg_type: PgType) -> Result<Value, ConvertError> {
             .map(Value::Numeric)
             .ok_or_else(|| not_pg_value(&cut(trimmed.to_owned()), pg_type));
     }
+    let is_float = matches!(pg_type, PgType::Float4 | PgType::Float8);
+    if is_float && trimmed.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        // Rust's parser rounds correctly whatever serde_json's features.
+        return trimmed
+            .parse::<f64>()
+            .map(Value::Float)
+            .map_err(|_| not_pg_value(&cut(trimmed.to_owned()), pg_type));
+    }
     let json: Json = serde_json::from_str(trimmed)
         .map_err(|_| not_pg_value(&cut(trimmed.to_owned()), pg_type))?;
     from_pg_value(&json, pg_type)
