@@ -3,6 +3,7 @@
 // PostgreSQL reaches the page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,6 +15,8 @@ const COL = { id: 0, customer: 1, qty: 2, shipped: 3, due: 4, price: 5 };
 let dev;
 let browser;
 let page;
+/** Every request the page sent to the webhook: { body, headers }. */
+const sent = [];
 
 /** The grid row (tab row index) holding key `id`, or -1. */
 async function rowOf(id) {
@@ -37,6 +40,12 @@ async function typeInto(id, column, text) {
   await page.keyboard.press('Enter');
 }
 
+/** The `n` requests sent since `from`, parsed (request events reach the test a moment later). */
+async function sentSince(from, n = 1) {
+  await until(`${n} requests to the webhook`, () => sent.length >= from + n);
+  return sent.slice(from).map((r) => JSON.parse(r.body));
+}
+
 function db(sql) {
   return psql(dev.databaseUrl, sql);
 }
@@ -46,6 +55,9 @@ before(async () => {
   browser = await launch();
   page = await browser.context.newPage();
   page.on('pageerror', (e) => { throw e; });
+  page.on('request', (request) => {
+    if (request.url().endsWith('/sync_postgres')) sent.push({ body: request.postData(), headers: request.headers() });
+  });
   await page.goto(dev.url);
   await until('the first sync in the grid', async () => (await cellText(5, 'customer')) === 'Barbara Liskov');
 });
@@ -73,8 +85,20 @@ test('the first sync shows the table typed: numbers, booleans, dates', async () 
 });
 
 test('editing a cell changes the row in PostgreSQL', async () => {
+  const from = sent.length;
   await typeInto(3, 'customer', 'Alan M. Turing');
   await until('the edit in the table', () => db('SELECT customer FROM orders WHERE id = 3')[0][0] === 'Alan M. Turing');
+  // The request is the Apps Script's single-cell edit: the whole row, the old value, signed.
+  const [edit] = await sentSince(from);
+  assert.deepEqual(Object.keys(edit), ['v', 'event_id', 'spreadsheet_id', 'sheet', 'kind', 'edited_at', 'watermark', 'header', 'rows']);
+  assert.equal(edit.kind, 'edit');
+  assert.ok(Number.isInteger(edit.watermark) && edit.watermark > 0, `watermark ${edit.watermark}`);
+  assert.deepEqual(edit.header, ['id', 'customer', 'qty', 'shipped', 'due', 'price']);
+  assert.deepEqual(edit.rows, [{ row: 4, values: [3, 'Alan M. Turing', 6, false, '2026-12-15', 12.5], old: { customer: 'Alan Turing' } }]);
+  const { secret } = await (await fetch(`${dev.url}/api/config`)).json();
+  const { body, headers } = sent[from];
+  const mac = createHmac('sha256', secret).update(`${headers['x-sheetsync-timestamp']}.${body}`).digest('hex');
+  assert.equal(headers['x-sheetsync-signature'], `v1=${mac}`);
   await typeInto(3, 'due', '2027-02-01');
   await until('the date in the table', () => db('SELECT due::text FROM orders WHERE id = 3')[0][0] === '2027-02-01');
   const r = await rowOf(1);
@@ -90,6 +114,7 @@ test('an UPDATE in SQL changes the cell in the page', async () => {
 });
 
 test('pasting a block writes only the pasted cells of each row', async () => {
+  const from = sent.length;
   const r = await rowOf(4);
   await page.click(`td[data-r="${r}"][data-c="${COL.customer}"]`);
   await page.evaluate(() => {
@@ -99,9 +124,13 @@ test('pasting a block writes only the pasted cells of each row', async () => {
   });
   await until('the paste in the table', () => db('SELECT customer, qty FROM orders WHERE id = 4')[0].join('|') === 'Edsger W. Dijkstra|8');
   assert.deepEqual(db('SELECT shipped, due::text, price::text FROM orders WHERE id = 4'), [['t', '2026-11-30', '99.99']]);
+  assert.deepEqual((await sentSince(from)).map((b) => b.rows), [[{
+    row: r + 1, values: [4, 'Edsger W. Dijkstra', 8, true, '2026-11-30', 99.99], edited: ['customer', 'qty'],
+  }]]);
 });
 
 test('a row added in the page is inserted and gets its key', async () => {
+  const from = sent.length;
   await page.click('#add-row');
   await page.keyboard.type('Katherine Johnson');
   await page.keyboard.press('Tab');
@@ -113,6 +142,12 @@ test('a row added in the page is inserted and gets its key', async () => {
   });
   await until('the key written into the new row', async () => (await cellText(id, 'customer')) === 'Katherine Johnson');
   assert.equal(db("SELECT count(*) FROM orders WHERE customer = 'Katherine Johnson'")[0][0], '1');
+  // The new row goes without key and whole; the next edit, once the key is back, names its column.
+  const [insert, next] = (await sentSince(from, 2)).map((b) => b.rows[0]);
+  assert.deepEqual(insert.values, ['', 'Katherine Johnson', '', '', '', '']);
+  assert.equal('old' in insert || 'edited' in insert, false);
+  assert.deepEqual(next.values, [Number(id), 'Katherine Johnson', 7, '', '', '']);
+  assert.deepEqual(next.edited, ['qty']);
 });
 
 test('a row inserted in SQL appears in the page', async () => {
@@ -123,12 +158,17 @@ test('a row inserted in SQL appears in the page', async () => {
 });
 
 test('a row deleted in the page is deleted in PostgreSQL', async () => {
+  const from = sent.length;
   const r = await rowOf(4);
   await page.click(`tr[data-r="${r}"] th`);
   await page.click('#delete-row');
   await until('the delete in the table', () => db('SELECT count(*) FROM orders WHERE id = 4')[0][0] === '0');
   await until('the row gone from the grid', async () => (await rowOf(4)) === -1);
   assert.equal(db('SELECT count(*) FROM orders WHERE id IN (1, 2, 3, 5)')[0][0], '4');
+  const [keys] = await sentSince(from);
+  assert.equal(keys.kind, 'keys');
+  assert.equal('rows' in keys, false);
+  assert.deepEqual(keys.keys.map((k) => k.id).sort((a, b) => a - b), db('SELECT id FROM orders ORDER BY id').map(([id]) => Number(id)));
 });
 
 test('a row deleted in SQL disappears from the page', async () => {
@@ -145,6 +185,9 @@ test('a bad value is rejected with its reason on the cell and in the panel', asy
   assert.equal(await cell.getAttribute('data-reason'), "qty: 'abc' is not a whole number");
   await until('the reject in the side panel', async () => (await page.locator('#rejects').textContent()).includes("qty: 'abc' is not a whole number"));
   assert.equal(db('SELECT qty FROM orders WHERE id = 1')[0][0], '3');
+  await cell.hover();
+  mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: join(artifacts, 'dev-grid-rejected.png') });
   await typeInto(1, 'qty', '5');
   await until('the fix in the table', () => db('SELECT qty FROM orders WHERE id = 1')[0][0] === '5');
   await until('the mark cleared', async () => !/\brejected\b/.test(await cell.getAttribute('class')));

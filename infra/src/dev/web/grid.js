@@ -177,7 +177,7 @@
       return;
     }
     await apply(answer);
-    logSent(label, summary(answer), true);
+    logSent(label, summary(answer), !(answer.rows || []).some((out) => out.status === 'rejected'));
     refreshActivity();
   }
 
