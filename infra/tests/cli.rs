@@ -214,3 +214,49 @@ async fn a_missing_database_setting_is_named() {
         "sheetsync: DB_HOST is not set (set DATABASE_URL, or DB_HOST, DB_NAME, DB_USER and DB_PASSWORD)\n"
     );
 }
+
+#[tokio::test]
+async fn attach_from_a_config_file_attaches_each_binding_once() {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    sheetsync_store::migrate(&client).await.unwrap();
+    client
+        .batch_execute(
+            "CREATE SCHEMA crm;
+             CREATE TABLE orders (id int PRIMARY KEY);
+             CREATE TABLE crm.people (email text, org int, PRIMARY KEY (org, email));",
+        )
+        .await
+        .unwrap();
+    let file = std::env::temp_dir().join(format!("{}.toml", db.name()));
+    std::fs::write(
+        &file,
+        r#"
+[[binding]]
+table = "orders"
+spreadsheet_id = "1AbC"
+range = "Orders!A1:F"
+
+[[binding]]
+name = "people"
+table = "crm.people"
+spreadsheet_id = "1AbC"
+sheet = "People"
+conflict = "db"
+"#,
+    )
+    .unwrap();
+    let config = file.display().to_string();
+    let first = sheetsync(&db, &["--config", &config, "attach", "--from-config"]);
+    let second = sheetsync(&db, &["attach", "--from-config", "--config", &config]);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(
+        stdout(&first),
+        "attached public.orders -> spreadsheet 1AbC tab 'Orders' as binding orders (key id, conflict latest)\n\
+         attached crm.people -> spreadsheet 1AbC tab 'People' as binding people (key org, email, conflict db)\n"
+    );
+    assert_eq!(
+        stdout(&second),
+        "orders is already attached to public.orders\npeople is already attached to crm.people\n"
+    );
+}
