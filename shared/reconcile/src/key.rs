@@ -7,8 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use crate::convert::decimal;
-use crate::model::Value;
+use crate::convert::{ConvertError, decimal, from_sheet};
+use crate::model::{Column, Value};
 
 /// One key column's value in canonical form.
 ///
@@ -44,6 +44,24 @@ impl Key {
     /// timestamptz in UTC.
     pub fn from_json(values: &[Json]) -> Key {
         Key(values.iter().map(KeyPart::from_json).collect())
+    }
+
+    /// The key of a sheet row's key cells, converted to the key columns'
+    /// types first (so a date key read back as a serial number, or a text key
+    /// the sheet shows as a number, equals the table's key). `Ok(None)` when
+    /// a key cell is empty: a new row.
+    pub fn from_sheet(
+        cells: &[Json],
+        key_columns: &[&Column],
+    ) -> Result<Option<Key>, ConvertError> {
+        let mut parts = Vec::with_capacity(cells.len());
+        for (cell, column) in cells.iter().zip(key_columns) {
+            match from_sheet(cell, column)? {
+                Value::Null => return Ok(None),
+                value => parts.push(KeyPart::from_value(&value)),
+            }
+        }
+        Ok(Some(Key(parts)))
     }
 
     pub fn parts(&self) -> &[KeyPart] {
@@ -144,6 +162,28 @@ mod tests {
         assert_eq!(
             Key::from_values(&[Value::Numeric("12345678901234567890.5".into())]),
             Key(vec![KeyPart::Text("12345678901234567890.5".into())])
+        );
+    }
+
+    #[test]
+    fn sheet_key_cells_are_typed_before_they_become_a_key() {
+        use crate::model::PgType;
+        let due = Column::new("due", PgType::Date);
+        let code = Column::new("code", PgType::Text);
+        let table = Key::from_json(&[json!("2026-12-01"), json!("42")]);
+        assert_eq!(
+            Key::from_sheet(&[json!(46357), json!(42)], &[&due, &code]),
+            Ok(Some(table))
+        );
+        assert_eq!(
+            Key::from_sheet(&[json!(""), json!(42)], &[&due, &code]),
+            Ok(None)
+        );
+        assert_eq!(
+            Key::from_sheet(&[json!("soon"), json!(42)], &[&due, &code])
+                .unwrap_err()
+                .to_string(),
+            "due: 'soon' is not a date (write it as YYYY-MM-DD)"
         );
     }
 
