@@ -16,7 +16,7 @@ use tokio_postgres::{AsyncMessage, Client, Socket};
 use tracing::{info, warn};
 
 use crate::OutboxError;
-use crate::drain::{DrainOptions, Scope, drain_until_idle};
+use crate::drain::{BindingOutcome, DrainOptions, Scope, drain_until_idle};
 use crate::sink::QueueSink;
 
 /// The channel the capture trigger notifies, with the binding as payload.
@@ -29,8 +29,8 @@ pub struct ListenOptions {
     pub safety_interval: Duration,
     pub backoff_min: Duration,
     pub backoff_max: Duration,
-    /// The longest one drain may run before the loop looks at its
-    /// notifications again.
+    /// The longest one drain may run before the loop looks at its stop
+    /// signal again (a cut-short drain goes on right after).
     pub drain_budget: Duration,
     /// How long a binding whose writers are mid-transaction is retried.
     pub busy_for: Duration,
@@ -43,7 +43,7 @@ impl Default for ListenOptions {
             safety_interval: Duration::from_secs(30),
             backoff_min: Duration::from_millis(200),
             backoff_max: Duration::from_secs(30),
-            drain_budget: Duration::from_secs(60),
+            drain_budget: Duration::from_secs(5),
             busy_for: Duration::from_secs(2),
         }
     }
@@ -136,11 +136,22 @@ async fn session<S: QueueSink>(
     shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
 ) -> Result<(), OutboxError> {
     // Catch up with whatever was queued while nobody listened.
-    run_drain(client, sink, &Scope::All, opts).await?;
+    let mut unfinished = run_drain(client, sink, &Scope::All, opts).await?;
     let mut timer = tokio::time::interval(opts.safety_interval);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     timer.tick().await;
     loop {
+        // A drain that used up its budget goes on at once, after a look at
+        // the stop signal: a large backlog must not wait for the timer.
+        if let Some(scope) = unfinished.take() {
+            tokio::select! {
+                biased;
+                () = shutdown.as_mut() => return Ok(()),
+                () = std::future::ready(()) => {}
+            }
+            unfinished = run_drain(client, sink, &scope, opts).await?;
+            continue;
+        }
         let scope = tokio::select! {
             () = shutdown.as_mut() => return Ok(()),
             note = notes.recv() => {
@@ -156,16 +167,18 @@ async fn session<S: QueueSink>(
             }
             _ = timer.tick() => Scope::All,
         };
-        run_drain(client, sink, &scope, opts).await?;
+        unfinished = run_drain(client, sink, &scope, opts).await?;
     }
 }
 
+/// Drains `scope` for at most the drain budget; answers the bindings the
+/// budget cut short, and `Err` only when the connection is lost.
 async fn run_drain<S: QueueSink>(
     client: &mut Client,
     sink: &S,
     scope: &Scope,
     opts: &ListenOptions,
-) -> Result<(), OutboxError> {
+) -> Result<Option<Scope>, OutboxError> {
     let deadline = Instant::now() + opts.drain_budget;
     let result = drain_until_idle(client, sink, scope, &opts.drain, deadline, opts.busy_for).await;
     if client.is_closed() {
@@ -180,12 +193,20 @@ async fn run_drain<S: QueueSink>(
                     "relay drained"
                 );
             }
-            Ok(())
+            let mut cut: Vec<String> = report
+                .bindings
+                .iter()
+                .filter(|b| matches!(b.outcome, BindingOutcome::Deadline))
+                .map(|b| b.binding.clone())
+                .collect();
+            cut.sort();
+            cut.dedup();
+            Ok((!cut.is_empty()).then_some(Scope::Bindings(cut)))
         }
         // A failed query on a live connection: log it and go on listening.
         Err(e) => {
             warn!(error = %e, "relay drain failed");
-            Ok(())
+            Ok(None)
         }
     }
 }

@@ -136,3 +136,42 @@ async fn the_timer_drains_what_no_notification_announced() {
     stop.send(()).unwrap();
     relay.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_larger_than_one_drain_budget_is_drained_without_waiting_for_the_timer() {
+    let f = Fixture::new().await;
+    f.client
+        .batch_execute("INSERT INTO orders SELECT g, 'n', g FROM generate_series(1, 3000) g")
+        .await
+        .unwrap();
+    let config = f.db.config();
+    let (queue, mut rx) = MemoryQueue::new(1000);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let opts = ListenOptions {
+        safety_interval: Duration::from_secs(3600),
+        drain_budget: Duration::from_millis(30),
+        drain: sheetsync_outbox::DrainOptions {
+            claim_rows: 50,
+            ..Default::default()
+        },
+        ..ListenOptions::default()
+    };
+    let relay = tokio::spawn(async move {
+        listen(&config, NoTls, &queue, &opts, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    let mut seqs = Vec::new();
+    while seqs.len() < 3000 {
+        let message = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("the backlog stalled")
+            .unwrap();
+        let batch = ChangeBatch::decode(&message.body).unwrap();
+        seqs.extend(batch.changes.iter().map(|c| c.seq));
+    }
+    assert_eq!(seqs, (1..=3000).collect::<Vec<i64>>());
+    stop.send(()).unwrap();
+    relay.await.unwrap();
+}
