@@ -113,6 +113,33 @@ test('an UPDATE in SQL changes the cell in the page', async () => {
   assert.equal(await cellText(2, 'customer'), 'Grace B. Hopper');
 });
 
+test('both sides changing a cell: the later wins, the loser is listed as a conflict', async () => {
+  // Hold the writer back (Sheets API latency) so the page still shows the old value.
+  const faults = `${dev.url}/_emulator/faults`;
+  await fetch(faults, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ latencyMs: 2500 }) });
+  try {
+    db("UPDATE orders SET customer = 'Grace (from SQL)' WHERE id = 2");
+    assert.equal(await cellText(2, 'customer'), 'Grace B. Hopper');
+    await typeInto(2, 'customer', 'Grace (from the sheet)');
+    await until('the sheet edit in the table', () => db('SELECT customer FROM orders WHERE id = 2')[0][0] === 'Grace (from the sheet)');
+    assert.deepEqual(
+      db("SELECT column_name, sheet_value::text, db_value::text, winner FROM sheetsync.conflicts WHERE key = '[2]'"),
+      [['customer', '"Grace (from the sheet)"', '"Grace (from SQL)"', 'sheet']],
+    );
+    await until('the conflict in the side panel', async () => (await page.locator('#conflicts').textContent()).includes('Grace (from SQL)'));
+  } finally {
+    await fetch(faults, { method: 'DELETE' });
+  }
+  // The delayed SQL value reaches the tab first, then the webhook's repair (queued after it) puts
+  // the winner back: once the tab's watermark covers every queued change, both sides agree.
+  const [[last]] = db('SELECT last_value FROM sheetsync.outbox_seq_seq');
+  const tab = `${dev.url}/_emulator/spreadsheets/sheetsync-dev/tabs/orders`;
+  await until('the tab has every change', async () =>
+    Number((await (await fetch(tab)).json()).developerMetadata['sheetsync.watermark']) >= Number(last), 20000);
+  await until('the page shows the winner', async () => (await cellText(2, 'customer')) === 'Grace (from the sheet)');
+  assert.equal(db('SELECT customer FROM orders WHERE id = 2')[0][0], 'Grace (from the sheet)');
+});
+
 test('pasting a block writes only the pasted cells of each row', async () => {
   const from = sent.length;
   const r = await rowOf(4);
