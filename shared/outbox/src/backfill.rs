@@ -4,7 +4,11 @@
 //!
 //! Every row is queued as an `insert` (origin `backfill`), in primary key
 //! order, followed by `keyset` parts that together cover the whole key
-//! space: the writer removes sheet rows whose key the table lacks.
+//! space: the writer removes sheet rows whose key the table lacks. Each
+//! row's `row_state.last_db_seq` becomes its insert's sequence, as for any
+//! change queued for the sheet: a snapshot read before the backfill reaches
+//! the sheet cannot undo it, and once the sheet's watermark passes it the
+//! sheet is known to hold the row (so deleting it there deletes it here).
 //!
 //! The backfill must be one consistent picture placed at one point of the
 //! binding's sequence: a change committed after the scan but sequenced
@@ -159,11 +163,16 @@ async fn enqueue_inserts(
 ) -> Result<(Option<i64>, Option<i64>, u64), OutboxError> {
     let row = tx
         .query_one(
-            "SELECT min(s), max(s), count(*)
-               FROM (SELECT sheetsync.enqueue($1, 'insert', k, r, 'backfill') AS s
-                       FROM unnest($2::text[]::jsonb[], $3::text[]::jsonb[])
-                            WITH ORDINALITY AS u(k, r, o)
-                      ORDER BY o) q",
+            "WITH q AS MATERIALIZED (
+                 SELECT k, sheetsync.enqueue($1, 'insert', k, r, 'backfill') AS s
+                   FROM unnest($2::text[]::jsonb[], $3::text[]::jsonb[])
+                        WITH ORDINALITY AS u(k, r, o)
+                  ORDER BY o),
+             state AS (
+                 INSERT INTO sheetsync.row_state AS rs (binding, key, last_db_seq)
+                 SELECT $1, k, s FROM q
+                 ON CONFLICT (binding, key) DO UPDATE SET last_db_seq = EXCLUDED.last_db_seq)
+             SELECT min(s), max(s), count(*) FROM q",
             &[&binding, &keys, &images],
         )
         .await?;

@@ -95,6 +95,23 @@ async fn a_backfill_carries_every_row_then_the_full_key_set() {
         );
     }
 
+    // Every row's last change not from the sheet is now its backfill insert.
+    let state: Vec<(String, i64)> = f
+        .client
+        .query(
+            "SELECT key::text, last_db_seq FROM sheetsync.row_state
+              WHERE binding = 'orders' ORDER BY last_db_seq",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(state.len(), 2500);
+    assert_eq!(state[0], ("[1]".to_string(), 1));
+    assert_eq!(state[2499], ("[2500]".to_string(), 2500));
+
     // Keyset: contiguous ranges over the whole key space.
     let parts = keysets(&changes);
     assert_eq!(parts.len(), 3);
