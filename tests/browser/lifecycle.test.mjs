@@ -24,6 +24,8 @@ async function upServingAndDown(signal) {
     const config = await (await fetch(`${dev.url}/api/config`)).json();
     assert.equal(config.sheet, 'orders');
     assert.deepEqual(config.keyColumns, ['id']);
+    assert.match(config.psql, /^psql postgres:\/\/postgres@127\.0\.0\.1:\d+\/sheetsync -c "UPDATE orders SET qty = qty \+ 1 WHERE id = 1"$/);
+    assert.ok(dev.stdout.includes(config.psql), 'the page and the banner suggest the same command');
     const rows = await until('the first sync', async () => {
       const tab = await (await fetch(`${dev.url}/_emulator/spreadsheets/sheetsync-dev/tabs/orders/rows`)).json();
       return tab.rows.length === 6 && tab.rows;

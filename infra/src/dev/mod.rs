@@ -97,6 +97,7 @@ async fn run_on(
     let server = web::Server::start(
         listener,
         web::Setup {
+            psql: database.psql_command(&binding),
             database: database.config().clone(),
             binding: binding.clone(),
             secret: secret.clone(),

@@ -17,6 +17,7 @@ pub async fn config(State(state): State<Arc<AppState>>) -> Response {
         "sheet": b.sheet,
         "policy": b.policy.as_str(),
         "keyColumns": b.key_columns,
+        "psql": state.psql,
         "columns": b.columns,
         // The page signs its requests as the Apps Script does. A dev-only
         // secret, made at start: the server listens on loopback only.

@@ -632,6 +632,7 @@
     $('binding').innerHTML = `<b>${escape(cfg.table)}</b> ⇄ tab <b>${escape(cfg.sheet)}</b>` +
       ` · binding ${escape(cfg.binding)} · conflicts: ${escape(cfg.policy)}`;
     $('tab-name').textContent = cfg.sheet;
+    if (cfg.psql) { $('try-sql').textContent = cfg.psql; $('try').hidden = false; }
     document.title = `${cfg.sheet} · sheetsync dev`;
     bind();
     await run(reload);

@@ -36,6 +36,8 @@ const WEBHOOK_CONNECTIONS: usize = 4;
 const DRAIN_WITHIN: Duration = Duration::from_secs(2);
 
 pub struct Setup {
+    /// The psql command the banner suggests, shown in the page too.
+    pub psql: String,
     pub database: DbConfig,
     pub binding: Binding,
     pub secret: String,
@@ -49,6 +51,7 @@ pub(crate) struct AppState {
     pub(crate) webhook: Webhook,
     pub(crate) binding: Binding,
     pub(crate) secret: String,
+    pub(crate) psql: String,
     pub(crate) activity: activity::Source,
     pub(crate) console: Arc<Console>,
 }
@@ -84,6 +87,7 @@ impl Server {
             ),
             binding: setup.binding,
             secret: setup.secret,
+            psql: setup.psql,
             activity: activity::Source::new(setup.database),
             console: setup.console,
         });
