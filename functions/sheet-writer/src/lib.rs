@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use sheetsync_metrics::{Metrics, names};
 use sheetsync_sheets::{Endpoints, KeySource, SheetsClient, SheetsError};
 use sheetsync_writer::{Message, Outcome, Writer};
 use tokio::time::Instant;
@@ -64,6 +65,21 @@ pub fn response(outcome: &Outcome) -> SqsBatchResponse {
     response
 }
 
+/// The batch's CloudWatch metrics (EMF), dimension `[function]`.
+pub fn metrics(outcome: &Outcome) -> Metrics {
+    let s = &outcome.stats;
+    let mut m = Metrics::new("sheet-writer");
+    m.count(names::BATCH_SIZE, s.messages as u64)
+        .count(names::ROWS_APPLIED, s.rows_applied() as u64)
+        .count(names::SHEETS_REQUESTS, s.sheets_requests as u64)
+        .count(names::SHEETS_THROTTLED, s.rate_limited as u64)
+        .count(names::BATCH_ITEM_FAILURES, s.failed_messages as u64);
+    if let Some(lag) = s.max_lag_ms {
+        m.millis(names::COMMIT_TO_SHEET_LAG_MS, lag as f64);
+    }
+    m
+}
+
 /// Handles one invocation; `deadline` is when retries must stop.
 pub async fn handle(writer: &Writer, event: SqsEvent, deadline: Instant) -> SqsBatchResponse {
     let outcome = writer.apply(&messages(&event), deadline).await;
@@ -80,5 +96,6 @@ pub async fn handle(writer: &Writer, event: SqsEvent, deadline: Instant) -> SqsB
         lag_ms = s.max_lag_ms,
         "sqs batch done"
     );
+    metrics(&outcome).emit();
     response(&outcome)
 }

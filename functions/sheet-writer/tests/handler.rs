@@ -133,3 +133,24 @@ async fn missing_key_configuration_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn batch_metrics_use_the_shared_names() {
+    let mut outcome = sheetsync_writer::Outcome::default();
+    outcome.stats.messages = 4;
+    outcome.stats.rows_updated = 2;
+    outcome.stats.rows_appended = 1;
+    outcome.stats.sheets_requests = 2;
+    outcome.stats.failed_messages = 2;
+    outcome.stats.max_lag_ms = Some(840);
+    let lines = sheet_writer::metrics(&outcome).to_lines(1_700_000_000_000);
+    assert_eq!(lines.len(), 1);
+    let line: Json = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(line["function"], "sheet-writer");
+    assert_eq!(line["BatchSize"], json!(4));
+    assert_eq!(line["RowsApplied"], json!(3));
+    assert_eq!(line["SheetsRequests"], json!(2));
+    assert_eq!(line["SheetsThrottled"], json!(0));
+    assert_eq!(line["BatchItemFailures"], json!(2));
+    assert_eq!(line["CommitToSheetLagMs"], json!(840));
+}
