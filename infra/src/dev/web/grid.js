@@ -63,6 +63,8 @@
   /** What an editor starts with: what the person would type to get the cell. */
   function editText(cell) {
     const v = payloadValue(cell);
+    // A date-time is typed with a space, as in a sheet; the request carries ISO 8601.
+    if (numberFormat(cell) === 'DATE_TIME' && typeof v === 'string') return v.replace('T', ' ');
     if (v === true) return 'TRUE';
     if (v === false) return 'FALSE';
     return String(v);
