@@ -153,11 +153,27 @@ impl Writer {
         deadline: Instant,
         stats: &mut BatchStats,
     ) -> Result<(), SheetsError> {
+        if Instant::now() >= deadline {
+            return Err(SheetsError::Transport(
+                "no time left in this invocation; the queue redelivers".into(),
+            ));
+        }
         stats.tabs += 1;
         let batches: Vec<&ChangeBatch> = messages.iter().map(|m| &m.2).collect();
         let mut attempt = 0;
         loop {
-            match self.read_plan_write(target, &batches, stats).await {
+            // A request still running at the deadline is abandoned: the
+            // invocation must answer before Lambda stops it. If its write
+            // landed, the redelivery finds the watermark and skips it.
+            let attempt_result =
+                tokio::time::timeout_at(deadline, self.read_plan_write(target, &batches, stats))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(SheetsError::Transport(
+                            "the invocation's deadline passed during the request".into(),
+                        ))
+                    });
+            match attempt_result {
                 Ok(plan) => {
                     stats.add_plan(&plan);
                     if plan.watermark.is_some() {

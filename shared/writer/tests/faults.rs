@@ -181,3 +181,28 @@ async fn retries_stop_at_the_deadline() {
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(out.stats.sheets_requests > 1);
 }
+
+#[tokio::test]
+async fn a_hung_request_is_abandoned_at_the_deadline_and_later_tabs_are_not_started() {
+    let env = setup().await;
+    env.seed(orders());
+    env.seed_tab("Other", orders());
+    env.emu.faults().set_latency(Duration::from_secs(5));
+    let first = message("m1", &batch(vec![(1, upd(1, json!({"qty": 2})))]));
+    let second = message(
+        "o1",
+        &batch_for("Other", vec![(1, upd(1, json!({"qty": 2})))]),
+    );
+    let started = tokio::time::Instant::now();
+    let out = env
+        .writer
+        .apply(&[first, second], started + Duration::from_millis(300))
+        .await;
+    assert_eq!(out.failed, vec!["m1", "o1"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.stats.tabs, 1);
+}
