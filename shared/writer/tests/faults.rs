@@ -206,3 +206,30 @@ async fn a_hung_request_is_abandoned_at_the_deadline_and_later_tabs_are_not_star
     );
     assert_eq!(out.stats.tabs, 1);
 }
+
+#[tokio::test]
+async fn a_poison_message_without_a_group_holds_back_everything_after_it() {
+    let env = setup().await;
+    env.seed(orders());
+    env.seed_tab("Other", orders());
+    let ungrouped = |id: &str, b: &sheetsync_queue::ChangeBatch| Message {
+        group_id: None,
+        ..message(id, b)
+    };
+    // Without the attribute, a decodable message's group is its binding.
+    let m1 = ungrouped("m1", &batch(vec![(1, upd(1, json!({"qty": 2})))]));
+    let poison = Message {
+        message_id: "p".into(),
+        group_id: None,
+        body: String::new(),
+    };
+    let m2 = ungrouped("m2", &batch(vec![(2, upd(1, json!({"qty": 3})))]));
+    let o1 = ungrouped(
+        "o1",
+        &batch_for("Other", vec![(1, upd(1, json!({"qty": 9})))]),
+    );
+    let out = env.apply(&[m1, poison, m2, o1]).await;
+    assert_eq!(out.failed, vec!["p", "m2", "o1"]);
+    assert_eq!(env.rows()[1], expect(json!([[1, "Ada", 2]]))[0]);
+    assert_eq!(env.rows_of("Other")[1], expect(json!([[1, "Ada", 1]]))[0]);
+}
