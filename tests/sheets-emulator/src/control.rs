@@ -70,7 +70,8 @@ fn not_found() -> Response {
     ApiError::not_found().into_response()
 }
 
-async fn overview(State(shared): S) -> Response {
+/// `GET /_emulator/`: where things are and which spreadsheets exist.
+pub async fn overview(State(shared): S) -> Response {
     let store = shared.store();
     let spreadsheets: Vec<Json> = store
         .spreadsheets

@@ -8,7 +8,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use percent_encoding::percent_decode_str;
 use serde_json::{Value as Json, json};
 use tokio::time::Instant;
@@ -25,6 +25,8 @@ use crate::{batch_update, control, fields, spreadsheet, values};
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/token", post(token))
+        // A nested "/" matches "/_emulator" only; the trailing-slash form is the documented one.
+        .route("/_emulator/", get(control::overview))
         .nest("/_emulator", control::router())
         .fallback(api)
         .with_state(shared)

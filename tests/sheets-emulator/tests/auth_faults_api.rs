@@ -1,0 +1,233 @@
+//! Bearer tokens, the token endpoint's refusals, fault injection and the request log.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Http;
+use serde_json::json;
+use sheets_emulator::{Emulator, LoggedRequest};
+
+const ID: &str = "1FaultSheet";
+
+async fn setup() -> (Emulator, Http) {
+    let emu = Emulator::start().await;
+    emu.set_rows(ID, "Sheet1", vec![vec![json!("a")]]);
+    let http = Http::new(&emu).await;
+    emu.reset_log();
+    (emu, http)
+}
+
+#[tokio::test]
+async fn api_calls_need_a_token_the_emulator_issued() {
+    let (emu, http) = setup().await;
+    let anonymous = Http::anonymous(&emu)
+        .get(&format!("/v4/spreadsheets/{ID}"))
+        .await;
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(
+        anonymous.body,
+        json!({"error": {"code": 401, "status": "UNAUTHENTICATED",
+        "message": "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project."}})
+    );
+    assert!(anonymous.headers.contains_key("www-authenticate"));
+
+    let mut forged = Http::anonymous(&emu);
+    forged.token = Some("ya29.forged".into());
+    let refused = forged.get(&format!("/v4/spreadsheets/{ID}")).await;
+    assert_eq!(refused.status, 401);
+    assert!(
+        refused.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Request had invalid authentication credentials.")
+    );
+
+    assert_eq!(
+        http.get(&format!("/v4/spreadsheets/{ID}")).await.status,
+        200
+    );
+    emu.revoke_tokens();
+    assert_eq!(
+        http.get(&format!("/v4/spreadsheets/{ID}")).await.status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn read_only_tokens_cannot_write() {
+    let (emu, _) = setup().await;
+    let mut reader = Http::anonymous(&emu);
+    reader.token = Some(
+        common::token(
+            &emu,
+            "https://www.googleapis.com/auth/spreadsheets.readonly",
+        )
+        .await,
+    );
+    assert_eq!(
+        reader
+            .get(&format!("/v4/spreadsheets/{ID}/values/A1"))
+            .await
+            .status,
+        200
+    );
+    let denied = reader
+        .put(
+            &format!("/v4/spreadsheets/{ID}/values/A1?valueInputOption=RAW"),
+            &json!({"values": [[1]]}),
+        )
+        .await;
+    assert_eq!(
+        denied.body,
+        json!({"error": {"code": 403, "message": "Request had insufficient authentication scopes.", "status": "PERMISSION_DENIED"}})
+    );
+}
+
+#[tokio::test]
+async fn token_endpoint_refuses_unsigned_and_foreign_grants() {
+    let (emu, _) = setup().await;
+    let http = Http::anonymous(&emu);
+    let forged = http
+        .post_form("/token", "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
+        .await;
+    assert_eq!(forged.status, 400);
+    assert_eq!(
+        forged.body,
+        json!({"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+    );
+    let wrong_grant = http.post_form("/token", "grant_type=password").await;
+    assert_eq!(
+        wrong_grant.body,
+        json!({"error": "unsupported_grant_type", "error_description": "Invalid grant_type: password"})
+    );
+    let counters = emu.counters();
+    assert_eq!((counters.token_requests, counters.api_requests), (2, 0));
+}
+
+#[tokio::test]
+async fn quota_answers_429_with_retry_after() {
+    let (emu, http) = setup().await;
+    emu.faults().set_quota(2, Duration::from_secs(60));
+    let path = format!("/v4/spreadsheets/{ID}/values/A1");
+    assert_eq!(http.get(&path).await.status, 200);
+    assert_eq!(http.get(&path).await.status, 200);
+    let limited = http.get(&path).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.body["error"]["status"], "RESOURCE_EXHAUSTED");
+    assert_eq!(limited.body["error"]["code"], 429);
+    assert_eq!(
+        limited.body["error"]["message"],
+        "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute per user' of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'."
+    );
+    let retry_after: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    emu.faults().clear_quota();
+    assert_eq!(http.get(&path).await.status, 200);
+    let counters = emu.counters();
+    assert_eq!(
+        (
+            counters.api_requests,
+            counters.rate_limited,
+            counters.succeeded
+        ),
+        (4, 1, 3)
+    );
+}
+
+#[tokio::test]
+async fn server_errors_before_and_after_applying() {
+    let (emu, http) = setup().await;
+    emu.faults().fail_next(2, 503);
+    let path = format!("/v4/spreadsheets/{ID}/values/B1?valueInputOption=RAW");
+    let first = http.put(&path, &json!({"values": [[1]]})).await;
+    assert_eq!(
+        first.body,
+        json!({"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}})
+    );
+    assert_eq!(http.put(&path, &json!({"values": [[2]]})).await.status, 503);
+    assert_eq!(
+        emu.rows(ID, "Sheet1"),
+        vec![vec![json!("a")]],
+        "failed before applying"
+    );
+    assert_eq!(http.put(&path, &json!({"values": [[3]]})).await.status, 200);
+    assert_eq!(emu.rows(ID, "Sheet1"), vec![vec![json!("a"), json!(3)]]);
+
+    emu.faults().fail_next_after_apply(1, 500);
+    let lost = http.put(&path, &json!({"values": [[4]]})).await;
+    assert_eq!(lost.body["error"]["status"], "INTERNAL");
+    assert_eq!(
+        emu.rows(ID, "Sheet1"),
+        vec![vec![json!("a"), json!(4)]],
+        "applied, answer lost"
+    );
+    assert_eq!(
+        emu.faults().config(),
+        sheets_emulator::FaultConfig::default()
+    );
+}
+
+#[tokio::test]
+async fn latency_delays_every_call() {
+    let (emu, http) = setup().await;
+    emu.faults().set_latency(Duration::from_millis(150));
+    let started = Instant::now();
+    assert_eq!(
+        http.get(&format!("/v4/spreadsheets/{ID}")).await.status,
+        200
+    );
+    assert!(started.elapsed() >= Duration::from_millis(150));
+}
+
+#[tokio::test]
+async fn the_log_records_method_path_query_status_and_operation() {
+    let (emu, http) = setup().await;
+    http.get(&format!(
+        "/v4/spreadsheets/{ID}/values/'Sheet1'!A1?valueRenderOption=UNFORMATTED_VALUE"
+    ))
+    .await;
+    http.post(
+        &format!("/v4/spreadsheets/{ID}:batchUpdate"),
+        &json!({"requests": []}),
+    )
+    .await;
+    http.get("/v4/elsewhere").await;
+    assert_eq!(
+        emu.requests(),
+        vec![
+            LoggedRequest {
+                method: "GET".into(),
+                path: format!("/v4/spreadsheets/{ID}/values/'Sheet1'!A1"),
+                query: "valueRenderOption=UNFORMATTED_VALUE".into(),
+                status: 200,
+                operation: "spreadsheets.values.get".into()
+            },
+            LoggedRequest {
+                method: "POST".into(),
+                path: format!("/v4/spreadsheets/{ID}:batchUpdate"),
+                query: String::new(),
+                status: 200,
+                operation: "spreadsheets.batchUpdate".into()
+            },
+            LoggedRequest {
+                method: "GET".into(),
+                path: "/v4/elsewhere".into(),
+                query: String::new(),
+                status: 404,
+                operation: "unknown".into()
+            },
+        ]
+    );
+    assert_eq!(emu.request_count(), 3);
+    assert_eq!(
+        emu.counters().by_operation.get("spreadsheets.batchUpdate"),
+        Some(&1)
+    );
+    emu.reset_log();
+    assert_eq!((emu.request_count(), emu.requests().len()), (0, 0));
+}

@@ -1,0 +1,222 @@
+//! `/_emulator/...` over HTTP (what the binary, the Node tests and the local stack use),
+//! and the binary itself.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Http;
+use google_sheets4::hyper;
+use google_sheets4::hyper_util::client::legacy::Client;
+use google_sheets4::hyper_util::rt::TokioExecutor;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use serde_json::json;
+use sheets_emulator::Emulator;
+
+#[tokio::test]
+async fn seed_inspect_and_faults_over_http() {
+    let emu = Emulator::start().await;
+    let control = Http::anonymous(&emu);
+    let seeded = control
+        .put(
+            "/_emulator/spreadsheets/S1/tabs/My%20Tab",
+            &json!({"rows": [["id", "due"], [1, {"value": {"numberValue": 45296},
+            "format": {"numberFormat": {"type": "DATE", "pattern": "yyyy-mm-dd"}}}]]}),
+        )
+        .await;
+    assert_eq!(seeded.status, 200);
+    assert_eq!(seeded.body, json!({"rows": [["id", "due"], [1, 45296]]}));
+    let typed = control
+        .put(
+            "/_emulator/spreadsheets/S1/tabs/My%20Tab/cells/2/1",
+            &json!({"text": "2024-01-06"}),
+        )
+        .await;
+    assert_eq!(
+        typed.body,
+        json!({"value": {"numberValue": 45297}, "format": {"numberFormat": {"type": "DATE", "pattern": "yyyy-mm-dd"}}, "formatted": "2024-01-06"})
+    );
+    let cell = control
+        .get("/_emulator/spreadsheets/S1/tabs/My%20Tab/cells/1/1")
+        .await;
+    assert_eq!(cell.body["formatted"], "2024-01-05");
+    control
+        .put(
+            "/_emulator/spreadsheets/S1/tabs/My%20Tab/metadata/sheetsync.watermark",
+            &json!({"value": "3"}),
+        )
+        .await;
+    assert_eq!(
+        emu.developer_metadata("S1", "My Tab", "sheetsync.watermark")
+            .as_deref(),
+        Some("3")
+    );
+    let tab = control
+        .get("/_emulator/spreadsheets/S1/tabs/My%20Tab")
+        .await;
+    assert_eq!(
+        tab.body["developerMetadata"],
+        json!({"sheetsync.watermark": "3"})
+    );
+    assert_eq!(tab.body["cells"][2][1]["formatted"], "2024-01-06");
+    assert_eq!(tab.body["rowCount"], 1000);
+    let deleted = control
+        .send(
+            hyper::Method::DELETE,
+            "/_emulator/spreadsheets/S1/tabs/My%20Tab/rows/1?count=1",
+            None,
+        )
+        .await;
+    assert_eq!(deleted.body, json!({"rows": [["id", "due"], ["", 45297]]}));
+    assert_eq!(
+        control
+            .get("/_emulator/spreadsheets/S1/tabs/Nope")
+            .await
+            .status,
+        404
+    );
+
+    let key = control.get("/_emulator/service-account").await;
+    assert_eq!(key.body["token_uri"], emu.token_uri());
+    assert_eq!(key.body["client_email"], sheets_emulator::TEST_CLIENT_EMAIL);
+
+    let faults = control
+        .put(
+            "/_emulator/faults",
+            &json!({"failNext": {"count": 1, "status": 500}}),
+        )
+        .await;
+    assert_eq!(
+        faults.body,
+        json!({"failNext": {"count": 1, "status": 500, "afterApply": false}, "latencyMs": 0})
+    );
+    let api = Http::new(&emu).await;
+    assert_eq!(api.get("/v4/spreadsheets/S1").await.status, 500);
+    assert_eq!(api.get("/v4/spreadsheets/S1").await.status, 200);
+    let log = control.get("/_emulator/requests").await;
+    assert_eq!(log.body["counters"]["apiRequests"], 2);
+    assert_eq!(log.body["counters"]["serverErrors"], 1);
+    assert_eq!(
+        log.body["requests"][1],
+        json!({"method": "GET", "path": "/v4/spreadsheets/S1", "query": "", "status": 500, "operation": "spreadsheets.get"})
+    );
+    let overview = control.get("/_emulator/").await;
+    assert_eq!(
+        overview.body["spreadsheets"][0]["tabs"][0]["title"],
+        "My Tab"
+    );
+
+    assert_eq!(
+        control.post("/_emulator/reset", &json!({})).await.status,
+        200
+    );
+    assert_eq!(emu.tabs("S1"), Vec::<String>::new());
+    assert_eq!(emu.request_count(), 0);
+    assert_eq!(
+        api.get("/v4/spreadsheets/S1").await.status,
+        401,
+        "reset revokes tokens"
+    );
+}
+
+#[tokio::test]
+async fn changes_stream_as_server_sent_events() {
+    let emu = Emulator::start().await;
+    let sheet_id = emu.add_sheet("S2", "orders");
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let response = client
+        .get(
+            format!("{}_emulator/changes", emu.root_url())
+                .parse()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut body = response.into_body();
+    // The subscription exists once headers arrived; this edit must reach it.
+    emu.enter_text("S2", "orders", 0, 0, "hello");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let frame = tokio::time::timeout_at(deadline, body.frame())
+            .await
+            .expect("no event before the deadline");
+        if let Some(Ok(frame)) = frame
+            && let Ok(data) = frame.into_data()
+        {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    let data = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+    let change: serde_json::Value = serde_json::from_str(data).unwrap();
+    assert!(text.starts_with("event: change\n"), "{text}");
+    assert_eq!(
+        change,
+        json!({"revision": 2, "spreadsheetId": "S2", "sheetId": sheet_id, "sheet": "orders", "source": "control"})
+    );
+}
+
+/// Kills the binary if the test fails before it stops on its own.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_binary_serves_until_interrupted() {
+    let mut running = Running(
+        Command::new(env!("CARGO_BIN_EXE_sheets-emulator"))
+            .args(["--port", "0", "--spreadsheet", "S3", "--sheet", "orders"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut running.0;
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let root = loop {
+        let line = lines
+            .next()
+            .expect("binary exited before printing its URL")
+            .unwrap();
+        if let Some(url) = line.strip_prefix("Sheets API root URL:") {
+            break url.trim().to_string();
+        }
+    };
+    assert!(root.starts_with("http://127.0.0.1:"), "{root}");
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let response = client
+        .get(format!("{root}_emulator/").parse().unwrap())
+        .await
+        .unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let overview: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(overview["spreadsheets"][0]["spreadsheetId"], "S3");
+    assert_eq!(overview["spreadsheets"][0]["tabs"][0]["title"], "orders");
+    assert_eq!(overview["tokenUri"], format!("{root}token"));
+
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "binary did not stop on SIGINT");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(exit.success(), "{exit:?}");
+}
