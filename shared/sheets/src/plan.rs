@@ -82,10 +82,15 @@ pub fn plan(tab: &TabImage, batches: &[&ChangeBatch]) -> Plan {
         .flat_map(|b| b.columns.iter())
         .map(|c| (c.name.as_str(), c.pg_type))
         .collect();
-    let key_types: Vec<PgType> = first
+    let key_types: Vec<(&str, PgType)> = first
         .key_columns
         .iter()
-        .map(|k| types.get(k.as_str()).copied().unwrap_or(PgType::Text))
+        .map(|k| {
+            (
+                k.as_str(),
+                types.get(k.as_str()).copied().unwrap_or(PgType::Text),
+            )
+        })
         .collect();
 
     // An empty tab gets the table's header, so the rows have somewhere to go.

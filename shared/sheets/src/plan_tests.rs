@@ -417,6 +417,7 @@ fn keyset_removes_rows_outside_the_set_within_its_range_only() {
         vec![json!("name"), json!("id")],
         vec![json!("a"), json!(1)],
         vec![json!("typed, no key yet"), Json::Null],
+        vec![json!("typo"), json!("4x")],
         vec![json!("b"), json!(2)],
         vec![json!("c"), json!(3)],
         vec![json!("j"), json!(10)],
@@ -437,13 +438,15 @@ fn keyset_removes_rows_outside_the_set_within_its_range_only() {
     let p = plan(&image(&g, &["id"], None), &[&b]);
     apply(&mut g, p.body.as_ref().unwrap());
     // 2, 10 and the appended 9 go (10 is in range: numeric order); 11 and 30
-    // lie beyond `to`; the keyless row stays; 5 arrives after the keyset.
+    // lie beyond `to`; the keyless row and the one whose key is no integer
+    // stay; 5 arrives after the keyset.
     assert_eq!(
         values(&g),
         vec![
             vec![json!("name"), json!("id")],
             vec![json!("a"), json!(1)],
             vec![json!("typed, no key yet")],
+            vec![json!("typo"), json!("4x")],
             vec![json!("c"), json!(3)],
             vec![json!("k"), json!(11)],
             vec![json!("z"), json!(30)],
