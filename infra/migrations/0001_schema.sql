@@ -162,8 +162,10 @@ BEGIN
         SELECT jsonb_object_agg(k, now_text::jsonb) INTO times FROM jsonb_object_keys(new_row) AS k;
         INSERT INTO sheetsync.row_state AS r (binding, key, last_db_seq, cell_changed_at, tombstone_seq)
         VALUES (b.name, new_key, s, times, NULL)
+        -- A key inserted again is a new row the sheet has not held yet.
         ON CONFLICT (binding, key) DO UPDATE
-            SET last_db_seq = s, cell_changed_at = r.cell_changed_at || times, tombstone_seq = NULL;
+            SET last_db_seq = s, cell_changed_at = r.cell_changed_at || times,
+                tombstone_seq = NULL, sheet_held = false;
     ELSIF TG_OP = 'UPDATE' THEN
         SELECT jsonb_object_agg(k, new_row -> k) INTO changed
           FROM jsonb_object_keys(new_row) AS k

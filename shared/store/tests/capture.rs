@@ -145,6 +145,33 @@ async fn a_key_change_is_a_delete_and_an_insert() {
 }
 
 #[tokio::test]
+async fn a_key_inserted_again_is_not_held_by_the_sheet() {
+    let (_db, client) = orders().await;
+    // The sheet had reported row 2; it is deleted and inserted again in SQL.
+    client
+        .batch_execute(
+            "INSERT INTO sheetsync.row_state (binding, key, sheet_held) VALUES ('orders', '[2]', true);
+             DELETE FROM orders WHERE id = 2;
+             INSERT INTO orders VALUES (2, 'Grace', 4);",
+        )
+        .await
+        .unwrap();
+    let row = client
+        .query_one(
+            "SELECT sheet_held, tombstone_seq, last_db_seq FROM sheetsync.row_state WHERE key = '[2]'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (held, tombstone, last): (bool, Option<i64>, Option<i64>) =
+        (row.get(0), row.get(1), row.get(2));
+    assert!(!held, "a snapshot lacking the new row must not delete it");
+    assert_eq!(tombstone, None);
+    let insert_seq = common::count(&client, "SELECT max(seq) FROM sheetsync.outbox").await;
+    assert_eq!(last, Some(insert_seq));
+}
+
+#[tokio::test]
 async fn an_update_that_changes_nothing_queues_nothing() {
     let (_db, client) = orders().await;
     client
