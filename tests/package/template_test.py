@@ -106,7 +106,7 @@ def test_three_functions_on_provided_al2023_with_json_logs():
         assert p["Runtime"] == "provided.al2023", name
         assert p["Handler"] == "bootstrap", name
         assert p["Architectures"] == [{"Ref": "Architecture"}], name
-        assert p["MemorySize"] == 128, name
+        assert p["MemorySize"] == (256 if name == "SheetWebhookFunction" else 128), name
         assert p["LoggingConfig"]["LogFormat"] == "JSON", name
         assert p["LoggingConfig"]["LogGroup"] == {"Ref": name.replace("SheetWebhookFunction", "WebhookLogGroup")
                                                   .replace("OutboxRelayFunction", "RelayLogGroup")
