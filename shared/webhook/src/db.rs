@@ -128,6 +128,15 @@ impl Db {
 pub enum TxError {
     Pg(tokio_postgres::Error),
     Webhook(WebhookError),
+    /// The request's only row write was refused by the database, outside
+    /// a savepoint: the transaction runs again with that row rejected.
+    Refused {
+        index: usize,
+        db: Box<tokio_postgres::error::DbError>,
+    },
+    /// Another delivery of the same event committed first: its answer is
+    /// the answer.
+    Replayed,
 }
 
 impl From<tokio_postgres::Error> for TxError {
@@ -148,7 +157,7 @@ impl TxError {
     pub fn retryable(&self) -> bool {
         match self {
             TxError::Pg(e) => e.code().is_some_and(is_retryable),
-            TxError::Webhook(_) => false,
+            TxError::Webhook(_) | TxError::Refused { .. } | TxError::Replayed => false,
         }
     }
 
@@ -156,8 +165,18 @@ impl TxError {
         match self {
             TxError::Pg(e) => db_error(&e),
             TxError::Webhook(e) => e,
+            TxError::Refused { db, .. } => WebhookError::Internal(db.to_string()),
+            TxError::Replayed => {
+                WebhookError::Internal("event answered by another delivery".into())
+            }
         }
     }
+}
+
+/// A refusal of one row's statement (a constraint, a bad value), as opposed
+/// to the transaction or the connection failing.
+pub fn is_row_error(code: &SqlState) -> bool {
+    !is_retryable(code) && !is_unavailable(code)
 }
 
 pub fn is_retryable(code: &SqlState) -> bool {
@@ -174,7 +193,7 @@ pub fn db_error(e: &tokio_postgres::Error) -> WebhookError {
     }
 }
 
-fn is_unavailable(code: &SqlState) -> bool {
+pub fn is_unavailable(code: &SqlState) -> bool {
     code.code().starts_with("08")
         || *code == SqlState::ADMIN_SHUTDOWN
         || *code == SqlState::CRASH_SHUTDOWN

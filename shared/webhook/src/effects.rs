@@ -12,6 +12,7 @@ use sheetsync_store::Binding;
 use crate::contract::SyncRequest;
 use crate::db::{Conn, TxError};
 use crate::edit::EventTime;
+use crate::idempotency::ANSWER_SQL;
 use crate::incoming::Rejection;
 use crate::plan::Conflict;
 use crate::table::{TableRow, key_columns};
@@ -48,9 +49,6 @@ const ENQUEUE_SQL: &str = "WITH q AS (SELECT x.key, sheetsync.enqueue($1, x.op, 
      ON CONFLICT (binding, key) DO UPDATE SET last_db_seq = EXCLUDED.last_db_seq";
 
 const NOTIFY_SQL: &str = "SELECT pg_notify('sheetsync_outbox', $1)";
-
-const SAVE_SQL: &str =
-    "UPDATE sheetsync.processed_events SET response = $2::text::jsonb WHERE event_id = $1";
 
 #[derive(Serialize)]
 struct Hold {
@@ -229,7 +227,7 @@ impl<'a> Effects<'a> {
         let reject_stmt = conn.prepare(REJECTS_SQL).await?;
         let enqueue = conn.prepare(ENQUEUE_SQL).await?;
         let notify = conn.prepare(NOTIFY_SQL).await?;
-        let save = conn.prepare(SAVE_SQL).await?;
+        let save = conn.prepare(ANSWER_SQL).await?;
         let client = &conn.client;
         let binding = &self.binding.name;
         let policy = self.binding.policy.as_str();
@@ -295,11 +293,18 @@ impl<'a> Effects<'a> {
             },
             async {
                 client
-                    .execute(&save, &[&self.event_id, &response_text])
+                    .execute(&save, &[&self.event_id, binding, &response_text])
                     .await
             },
             client.batch_execute("COMMIT"),
         );
+        // Another delivery of this event committed first: the COMMIT above
+        // rolled this one back.
+        if let Err(e) = &g
+            && e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+        {
+            return Err(TxError::Replayed);
+        }
         for step in [a, b, c, d, e, f, g] {
             step?;
         }

@@ -1,10 +1,13 @@
 //! One answer per event id (`sheetsync.processed_events`), written in the
 //! same transaction as the request's changes.
 //!
-//! A request first claims its id with an insert. A second delivery of the
-//! same id racing the first waits on that row's unique index until the first
-//! commits, then finds the id taken and answers the stored response; if the
-//! first rolled back, the second's claim succeeds and it does the work.
+//! `/sync_postgres` looks the id up when its transaction starts and inserts
+//! its answer just before COMMIT (one statement, no update). A second
+//! delivery racing the first blocks on that insert's unique index until the
+//! first commits, then fails with a unique violation, rolls back everything
+//! it did and answers the stored response; if the first rolled back, the
+//! second's insert succeeds. `/sync_gsheet` claims the id first (its work is
+//! one long statement sequence) and stores the answer at the end.
 
 use serde_json::Value as Json;
 
@@ -14,30 +17,22 @@ use crate::errors::WebhookError;
 pub const CLAIM_SQL: &str = "INSERT INTO sheetsync.processed_events (event_id, binding, response) \
      VALUES ($1, $2, 'null'::jsonb) ON CONFLICT (event_id) DO NOTHING";
 
-const SAVE_SQL: &str =
-    "UPDATE sheetsync.processed_events SET response = $2::text::jsonb WHERE event_id = $1";
+/// `/sync_postgres`: the answer, inserted last (a unique violation means
+/// another delivery won).
+pub const ANSWER_SQL: &str = "INSERT INTO sheetsync.processed_events (event_id, binding, response) \
+     VALUES ($1, $2, $3::text::jsonb)";
 
-const STORED_SQL: &str =
+pub const STORED_SQL: &str =
     "SELECT response::text FROM sheetsync.processed_events WHERE event_id = $1";
 
-pub async fn save_statement(conn: &mut Conn) -> Result<tokio_postgres::Statement, TxError> {
-    Ok(conn.prepare(SAVE_SQL).await?)
-}
-
-/// The first answer of an event already processed (read after the claim
-/// found it taken and the transaction was rolled back).
-pub async fn stored_response(conn: &mut Conn, event_id: &str) -> Result<Json, TxError> {
+/// The stored answer of an event, if it was processed.
+pub async fn stored_response(conn: &mut Conn, event_id: &str) -> Result<Option<Json>, TxError> {
     let stmt = conn.prepare(STORED_SQL).await?;
-    let row = conn.client.query_opt(&stmt, &[&event_id]).await?;
-    let text: String = match row {
-        Some(row) => row.try_get(0)?,
-        None => {
-            return Err(WebhookError::Internal(format!(
-                "event {event_id} was claimed but has no stored answer"
-            ))
-            .into());
-        }
+    let Some(row) = conn.client.query_opt(&stmt, &[&event_id]).await? else {
+        return Ok(None);
     };
+    let text: String = row.try_get(0)?;
     serde_json::from_str(&text)
+        .map(Some)
         .map_err(|e| WebhookError::Internal(format!("stored answer of {event_id}: {e}")).into())
 }

@@ -14,6 +14,7 @@ use reconcile::Key;
 use reconcile::convert::{from_sheet, sheet_matches};
 use serde_json::Value as Json;
 use sheetsync_store::Binding;
+use tokio_postgres::error::DbError;
 
 use crate::Webhook;
 use crate::contract::{Kind, RowOutcome, RowStatus, SyncRequest, SyncResponse, VERSION};
@@ -22,7 +23,7 @@ use crate::edit::{EventTime, conflict_detail, plan_edit};
 use crate::effects::Effects;
 use crate::errors::WebhookError;
 use crate::header::Header;
-use crate::idempotency::{CLAIM_SQL, stored_response};
+use crate::idempotency::{STORED_SQL, stored_response};
 use crate::incoming::{Incoming, Rejection};
 use crate::plan::{Plan, WriteKind};
 use crate::rows::{self, as_params, key_params, table_rows};
@@ -78,24 +79,49 @@ pub async fn sync_postgres(webhook: &Webhook, req: SyncRequest) -> Result<Json, 
     let span = tracing::info_span!("sync_postgres", event_id = %req.event_id, binding = %binding.name, kind = req.kind.as_str());
     let _enter = span.enter();
     let mut attempt = 0;
+    let mut refused: HashMap<usize, Box<DbError>> = HashMap::new();
     loop {
         attempt += 1;
-        let result = transact(lease.conn(), &binding, &req, &prepared).await;
+        let result = transact(lease.conn(), &binding, &req, &prepared, &refused).await;
         match result {
             Ok(json) => return Ok(json),
             Err(e) => {
                 let rolled_back = lease.conn().client.batch_execute("ROLLBACK").await.is_ok();
+                match e {
+                    TxError::Refused { index, db }
+                        if rolled_back && !refused.contains_key(&index) =>
+                    {
+                        refused.insert(index, db);
+                        attempt -= 1;
+                        continue;
+                    }
+                    TxError::Replayed if rolled_back => {
+                        tracing::info!(
+                            "another delivery of this event committed first; answering its response"
+                        );
+                        return match stored_response(lease.conn(), &req.event_id).await {
+                            Ok(Some(json)) => Ok(json),
+                            Ok(None) => {
+                                Err(WebhookError::Internal("the event's answer vanished".into()))
+                            }
+                            Err(e) => Err(e.into_webhook()),
+                        };
+                    }
+                    _ => {}
+                }
                 if e.retryable() && rolled_back && attempt < ATTEMPTS {
                     tracing::info!(attempt, "transaction conflicted with another; retrying");
                     continue;
                 }
                 let err = e.into_webhook();
-                if !rolled_back || matches!(err, WebhookError::Unavailable(_)) {
-                    lease.discard();
-                }
                 if matches!(err, WebhookError::Internal(_)) {
-                    // The table may have changed under a cached binding.
+                    // The table may have changed under the cached binding
+                    // and the connection's prepared statements: both are
+                    // made again.
                     webhook.bindings().forget(&req.spreadsheet_id, &req.sheet);
+                    lease.discard();
+                } else if !rolled_back || matches!(err, WebhookError::Unavailable(_)) {
+                    lease.discard();
                 }
                 return Err(err);
             }
@@ -186,6 +212,7 @@ async fn transact(
     binding: &Binding,
     req: &SyncRequest,
     prepared: &Prepared,
+    refused: &HashMap<usize, Box<DbError>>,
 ) -> Result<Json, TxError> {
     let whole_table = !matches!(prepared.work, Work::Edit(_));
     let keys: Vec<&Key> = match &prepared.work {
@@ -203,7 +230,7 @@ async fn transact(
             rows::states_for_keys_sql(binding),
         )
     };
-    let claim = conn.prepare(CLAIM_SQL).await?;
+    let answered = conn.prepare(STORED_SQL).await?;
     let lock = conn.prepare(&lock_sql).await?;
     let states = conn.prepare(&states_sql).await?;
 
@@ -218,12 +245,11 @@ async fn transact(
         state_params.extend(as_params(&key_columns));
     }
     let read = whole_table || !keys.is_empty();
-    let claim_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
-        [&req.event_id, &binding.name];
+    let event_param: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&req.event_id];
     let client = &conn.client;
-    let (begun, claimed, locked, state_rows) = tokio::join!(
+    let (begun, stored, locked, state_rows) = tokio::join!(
         client.batch_execute("BEGIN; SET LOCAL sheetsync.origin = 'sheet'"),
-        client.execute(&claim, &claim_params),
+        client.query_opt(&answered, &event_param),
         async {
             if read {
                 client.query(&lock, &lock_params).await
@@ -240,10 +266,12 @@ async fn transact(
         },
     );
     begun?;
-    if claimed? == 0 {
+    if let Some(row) = stored? {
         client.batch_execute("ROLLBACK").await?;
         tracing::info!("event already processed; answering its first response");
-        return stored_response(conn, &req.event_id).await;
+        let text: String = row.try_get(0)?;
+        return serde_json::from_str(&text)
+            .map_err(|e| WebhookError::Internal(format!("stored answer: {e}")).into());
     }
     let table: HashMap<Key, TableRow> = table_rows(binding, &locked?)?
         .into_iter()
@@ -257,7 +285,7 @@ async fn transact(
         }
     }
 
-    let plan = match &prepared.work {
+    let mut plan = match &prepared.work {
         Work::Edit(rows) => plan_edit(binding, rows.clone(), &table, &states_by_key, prepared.at),
         Work::Snapshot { rows, partial } => {
             let sheet_columns: Vec<bool> = (0..binding.columns.len())
@@ -278,6 +306,17 @@ async fn transact(
             plan_keys(&image, binding, present, prepared.at.watermark)
         }
     };
+    // Rows the database refused in an earlier try of this request.
+    let (kept, refused_writes): (Vec<_>, Vec<_>) = plan
+        .writes
+        .into_iter()
+        .partition(|w| !refused.contains_key(&w.index));
+    plan.writes = kept;
+    for write in refused_writes {
+        if let Some(db) = refused.get(&write.index) {
+            plan.rejects.push(rows::db_rejection(binding, &write, db));
+        }
+    }
     let response = execute(conn, binding, req, prepared, plan).await?;
     Ok(response)
 }

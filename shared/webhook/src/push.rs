@@ -63,9 +63,11 @@ pub async fn sync_gsheet(webhook: &Webhook, req: PushRequest) -> Result<Json, We
     .await;
     match result {
         Ok(Some(body)) => Ok(body),
-        Ok(None) => stored_response(conn, &req.event_id)
-            .await
-            .map_err(TxError::into_webhook),
+        Ok(None) => match stored_response(conn, &req.event_id).await {
+            Ok(Some(body)) => Ok(body),
+            Ok(None) => Err(WebhookError::Internal("the event's answer vanished".into())),
+            Err(e) => Err(e.into_webhook()),
+        },
         Err(e) => {
             let err = e.into_webhook();
             if matches!(err, WebhookError::Unavailable(_)) {

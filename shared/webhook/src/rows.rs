@@ -13,7 +13,7 @@ use tokio_postgres::Row;
 use tokio_postgres::error::{DbError, SqlState};
 use tokio_postgres::types::ToSql;
 
-use crate::db::{Conn, TxError, is_retryable};
+use crate::db::{Conn, TxError, is_row_error};
 use crate::errors::WebhookError;
 use crate::incoming::Rejection;
 use crate::plan::{Write, WriteKind};
@@ -262,7 +262,7 @@ async fn in_savepoint(
             Ok(Ok(rows))
         }
         Err(e) => match e.as_db_error() {
-            Some(db) if !is_retryable(db.code()) => {
+            Some(db) if is_row_error(db.code()) => {
                 let db = db.clone();
                 client
                     .batch_execute(
@@ -272,6 +272,25 @@ async fn in_savepoint(
                 Ok(Err(db))
             }
             _ => Err(e),
+        },
+    }
+}
+
+async fn lone_write(
+    conn: &mut Conn,
+    sql: &str,
+    params: &[Vec<Option<String>>],
+    index: usize,
+) -> Result<Result<Vec<Row>, DbError>, TxError> {
+    let stmt = conn.prepare(sql).await?;
+    match conn.client.query(&stmt, &as_params(params)).await {
+        Ok(rows) => Ok(Ok(rows)),
+        Err(e) => match e.as_db_error() {
+            Some(db) if is_row_error(db.code()) => Err(TxError::Refused {
+                index,
+                db: Box::new(db.clone()),
+            }),
+            _ => Err(e.into()),
         },
     }
 }
@@ -297,6 +316,10 @@ pub async fn apply_writes(
             .or_default()
             .push(i);
     }
+    // The common request (one edited row) runs its one statement without
+    // a savepoint; if the database refuses it, the whole transaction runs
+    // again with the row rejected (TxError::Refused).
+    let lone = groups.len() == 1 && groups.values().all(|m| m.len() == 1);
     for ((is_insert, columns), members) in groups {
         let (sql, whole) = if is_insert && columns.is_empty() {
             (insert_sql(binding, &columns), false)
@@ -325,7 +348,11 @@ pub async fn apply_writes(
             } else {
                 Vec::new()
             };
-            let result = in_savepoint(conn, &sql, &params).await?;
+            let result = if lone {
+                lone_write(conn, &sql, &params, writes[i].index).await?
+            } else {
+                in_savepoint(conn, &sql, &params).await?
+            };
             out[i] = Some(match result {
                 Ok(rows) => match table_rows(binding, &rows)?.into_iter().next() {
                     Some(row) => Ok(row),
@@ -418,7 +445,7 @@ fn refused(binding: &Binding, write: &Write, reason: &str, column: Option<String
 }
 
 /// The database's refusal in a sheet user's words.
-fn db_rejection(binding: &Binding, write: &Write, db: &DbError) -> Rejection {
+pub fn db_rejection(binding: &Binding, write: &Write, db: &DbError) -> Rejection {
     let column = db
         .column()
         .filter(|c| binding.columns.iter().any(|col| col.name == *c))

@@ -76,6 +76,45 @@ async fn rejected_rows_do_not_stop_the_others() {
     );
 }
 
+/// A request whose only row the database refuses (run without a savepoint,
+/// then again with the row rejected): answered, recorded, replayable.
+#[tokio::test]
+async fn a_lone_refused_row_is_rejected_and_recorded() {
+    let env = setup().await;
+    env.client
+        .batch_execute("ALTER TABLE orders ADD CONSTRAINT qty_not_negative CHECK (qty >= 0)")
+        .await
+        .unwrap();
+    let body = edit(
+        "e-1",
+        AT,
+        1289,
+        json!([{"row": 3, "values": [42, "Grace Hopper", -6, true, ""], "old": {"qty": 5}}]),
+    );
+    let resp = env.post(&body).await;
+    let expected = json!({
+        "event_id": "e-1",
+        "rows": [{"row": 3, "key": {"id": 42}, "status": "rejected",
+                  "reason": "breaks the table's rule qty_not_negative"}],
+        "deleted": 0
+    });
+    assert_eq!((resp.status, &resp.body), (200, &expected));
+    assert_eq!(env.row(42).await.unwrap()[2], json!(5));
+    assert_eq!(
+        env.rejects().await,
+        vec![json!([
+            3,
+            [42],
+            null,
+            null,
+            "breaks the table's rule qty_not_negative"
+        ])]
+    );
+    let after = env.everything().await;
+    assert_eq!(env.post(&body).await.body, expected);
+    assert_eq!(env.everything().await, after);
+}
+
 /// Where the stored row differs from what the sheet sent (a default, a
 /// value the column normalised), that difference is queued for the sheet.
 #[tokio::test]
