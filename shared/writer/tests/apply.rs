@@ -270,3 +270,35 @@ async fn at_most_two_requests_whatever_the_batch_size() {
         assert_eq!((n, requests, rows), (n, 2, n));
     }
 }
+
+#[tokio::test]
+async fn cells_and_formats_the_change_does_not_carry_are_left_alone() {
+    use sheets_emulator::{Cell, NumberFormat};
+    let env = setup().await;
+    env.seed(vec![
+        vec![json!("id"), json!("name"), json!("qty"), json!("comment")],
+        vec![json!(1), json!("Ada"), json!(1), json!("sheet-only column")],
+    ]);
+    let currency = NumberFormat {
+        kind: NumberFormatType::Currency,
+        pattern: Some("\"$\"#,##0.00".into()),
+    };
+    env.emu.set_cell(
+        SPREADSHEET,
+        TAB,
+        1,
+        2,
+        Cell::number(1.0).with_number_format(currency.clone()),
+    );
+    let b = batch(vec![(1, upd(1, json!({"qty": 7})))]);
+    assert!(env.apply(&[message("m1", &b)]).await.failed.is_empty());
+    assert_eq!(
+        env.rows(),
+        expect(json!([
+            ["id", "name", "qty", "comment"],
+            [1, "Ada", 7, "sheet-only column"]
+        ]))
+    );
+    let qty = env.emu.cell(SPREADSHEET, TAB, 1, 2).unwrap();
+    assert_eq!(qty.format.and_then(|f| f.number_format), Some(currency));
+}
