@@ -1,0 +1,109 @@
+//! What each side wrote, for the final accounting: a value that was
+//! overwritten must be the final value, or have been seen by the side that
+//! overwrote it (the later write's base), or be recorded in
+//! `sheetsync.conflicts`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value as Json, json};
+
+/// Columns whose written values are unique per write, so they can be
+/// traced (the boolean column cannot be).
+pub const TRACKED: [usize; 3] = [1, 2, 3];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Sheet,
+    Sql,
+}
+
+#[derive(Debug, Clone)]
+pub struct Write {
+    pub op: usize,
+    pub side: Side,
+    pub key: i64,
+    pub col: usize,
+    pub value: Json,
+    /// What the writer saw in the cell before (`null` for empty / none).
+    pub base: Json,
+}
+
+#[derive(Default)]
+pub struct Ledger {
+    pub writes: Vec<Write>,
+    pub created: BTreeSet<i64>,
+    pub deleted_by_sql: BTreeSet<i64>,
+    pub deleted_on_sheet: BTreeSet<i64>,
+}
+
+/// A cell value in a comparable form: text as a string, integers as i64,
+/// empty as null.
+pub fn canonical(value: &Json) -> Json {
+    match value {
+        Json::String(s) if s.is_empty() => Json::Null,
+        Json::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 => json!(f as i64),
+            _ => value.clone(),
+        },
+        other => other.clone(),
+    }
+}
+
+impl Ledger {
+    pub fn write(
+        &mut self,
+        op: usize,
+        side: Side,
+        key: i64,
+        col: usize,
+        value: &Json,
+        base: &Json,
+    ) {
+        if TRACKED.contains(&col) {
+            self.writes.push(Write {
+                op,
+                side,
+                key,
+                col,
+                value: canonical(value),
+                base: canonical(base),
+            });
+        }
+    }
+
+    /// Values that are gone without a trace: `(write, final value)`.
+    /// `table`: key → row object; `conflicts`: (key, column) → values
+    /// recorded on either side.
+    pub fn lost<'a>(
+        &'a self,
+        table: &BTreeMap<i64, Json>,
+        conflicts: &BTreeMap<(i64, String), Vec<Json>>,
+        header: &[&str],
+    ) -> Vec<(&'a Write, Json)> {
+        let mut lost = Vec::new();
+        for (i, w) in self.writes.iter().enumerate() {
+            let Some(row) = table.get(&w.key) else {
+                continue;
+            };
+            let name = header[w.col];
+            let final_value = canonical(&row[name]);
+            if final_value == w.value {
+                continue;
+            }
+            let seen_later = self.writes[i + 1..]
+                .iter()
+                .any(|l| l.key == w.key && l.col == w.col && l.base == w.value);
+            if seen_later {
+                continue;
+            }
+            let recorded = conflicts
+                .get(&(w.key, name.to_string()))
+                .is_some_and(|vs| vs.iter().any(|v| canonical(v) == w.value));
+            if recorded {
+                continue;
+            }
+            lost.push((w, final_value));
+        }
+        lost
+    }
+}

@@ -1,0 +1,181 @@
+//! The sheet client model: plays the Apps Script. It edits the emulator's
+//! tab as a person does (behind the API, as the Sheets UI would) and sends
+//! the CONTRACT.md request the script builds for that edit, reading the
+//! tab's watermark from its developer metadata first, as the script does.
+
+use std::time::Duration;
+
+use serde_json::{Value as Json, json};
+use sheets_emulator::{Cell, CellValue};
+
+use crate::stack::{HEADER, SPREADSHEET, Stack, TAB};
+
+pub const WATERMARK_KEY: &str = "sheetsync.watermark";
+
+/// Sheet values as the script reads them (`getValues`): numbers, strings,
+/// booleans, `""` for empty.
+pub fn cell_json(cell: &Cell) -> Json {
+    cell.unformatted_json(true)
+}
+
+pub fn json_cell(value: &Json) -> Cell {
+    match value {
+        Json::Null => Cell::default(),
+        Json::Bool(b) => Cell::bool(*b),
+        Json::Number(n) => Cell::number(n.as_f64().unwrap()),
+        Json::String(s) if s.is_empty() => Cell::default(),
+        Json::String(s) => Cell::text(s.clone()),
+        other => panic!("not a cell value: {other}"),
+    }
+}
+
+/// The key of a data row's cells, `None` when the key cell is empty.
+pub fn key_of(values: &[Json]) -> Option<i64> {
+    match values.first()? {
+        Json::Number(n) => n.as_f64().map(|f| f as i64),
+        _ => None,
+    }
+}
+
+pub fn now_iso() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// A data row: its 1-based sheet row and its values in header order.
+#[derive(Debug, Clone)]
+pub struct SheetRow {
+    pub row: usize,
+    pub values: Vec<Json>,
+}
+
+pub struct SheetModel<'a> {
+    pub stack: &'a Stack,
+    next_event: u64,
+}
+
+impl<'a> SheetModel<'a> {
+    pub fn new(stack: &'a Stack) -> SheetModel<'a> {
+        SheetModel {
+            stack,
+            next_event: 0,
+        }
+    }
+
+    pub fn watermark(&self) -> Option<i64> {
+        self.stack
+            .emu
+            .developer_metadata(SPREADSHEET, TAB, WATERMARK_KEY)
+            .and_then(|v| v.parse().ok())
+    }
+
+    /// Every data row with content.
+    pub fn rows(&self) -> Vec<SheetRow> {
+        let cells = self.stack.emu.cells(SPREADSHEET, TAB).unwrap_or_default();
+        cells
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, r)| SheetRow {
+                row: i + 1,
+                values: (0..HEADER.len())
+                    .map(|c| r.get(c).map_or(json!(""), cell_json))
+                    .collect(),
+            })
+            .filter(|r| r.values.iter().any(|v| *v != json!("")))
+            .collect()
+    }
+
+    pub fn keyed_rows(&self) -> Vec<SheetRow> {
+        self.rows()
+            .into_iter()
+            .filter(|r| key_of(&r.values).is_some())
+            .collect()
+    }
+
+    /// Edits the tab's cells in one step (the writer cannot interleave).
+    pub fn edit<R>(&self, f: impl FnOnce(&mut Vec<Vec<Cell>>) -> R) -> R {
+        self.stack.emu.edit_rows(SPREADSHEET, TAB, |rows| {
+            for row in rows.iter_mut() {
+                if row.len() < HEADER.len() {
+                    row.resize(HEADER.len(), Cell::default());
+                }
+            }
+            f(rows)
+        })
+    }
+
+    pub fn request(&mut self, kind: &str, edited_at: &str, watermark: Option<i64>) -> Json {
+        self.next_event += 1;
+        let mut body = json!({
+            "v": 1,
+            "event_id": format!("e2e-{}-{}", std::process::id(), self.next_event),
+            "spreadsheet_id": SPREADSHEET,
+            "sheet": TAB,
+            "kind": kind,
+            "edited_at": edited_at,
+            "header": HEADER,
+        });
+        if let Some(w) = watermark {
+            body["watermark"] = json!(w);
+        }
+        body
+    }
+
+    /// Posts until the webhook answers 200 (the script keeps an event and
+    /// retries it on 503); the same event id each time.
+    pub async fn post(&self, body: &Json) -> Json {
+        let text = body.to_string();
+        let mut pause = Duration::from_millis(5);
+        for _ in 0..60 {
+            let response = self.stack.webhook.handle(self.stack.signed(&text)).await;
+            match response.status {
+                200 => return response.body,
+                503 => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                status => panic!("webhook answered {status}: {} to {}", response.body, text),
+            }
+        }
+        panic!("webhook unavailable for 60 attempts: {text}")
+    }
+
+    /// Writes the keys the webhook assigned into new rows, finding each row
+    /// as the script does: empty key cell, same content.
+    pub fn write_back_keys(&self, sent: &[SheetRow], response: &Json) -> Vec<i64> {
+        let mut keys = Vec::new();
+        for outcome in response["rows"].as_array().into_iter().flatten() {
+            let Some(id) = outcome["key"]["id"].as_i64() else {
+                continue;
+            };
+            let Some(row) = outcome["row"].as_u64() else {
+                continue;
+            };
+            let Some(sent_row) = sent.iter().find(|r| r.row as u64 == row) else {
+                continue;
+            };
+            if key_of(&sent_row.values).is_some() {
+                continue;
+            }
+            let name = sent_row.values[1].clone();
+            let written = self.edit(|rows| {
+                for r in rows.iter_mut().skip(1) {
+                    if cell_json(&r[0]) == json!("") && cell_json(&r[1]) == name {
+                        r[0] = Cell::number(id as f64);
+                        return true;
+                    }
+                }
+                false
+            });
+            assert!(written, "new row {name} not found to write key {id}");
+            keys.push(id);
+        }
+        keys
+    }
+
+    pub fn is_empty(cell: &Cell) -> bool {
+        matches!(cell.value, CellValue::Empty)
+    }
+}
