@@ -12,7 +12,6 @@ mod retry;
 mod stats;
 mod units;
 
-use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sheetsync_queue::ChangeBatch;
@@ -63,84 +62,104 @@ impl Writer {
     }
 
     /// Applies `messages` (in queue order); retries stop before `deadline`.
+    ///
+    /// Message groups (bindings) are independent: their tabs are applied
+    /// concurrently, each group's units in order.
     pub async fn apply(&self, messages: &[Message], deadline: Instant) -> Outcome {
-        let mut outcome = Outcome::default();
-        outcome.stats.messages = messages.len();
-        let mut failed_positions: Vec<usize> = Vec::new();
-        let mut failed_groups: HashSet<String> = HashSet::new();
-        // Set by a poison message naming no group: all later messages wait.
-        let mut hold_after: Option<usize> = None;
-        for step in split(messages) {
-            let held = hold_after.is_some_and(|p| step.first_position() > p);
-            match step {
+        let mut stats = BatchStats {
+            messages: messages.len(),
+            ..BatchStats::default()
+        };
+        let mut failed: Vec<usize> = Vec::new();
+        let steps = split(messages);
+        // A poison message naming no group holds back every later message.
+        let hold_after = steps
+            .iter()
+            .filter_map(|s| match s {
                 Step::Poison {
-                    group,
+                    group: None,
                     position,
-                    message_id,
-                    error,
-                } => {
-                    tracing::error!(
-                        message_id = %message_id,
-                        group = group.as_deref().unwrap_or(""),
-                        error = %error,
-                        "message can never apply; reported failed so the redrive policy moves it to the DLQ"
-                    );
-                    failed_positions.push(position);
-                    match group {
-                        Some(g) => {
-                            failed_groups.insert(g);
-                        }
-                        None => hold_after = Some(hold_after.map_or(position, |p| p.min(position))),
-                    }
-                }
-                Step::Unit {
-                    group,
-                    target,
-                    messages,
-                } => {
-                    outcome.stats.changes +=
-                        messages.iter().map(|m| m.2.changes.len()).sum::<usize>();
-                    let later = |held: bool| held || failed_groups.contains(&group);
-                    if later(held) {
-                        failed_positions.extend(messages.iter().map(|m| m.0));
-                        continue;
-                    }
-                    // A later message of a group after a no-group poison is held too.
-                    let (run, rest): (Vec<_>, Vec<_>) = messages
-                        .into_iter()
-                        .partition(|m| hold_after.is_none_or(|p| m.0 < p));
-                    failed_positions.extend(rest.iter().map(|m| m.0));
-                    if run.is_empty() {
-                        continue;
-                    }
-                    let result = self
-                        .apply_unit(&group, &target, &run, deadline, &mut outcome.stats)
-                        .await;
-                    if let Err(error) = result {
-                        let ids: Vec<&str> = run.iter().map(|m| m.1.as_str()).collect();
-                        tracing::error!(
-                            binding = %group,
-                            spreadsheet_id = %target.spreadsheet_id,
-                            sheet = %target.sheet,
-                            message_ids = ?ids,
-                            transient = error.is_transient(),
-                            error = %error,
-                            "changes not applied; reporting the messages and every later one of the group"
-                        );
-                        failed_positions.extend(run.iter().map(|m| m.0));
-                        failed_groups.insert(group);
-                    }
-                }
+                    ..
+                } => Some(*position),
+                _ => None,
+            })
+            .min();
+        let mut chains: Vec<(String, Vec<Step>)> = Vec::new();
+        for step in steps {
+            match step.group() {
+                Some(group) => match chains.iter_mut().find(|(g, _)| g == group) {
+                    Some((_, chain)) => chain.push(step),
+                    None => chains.push((group.to_string(), vec![step])),
+                },
+                None => failed.push(poison(step)),
             }
         }
-        failed_positions.sort_unstable();
-        failed_positions.dedup();
-        outcome.failed = failed_positions
+        let results = futures_util::future::join_all(
+            chains
+                .into_iter()
+                .map(|(group, steps)| self.apply_chain(group, steps, hold_after, deadline)),
+        )
+        .await;
+        for (chain_failed, chain_stats) in results {
+            failed.extend(chain_failed);
+            stats.merge(chain_stats);
+        }
+        failed.sort_unstable();
+        failed.dedup();
+        let failed: Vec<String> = failed
             .into_iter()
             .map(|p| messages[p].message_id.clone())
             .collect();
-        outcome.stats.failed_messages = outcome.failed.len();
-        outcome
+        stats.failed_messages = failed.len();
+        Outcome { failed, stats }
+    }
+
+    /// One group's steps in order; after the first failure every later
+    /// message of the group is reported without being tried.
+    async fn apply_chain(
+        &self,
+        group: String,
+        steps: Vec<Step>,
+        hold_after: Option<usize>,
+        deadline: Instant,
+    ) -> (Vec<usize>, BatchStats) {
+        let mut failed = Vec::new();
+        let mut stats = BatchStats::default();
+        let mut stopped = false;
+        for step in steps {
+            let held = hold_after.is_some_and(|p| step.first_position() > p);
+            let Step::Unit {
+                target, messages, ..
+            } = step
+            else {
+                failed.push(poison(step));
+                stopped = true;
+                continue;
+            };
+            stats.changes += messages.iter().map(|m| m.2.changes.len()).sum::<usize>();
+            if stopped || held {
+                failed.extend(messages.iter().map(|m| m.0));
+                continue;
+            }
+            let result = self
+                .apply_unit(&group, &target, &messages, deadline, &mut stats)
+                .await;
+            if let Err(error) = result {
+                let ids: Vec<&str> = messages.iter().map(|m| m.1.as_str()).collect();
+                tracing::error!(
+                    binding = %group,
+                    spreadsheet_id = %target.spreadsheet_id,
+                    sheet = %target.sheet,
+                    message_ids = ?ids,
+                    transient = error.is_transient(),
+                    error = %error,
+                    "changes not applied; reporting the messages and every later one of the group"
+                );
+                failed.extend(messages.iter().map(|m| m.0));
+                stopped = true;
+            }
+        }
+        (failed, stats)
     }
 
     /// One read and one write, retried as a pair on 429/5xx: a retry reads
@@ -241,6 +260,27 @@ impl Writer {
                 .await?;
         }
         Ok(plan.stats)
+    }
+}
+
+/// Logs a message that can never apply; returns its position.
+fn poison(step: Step) -> usize {
+    match step {
+        Step::Poison {
+            group,
+            position,
+            message_id,
+            error,
+        } => {
+            tracing::error!(
+                message_id = %message_id,
+                group = group.as_deref().unwrap_or(""),
+                error = %error,
+                "message can never apply; reported failed so the redrive policy moves it to the DLQ"
+            );
+            position
+        }
+        Step::Unit { messages, .. } => messages.first().map_or(0, |m| m.0),
     }
 }
 

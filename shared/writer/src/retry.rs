@@ -1,5 +1,6 @@
 //! Backoff for 429 and 5xx answers: the server's `Retry-After` when it sent
-//! one, else exponential with full jitter; never past the deadline.
+//! one (plus jitter), else exponential with full jitter; never past the
+//! deadline.
 
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
@@ -35,7 +36,10 @@ impl RetryPolicy {
         deadline: Instant,
     ) -> Option<Duration> {
         let pause = match retry_after {
-            Some(hint) => hint,
+            // Up to half again on top: writers told the same instant would
+            // otherwise all retry at once and spend the new quota together
+            // (a read each, then no quota left for their writes).
+            Some(hint) => hint.mul_f64(1.0 + 0.5 * unit_random()),
             None => {
                 let ceiling = self
                     .base
@@ -70,9 +74,18 @@ mod tests {
         let p = RetryPolicy::default();
         let now = Instant::now();
         let deadline = now + Duration::from_secs(10);
+        for _ in 0..50 {
+            let pause = p
+                .pause(0, Some(Duration::from_secs(3)), now, deadline)
+                .unwrap();
+            assert!(
+                pause >= Duration::from_secs(3) && pause <= Duration::from_millis(4500),
+                "{pause:?}"
+            );
+        }
         assert_eq!(
-            p.pause(0, Some(Duration::from_secs(3)), now, deadline),
-            Some(Duration::from_secs(3))
+            p.pause(0, Some(Duration::from_secs(7)), now, deadline),
+            None
         );
         assert_eq!(
             p.pause(0, Some(Duration::from_secs(11)), now, deadline),

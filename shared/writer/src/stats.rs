@@ -36,6 +36,18 @@ impl BatchStats {
         self.stale += plan.stale;
     }
 
+    pub(crate) fn merge(&mut self, other: BatchStats) {
+        self.changes += other.changes;
+        self.tabs += other.tabs;
+        self.sheets_requests += other.sheets_requests;
+        self.rate_limited += other.rate_limited;
+        self.rows_updated += other.rows_updated;
+        self.rows_appended += other.rows_appended;
+        self.rows_deleted += other.rows_deleted;
+        self.stale += other.stale;
+        self.add_lag(other.max_lag_ms);
+    }
+
     pub(crate) fn add_lag(&mut self, lag_ms: Option<i64>) {
         self.max_lag_ms = self.max_lag_ms.max(lag_ms);
     }

@@ -36,7 +36,8 @@ pub(crate) enum Step {
     },
     Poison {
         /// `None` when neither the SQS attributes nor the body name a group:
-        /// every later message of the batch is then held back.
+        /// every later message of the batch is then held back (no unit spans
+        /// such a message: `split` closes every open unit at it).
         group: Option<String>,
         position: usize,
         message_id: String,
@@ -45,6 +46,14 @@ pub(crate) enum Step {
 }
 
 impl Step {
+    /// The message group; `None` for a poison message naming none.
+    pub fn group(&self) -> Option<&str> {
+        match self {
+            Step::Unit { group, .. } => Some(group),
+            Step::Poison { group, .. } => group.as_deref(),
+        }
+    }
+
     pub fn first_position(&self) -> usize {
         match self {
             Step::Unit { messages, .. } => messages.first().map_or(0, |m| m.0),

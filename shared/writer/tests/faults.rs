@@ -183,28 +183,54 @@ async fn retries_stop_at_the_deadline() {
 }
 
 #[tokio::test]
-async fn a_hung_request_is_abandoned_at_the_deadline_and_later_tabs_are_not_started() {
+async fn a_hung_request_is_abandoned_at_the_deadline_and_its_group_stops() {
     let env = setup().await;
     env.seed(orders());
     env.seed_tab("Other", orders());
     env.emu.faults().set_latency(Duration::from_secs(5));
     let first = message("m1", &batch(vec![(1, upd(1, json!({"qty": 2})))]));
-    let second = message(
-        "o1",
-        &batch_for("Other", vec![(1, upd(1, json!({"qty": 2})))]),
-    );
+    // Same group (binding), another tab: must wait for the first.
+    let mut other = batch_for("Other", vec![(2, upd(1, json!({"qty": 2})))]);
+    other.binding = first.group_id.clone().unwrap();
+    let second = message("m2", &other);
     let started = tokio::time::Instant::now();
     let out = env
         .writer
         .apply(&[first, second], started + Duration::from_millis(300))
         .await;
-    assert_eq!(out.failed, vec!["m1", "o1"]);
+    assert_eq!(out.failed, vec!["m1", "m2"]);
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
         started.elapsed()
     );
     assert_eq!(out.stats.tabs, 1);
+}
+
+#[tokio::test]
+async fn groups_are_applied_concurrently() {
+    let env = setup().await;
+    let tabs = ["T1", "T2", "T3", "T4"];
+    for tab in tabs {
+        env.seed_tab(tab, orders());
+    }
+    env.emu.faults().set_latency(Duration::from_millis(200));
+    let messages: Vec<Message> = tabs
+        .iter()
+        .map(|tab| message(tab, &batch_for(tab, vec![(1, upd(1, json!({"qty": 5})))])))
+        .collect();
+    let started = tokio::time::Instant::now();
+    let out = env.apply(&messages).await;
+    assert!(out.failed.is_empty());
+    // Four tabs one after another would take 4 x 2 x 200 ms.
+    assert!(
+        started.elapsed() < Duration::from_millis(1200),
+        "{:?}",
+        started.elapsed()
+    );
+    for tab in tabs {
+        assert_eq!(env.rows_of(tab)[1], expect(json!([[1, "Ada", 5]]))[0]);
+    }
 }
 
 #[tokio::test]
