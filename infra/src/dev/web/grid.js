@@ -613,7 +613,7 @@
   }
 
   function follow() {
-    const events = new EventSource('/_emulator/changes');
+    const events = new EventSource('/api/events');
     const live = $('live');
     events.onopen = () => { live.classList.add('on'); $('live-text').textContent = 'live'; scheduleReload(); };
     events.onerror = () => { live.classList.remove('on'); $('live-text').textContent = 'reconnecting…'; };

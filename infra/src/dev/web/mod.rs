@@ -7,6 +7,7 @@
 mod activity;
 mod assets;
 mod config;
+mod events;
 mod hook;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -54,6 +55,8 @@ pub(crate) struct AppState {
     pub(crate) psql: String,
     pub(crate) activity: activity::Source,
     pub(crate) console: Arc<Console>,
+    pub(crate) emulator: Option<Emulator>,
+    pub(crate) stop: Stop,
 }
 
 pub struct Server {
@@ -90,6 +93,8 @@ impl Server {
             psql: setup.psql,
             activity: activity::Source::new(setup.database),
             console: setup.console,
+            emulator: setup.emulator.clone(),
+            stop: setup.stop.clone(),
         });
         let app = router(state, setup.emulator.as_ref()).layer(DefaultBodyLimit::max(body_limit));
         let stop = setup.stop;
@@ -142,6 +147,7 @@ fn router(state: Arc<AppState>, emulator: Option<&Emulator>) -> Router {
             .route("/grid.css", get(assets::style))
             .route("/api/config", get(config::config))
             .route("/api/activity", get(activity::activity))
+            .route("/api/events", get(events::events))
             .with_state(state)
             .merge(emulator.router()),
         None => hook
