@@ -33,8 +33,8 @@ pub struct Watermark {
 pub struct TabImage {
     pub sheet_id: i32,
     pub title: String,
-    /// Header names in grid column order (index = grid column); "" for blank cells.
-    /// Empty when the tab holds nothing at all.
+    /// Row 1's names in grid column order (index = grid column); "" for
+    /// blank cells. Empty when the tab holds nothing at all.
     pub header: Vec<String>,
     /// Grid rows that hold data below the header, in sheet order.
     pub rows: Vec<TabRow>,
@@ -82,25 +82,22 @@ impl TabImage {
             })
             .max_by_key(|w| w.seq);
         let grid = tab.data.into_iter().next().unwrap_or_default();
+        // Row 1 is the header, as the Apps Script reads it.
+        let header_row = grid.start_row;
         let mut rows = grid.row_data.into_iter();
         let mut header = vec![String::new(); grid.start_column];
-        let mut header_row = grid.start_row;
-        // The header is the first row holding anything.
-        for row in rows.by_ref() {
-            if row.values.iter().any(|c| c.effective_value.is_some()) {
-                header.extend(row.values.iter().map(|c| {
-                    match &c.effective_value {
-                        Some(v) => cell_json(v)
-                            .as_str()
-                            .map_or_else(|| cell_json(v).to_string(), |s| s.trim().to_string()),
-                        None => String::new(),
-                    }
-                }));
-                break;
-            }
-            header_row += 1;
+        if let Some(first) = rows.next() {
+            header.extend(first.values.iter().map(|c| match &c.effective_value {
+                Some(v) => match cell_json(v) {
+                    Json::String(s) => s.trim().to_string(),
+                    other => other.to_string(),
+                },
+                None => String::new(),
+            }));
         }
-        let header_len = header.len();
+        while header.last().is_some_and(String::is_empty) {
+            header.pop();
+        }
         let mut image = TabImage {
             sheet_id: tab.properties.sheet_id,
             title: tab.properties.title,
@@ -109,9 +106,12 @@ impl TabImage {
             row_end: header_row + 1,
             watermark,
         };
-        if header_len == grid.start_column {
-            image.header.clear();
-            image.row_end = grid.start_row;
+        // An empty tab gets a header from the planner; a tab with data but
+        // no header fails below on its missing key column.
+        if image.header.is_empty()
+            && !rows.any(|r| r.values.iter().any(|c| c.effective_value.is_some()))
+        {
+            image.row_end = header_row;
             return Ok(image);
         }
         let key_index: Vec<usize> = key_columns
@@ -282,6 +282,13 @@ mod tests {
         assert_eq!((tab.row_end, tab.watermark_seq()), (0, 41));
 
         let s = spreadsheet(grid(vec![vec![json!("name")]]));
+        let err = TabImage::from_spreadsheet(s, "S", "Orders", &["id".into()]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "tab 'Orders' has no header column named 'id'"
+        );
+
+        let s = spreadsheet(grid(vec![vec![], vec![json!("id")], vec![json!(1)]]));
         let err = TabImage::from_spreadsheet(s, "S", "Orders", &["id".into()]).unwrap_err();
         assert_eq!(
             err.to_string(),

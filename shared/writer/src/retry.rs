@@ -84,10 +84,6 @@ mod tests {
             );
         }
         assert_eq!(
-            p.pause(0, Some(Duration::from_secs(7)), now, deadline),
-            None
-        );
-        assert_eq!(
             p.pause(0, Some(Duration::from_secs(11)), now, deadline),
             None
         );
