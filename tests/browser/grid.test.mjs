@@ -204,6 +204,26 @@ test('a row deleted in SQL disappears from the page', async () => {
   assert.ok((await rowOf(1)) > 0);
 });
 
+test('Sync now sends the whole tab as a snapshot, which repairs an edit the webhook missed', async () => {
+  // A change in the tab that never reached the webhook (the Apps Script's trigger did not fire).
+  const r = await rowOf(3);
+  const cellUrl = `${dev.url}/_emulator/spreadsheets/sheetsync-dev/tabs/orders/cells/${r}/${COL.customer}`;
+  const put = await fetch(cellUrl, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text: 'Alan (missed)' }) });
+  assert.equal(put.status, 200);
+  await until('the tab change in the page', async () => (await cellText(3, 'customer')) === 'Alan (missed)');
+  assert.equal(db('SELECT customer FROM orders WHERE id = 3')[0][0], 'Alan M. Turing');
+
+  const from = sent.length;
+  await page.click('#sync-now');
+  await until('the snapshot applied', () => db('SELECT customer FROM orders WHERE id = 3')[0][0] === 'Alan (missed)');
+  const [snapshot] = await sentSince(from);
+  assert.equal(snapshot.kind, 'snapshot');
+  assert.deepEqual(
+    snapshot.rows.map((row) => row.values[0]).sort((a, b) => a - b),
+    db('SELECT id FROM orders ORDER BY id').map(([id]) => Number(id)),
+  );
+});
+
 test('a bad value is rejected with its reason on the cell and in the panel', async () => {
   await typeInto(1, 'qty', 'abc');
   const r = await rowOf(1);

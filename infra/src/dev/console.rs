@@ -35,8 +35,12 @@ pub struct SheetBatch<'a> {
 
 impl Console {
     pub fn stdout() -> Console {
+        Console::to(Box::new(std::io::stdout()))
+    }
+
+    pub fn to(out: Box<dyn Write + Send>) -> Console {
         Console {
-            out: Mutex::new(Box::new(std::io::stdout())),
+            out: Mutex::new(out),
         }
     }
 
@@ -97,7 +101,7 @@ impl Console {
             (s.rows_appended, "appended"),
             (s.rows_deleted, "deleted"),
             (s.stale, "already there"),
-            (s.failed_messages, "messages failed, retrying"),
+            (s.failed_messages, "failed (retrying)"),
         ] {
             if n > 0 {
                 parts.push(format!("{n} {what}"));
@@ -143,4 +147,66 @@ fn clock() -> String {
         .map_or(0, |d| d.as_secs());
     let day = secs % 86_400;
     format!("{:02}:{:02}:{:02}", day / 3600, day % 3600 / 60, day % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The lines printed, without their `HH:MM:SS  ` clock.
+    fn lines(buffer: &Buffer) -> Vec<String> {
+        String::from_utf8(buffer.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(|l| l[10..].trim_end().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn one_line_per_batch_with_direction_rows_and_latency() {
+        let buffer = Buffer::default();
+        let console = Console::to(Box::new(buffer.clone()));
+        console.db_to_sheet(&BatchStats {
+            messages: 1,
+            rows_appended: 5,
+            max_lag_ms: Some(15),
+            ..BatchStats::default()
+        });
+        console.db_to_sheet(&BatchStats::default());
+        console.db_to_sheet(&BatchStats {
+            messages: 2,
+            rows_updated: 1,
+            failed_messages: 1,
+            ..BatchStats::default()
+        });
+        console.sheet_to_db(&SheetBatch {
+            kind: "edit",
+            rows: 1,
+            outcome: "→ updated 1".into(),
+            millis: 9,
+        });
+        assert_eq!(
+            lines(&buffer),
+            vec![
+                "db → sheet   5 rows  5 appended                         15 ms after commit",
+                "db → sheet   1 row   1 updated, 1 failed (retrying)",
+                "sheet → db   1 row   edit → updated 1                   9 ms",
+            ]
+        );
+    }
 }
