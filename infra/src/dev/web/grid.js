@@ -121,11 +121,21 @@
     render();
   }
 
-  async function writeCell(r, c, text) {
+  /** Types `text` into a cell as a person would (`42` becomes a number, `2026-12-01` a date). */
+  function writeCell(r, c, text) {
+    return putCell(r, c, { text });
+  }
+
+  /** Sets a cell to a JSON value exactly (a key the server returned keeps its type). */
+  function writeValue(r, c, value) {
+    return putCell(r, c, value);
+  }
+
+  async function putCell(r, c, content) {
     const { res, body } = await call(`${tabApi()}/cells/${r}/${c}`, {
       method: 'PUT',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ text }),
+      body: JSON.stringify(content),
     });
     if (!res.ok) throw new Error(`writing the cell: ${res.status}`);
     const before = cells.length;
@@ -193,7 +203,7 @@
       if (out.key && !rowKey(r)) {
         for (const [name, value] of Object.entries(out.key)) {
           const c = names.indexOf(name);
-          if (c >= 0) await writeCell(r, c, String(value));
+          if (c >= 0) await writeValue(r, c, value);
         }
       }
       if (out.status === 'rejected') {
