@@ -125,6 +125,7 @@ pub fn insert(binding: &Binding, row: &Incoming) -> Result<Write, Rejection> {
         db_won: Vec::new(),
         conflicts: Vec::new(),
         note: None,
+        already_held: false,
     })
 }
 
@@ -208,6 +209,7 @@ fn update(
         db_won,
         conflicts,
         note: None,
+        already_held: state.is_some_and(|s| s.sheet_held),
     })
 }
 

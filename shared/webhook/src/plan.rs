@@ -41,6 +41,8 @@ pub struct Write {
     pub conflicts: Vec<Conflict>,
     /// Why nothing was written, when that needs saying.
     pub note: Option<String>,
+    /// `row_state` already says the sheet holds this row.
+    pub already_held: bool,
 }
 
 impl Write {

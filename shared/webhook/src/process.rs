@@ -223,7 +223,7 @@ async fn transact(
         _ => Vec::new(),
     };
     let (lock_sql, states_sql) = if whole_table {
-        (rows::lock_all_sql(binding), rows::states_all_sql())
+        (rows::read_all_sql(binding), rows::states_all_sql())
     } else {
         (
             rows::lock_keys_sql(binding),
@@ -246,9 +246,17 @@ async fn transact(
     }
     let read = whole_table || !keys.is_empty();
     let event_param: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&req.event_id];
+    let begin = if whole_table {
+        format!(
+            "BEGIN; SET LOCAL sheetsync.origin = 'sheet'; {}",
+            rows::lock_table_sql(binding)
+        )
+    } else {
+        "BEGIN; SET LOCAL sheetsync.origin = 'sheet'".to_string()
+    };
     let client = &conn.client;
     let (begun, stored, locked, state_rows) = tokio::join!(
-        client.batch_execute("BEGIN; SET LOCAL sheetsync.origin = 'sheet'"),
+        client.batch_execute(&begin),
         client.query_opt(&answered, &event_param),
         async {
             if read {
@@ -353,7 +361,9 @@ async fn execute(
             }
         };
         let written_columns: Vec<usize> = write.cells.iter().map(|(c, _)| *c).collect();
-        effects.hold(&stored.key_json, &written_columns, write.key.is_some());
+        if !written_columns.is_empty() || !write.already_held {
+            effects.hold(&stored.key_json, &written_columns, write.key.is_some());
+        }
         for conflict in &write.conflicts {
             effects.conflict(&stored.key_json, conflict);
         }

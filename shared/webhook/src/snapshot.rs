@@ -248,6 +248,11 @@ fn existing<'w>(
             db_won: Vec::new(),
             conflicts: Vec::new(),
             note: None,
+            already_held: row
+                .key
+                .as_ref()
+                .and_then(|k| table.image.get(k))
+                .is_some_and(|s| s.sheet_held),
         }
     })
 }
