@@ -26,10 +26,13 @@ pub mod incoming;
 pub mod plan;
 pub mod process;
 pub mod push;
+pub mod repair;
+pub mod request;
 pub mod rows;
 pub mod secret;
 pub mod signature;
 pub mod snapshot;
+pub mod sql;
 pub mod table;
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -2,54 +2,37 @@
 //! `SET LOCAL sheetsync.origin = 'sheet'` (the capture trigger queues
 //! nothing; this module records the rows' sync state itself).
 //!
-//! Round trips: (1) BEGIN, the event id claim, the rows locked and read,
-//! their sync state — pipelined; (2) the writes, one statement per group of
-//! like rows, each in a savepoint; (3) sync state, conflicts, rejects,
-//! repairs, the stored answer and COMMIT — pipelined.
+//! Round trips: (1) BEGIN, the event id looked up, the rows locked and
+//! read, their sync state — pipelined; (2) the writes, one statement per
+//! group of like rows (in a savepoint unless it is the request's only one);
+//! (3) sync state, conflicts, rejects, repairs, the answer and COMMIT —
+//! pipelined.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
-use chrono::Utc;
 use reconcile::Key;
-use reconcile::convert::{from_sheet, sheet_matches};
 use serde_json::Value as Json;
 use sheetsync_store::Binding;
 use tokio_postgres::error::DbError;
 
 use crate::Webhook;
-use crate::contract::{Kind, RowOutcome, RowStatus, SyncRequest, SyncResponse, VERSION};
+use crate::contract::{RowOutcome, RowStatus, SyncRequest, SyncResponse, VERSION};
 use crate::db::{Conn, TxError};
-use crate::edit::{EventTime, conflict_detail, plan_edit};
+use crate::edit::{conflict_detail, plan_edit};
 use crate::effects::Effects;
 use crate::errors::WebhookError;
-use crate::header::Header;
 use crate::idempotency::{STORED_SQL, stored_response};
-use crate::incoming::{Incoming, Rejection};
-use crate::plan::{Plan, WriteKind};
-use crate::rows::{self, as_params, key_params, table_rows};
+use crate::incoming::Rejection;
+use crate::plan::Plan;
+use crate::repair::repair_columns;
+use crate::request::{Prepared, Work, prepare};
+use crate::rows::{self, table_rows};
 use crate::snapshot::{Image, plan_keys, plan_snapshot};
-use crate::table::{RowState, TableRow, key_columns};
+use crate::sql::{self, as_params, key_params};
+use crate::table::{RowState, TableRow};
 
 /// Deadlocks and serialization failures are retried this often.
 const ATTEMPTS: usize = 3;
-
-/// The request, converted, before any database work.
-enum Work {
-    Edit(Vec<Result<Incoming, Rejection>>),
-    Snapshot {
-        rows: Vec<Result<Incoming, Rejection>>,
-        partial: bool,
-    },
-    Keys(HashSet<Key>),
-}
-
-struct Prepared {
-    work: Work,
-    /// Columns the sheet's header holds.
-    held_columns: HashSet<usize>,
-    ignored: Vec<String>,
-    at: EventTime,
-}
 
 pub async fn sync_postgres(webhook: &Webhook, req: SyncRequest) -> Result<Json, WebhookError> {
     if req.v != VERSION {
@@ -129,84 +112,6 @@ pub async fn sync_postgres(webhook: &Webhook, req: SyncRequest) -> Result<Json, 
     }
 }
 
-fn prepare(binding: &Binding, req: &SyncRequest) -> Result<Prepared, WebhookError> {
-    let at = EventTime {
-        edited_at: req.edited_at.unwrap_or_else(Utc::now),
-        watermark: req.watermark.unwrap_or(0),
-    };
-    if req.kind == Kind::Keys {
-        let keys = req
-            .keys
-            .iter()
-            .map(|k| parse_key(binding, k))
-            .collect::<Result<HashSet<Key>, WebhookError>>()?;
-        return Ok(Prepared {
-            work: Work::Keys(keys),
-            held_columns: HashSet::new(),
-            ignored: Vec::new(),
-            at,
-        });
-    }
-    let header = Header::map(binding, &req.header)?;
-    let rows = req
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| Incoming::convert(binding, &header, &req.header, i, row))
-        .collect();
-    let work = match req.kind {
-        Kind::Edit => Work::Edit(rows),
-        _ => Work::Snapshot {
-            rows,
-            partial: req.partial,
-        },
-    };
-    Ok(Prepared {
-        work,
-        held_columns: header.cells.iter().flatten().copied().collect(),
-        ignored: header.ignored,
-        at,
-    })
-}
-
-/// A `keys` entry: an object by key column name, an array in key order,
-/// or a single key column's bare value. Anything else is malformed: a key
-/// misread here would delete a row.
-fn parse_key(binding: &Binding, entry: &Json) -> Result<Key, WebhookError> {
-    let columns = key_columns(binding);
-    let cells: Vec<Json> = match entry {
-        Json::Object(map) => columns
-            .iter()
-            .map(|&c| {
-                map.get(&binding.columns[c].name)
-                    .cloned()
-                    .unwrap_or(Json::Null)
-            })
-            .collect(),
-        Json::Array(values) if values.len() == columns.len() => values.clone(),
-        other if columns.len() == 1 && !other.is_array() => vec![other.clone()],
-        other => {
-            return Err(WebhookError::Malformed(format!(
-                "key {other} does not match the key columns {:?}",
-                binding.key_columns
-            )));
-        }
-    };
-    let mut values = Vec::with_capacity(columns.len());
-    for (cell, &c) in cells.iter().zip(&columns) {
-        let value = from_sheet(cell, &binding.columns[c])
-            .map_err(|e| WebhookError::Malformed(format!("keys: {e}")))?;
-        if value.is_null() {
-            return Err(WebhookError::Malformed(format!(
-                "keys: {entry} lacks {}",
-                binding.columns[c].name
-            )));
-        }
-        values.push(value);
-    }
-    Ok(Key::from_values(&values))
-}
-
 async fn transact(
     conn: &mut Conn,
     binding: &Binding,
@@ -223,11 +128,11 @@ async fn transact(
         _ => Vec::new(),
     };
     let (lock_sql, states_sql) = if whole_table {
-        (rows::read_all_sql(binding), rows::states_all_sql())
+        (sql::read_all_sql(binding), sql::states_all_sql())
     } else {
         (
-            rows::lock_keys_sql(binding),
-            rows::states_for_keys_sql(binding),
+            sql::lock_keys_sql(binding),
+            sql::states_for_keys_sql(binding),
         )
     };
     let answered = conn.prepare(STORED_SQL).await?;
@@ -249,7 +154,7 @@ async fn transact(
     let begin = if whole_table {
         format!(
             "BEGIN; SET LOCAL sheetsync.origin = 'sheet'; {}",
-            rows::lock_table_sql(binding)
+            sql::lock_table_sql(binding)
         )
     } else {
         "BEGIN; SET LOCAL sheetsync.origin = 'sheet'".to_string()
@@ -471,55 +376,4 @@ pub fn key_object_of(binding: &Binding, key: &Key) -> serde_json::Map<String, Js
             )
         })
         .collect()
-}
-
-/// Where the stored row differs from what the sheet shows, so the sheet
-/// must be told: defaults and database-assigned keys of inserts, values the
-/// table normalised, columns a trigger or generation changed, the written
-/// values when a database change is still on its way to the sheet, and
-/// database values that won a conflict.
-fn repair_columns(
-    binding: &Binding,
-    held_columns: &HashSet<usize>,
-    write: &crate::plan::Write,
-    stored: &TableRow,
-) -> BTreeSet<usize> {
-    let mut columns = BTreeSet::new();
-    match write.kind {
-        WriteKind::Insert => {
-            // A database-assigned key travels in the answer: the script
-            // writes it into the row at once.
-            let keys = key_columns(binding);
-            for (c, sent) in &write.sent {
-                if !keys.contains(c) && !sheet_matches(sent, &stored.values[*c]) {
-                    columns.insert(*c);
-                }
-            }
-        }
-        WriteKind::Update => {
-            for (c, sent) in &write.cells {
-                if !sheet_matches(sent, &stored.values[*c]) {
-                    columns.insert(*c);
-                }
-            }
-            if let Some(before) = &write.before
-                && !write.cells.is_empty()
-            {
-                let keys = key_columns(binding);
-                for &c in held_columns {
-                    if !keys.contains(&c)
-                        && !write.cells.iter().any(|(w, _)| *w == c)
-                        && before.raw_text(c) != stored.raw_text(c)
-                    {
-                        columns.insert(c);
-                    }
-                }
-            }
-            if write.repair_written {
-                columns.extend(write.cells.iter().map(|(c, _)| *c));
-            }
-        }
-    }
-    columns.extend(write.db_won.iter().copied());
-    columns
 }

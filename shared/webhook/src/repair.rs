@@ -1,0 +1,60 @@
+//! What the sheet must be told after a write (DESIGN.md, Repairs).
+
+use std::collections::{BTreeSet, HashSet};
+
+use reconcile::convert::sheet_matches;
+use sheetsync_store::Binding;
+
+use crate::plan::{Write, WriteKind};
+use crate::table::{TableRow, key_columns};
+
+/// Where the stored row differs from what the sheet shows, so the sheet
+/// must be told: defaults and database-assigned keys of inserts, values the
+/// table normalised, columns a trigger or generation changed, the written
+/// values when a database change is still on its way to the sheet, and
+/// database values that won a conflict.
+pub fn repair_columns(
+    binding: &Binding,
+    held_columns: &HashSet<usize>,
+    write: &Write,
+    stored: &TableRow,
+) -> BTreeSet<usize> {
+    let mut columns = BTreeSet::new();
+    match write.kind {
+        WriteKind::Insert => {
+            // A database-assigned key travels in the answer: the script
+            // writes it into the row at once.
+            let keys = key_columns(binding);
+            for (c, sent) in &write.sent {
+                if !keys.contains(c) && !sheet_matches(sent, &stored.values[*c]) {
+                    columns.insert(*c);
+                }
+            }
+        }
+        WriteKind::Update => {
+            for (c, sent) in &write.cells {
+                if !sheet_matches(sent, &stored.values[*c]) {
+                    columns.insert(*c);
+                }
+            }
+            if let Some(before) = &write.before
+                && !write.cells.is_empty()
+            {
+                let keys = key_columns(binding);
+                for &c in held_columns {
+                    if !keys.contains(&c)
+                        && !write.cells.iter().any(|(w, _)| *w == c)
+                        && before.raw_text(c) != stored.raw_text(c)
+                    {
+                        columns.insert(c);
+                    }
+                }
+            }
+            if write.repair_written {
+                columns.extend(write.cells.iter().map(|(c, _)| *c));
+            }
+        }
+    }
+    columns.extend(write.db_won.iter().copied());
+    columns
+}

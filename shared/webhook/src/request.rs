@@ -1,0 +1,113 @@
+//! A `/sync_postgres` request made ready for its transaction: header
+//! mapped, rows converted, keys parsed. Nothing here touches the database.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use reconcile::Key;
+use reconcile::convert::from_sheet;
+use serde_json::Value as Json;
+use sheetsync_store::Binding;
+
+use crate::contract::{Kind, SyncRequest};
+use crate::edit::EventTime;
+use crate::errors::WebhookError;
+use crate::header::Header;
+use crate::incoming::{Incoming, Rejection};
+use crate::table::key_columns;
+
+/// The request, converted, before any database work.
+pub enum Work {
+    Edit(Vec<Result<Incoming, Rejection>>),
+    Snapshot {
+        rows: Vec<Result<Incoming, Rejection>>,
+        partial: bool,
+    },
+    Keys(HashSet<Key>),
+}
+
+pub struct Prepared {
+    pub work: Work,
+    /// Columns the sheet's header holds.
+    pub held_columns: HashSet<usize>,
+    pub ignored: Vec<String>,
+    pub at: EventTime,
+}
+
+pub fn prepare(binding: &Binding, req: &SyncRequest) -> Result<Prepared, WebhookError> {
+    let at = EventTime {
+        edited_at: req.edited_at.unwrap_or_else(Utc::now),
+        watermark: req.watermark.unwrap_or(0),
+    };
+    if req.kind == Kind::Keys {
+        let keys = req
+            .keys
+            .iter()
+            .map(|k| parse_key(binding, k))
+            .collect::<Result<HashSet<Key>, WebhookError>>()?;
+        return Ok(Prepared {
+            work: Work::Keys(keys),
+            held_columns: HashSet::new(),
+            ignored: Vec::new(),
+            at,
+        });
+    }
+    let header = Header::map(binding, &req.header)?;
+    let rows = req
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| Incoming::convert(binding, &header, &req.header, i, row))
+        .collect();
+    let work = match req.kind {
+        Kind::Edit => Work::Edit(rows),
+        _ => Work::Snapshot {
+            rows,
+            partial: req.partial,
+        },
+    };
+    Ok(Prepared {
+        work,
+        held_columns: header.cells.iter().flatten().copied().collect(),
+        ignored: header.ignored,
+        at,
+    })
+}
+
+/// A `keys` entry: an object by key column name, an array in key order,
+/// or a single key column's bare value. Anything else is malformed: a key
+/// misread here would delete a row.
+fn parse_key(binding: &Binding, entry: &Json) -> Result<Key, WebhookError> {
+    let columns = key_columns(binding);
+    let cells: Vec<Json> = match entry {
+        Json::Object(map) => columns
+            .iter()
+            .map(|&c| {
+                map.get(&binding.columns[c].name)
+                    .cloned()
+                    .unwrap_or(Json::Null)
+            })
+            .collect(),
+        Json::Array(values) if values.len() == columns.len() => values.clone(),
+        other if columns.len() == 1 && !other.is_array() => vec![other.clone()],
+        other => {
+            return Err(WebhookError::Malformed(format!(
+                "key {other} does not match the key columns {:?}",
+                binding.key_columns
+            )));
+        }
+    };
+    let mut values = Vec::with_capacity(columns.len());
+    for (cell, &c) in cells.iter().zip(&columns) {
+        let value = from_sheet(cell, &binding.columns[c])
+            .map_err(|e| WebhookError::Malformed(format!("keys: {e}")))?;
+        if value.is_null() {
+            return Err(WebhookError::Malformed(format!(
+                "keys: {entry} lacks {}",
+                binding.columns[c].name
+            )));
+        }
+        values.push(value);
+    }
+    Ok(Key::from_values(&values))
+}
