@@ -53,7 +53,8 @@ export async function startDev(extraArgs = [], extraEnv = {}) {
   }, 120000);
   dev.url = URL_LINE.exec(dev.stdout)[1];
   dev.secret = (/secret\s+(\S+)/.exec(dev.stdout) || [])[1];
-  dev.databaseUrl = /psql (postgres:\/\/\S+)/.exec(dev.stdout)[1];
+  // The throwaway cluster's URL is printed; a DATABASE_URL is shown only by name.
+  dev.databaseUrl = (/psql (postgres:\/\/\S+)/.exec(dev.stdout) || [])[1] || env.DATABASE_URL;
   dev.clusterDir = (/in (\/\S+sheetsync-pg-[^\s,)]+)/.exec(dev.stdout) || [])[1];
   dev.stop = async (signal = 'SIGINT') => {
     if (!dev.exited) child.kill(signal);

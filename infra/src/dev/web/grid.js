@@ -82,6 +82,16 @@
     return cfg.keyColumns.includes(headerNames()[c]);
   }
 
+  /** True when the database assigns the key (identity, serial, a default): the sheet leaves it empty. */
+  function keyAssigned() {
+    return cfg.keyColumns.every((name) => { const col = column(name); return col && (col.has_default || col.generated); });
+  }
+
+  /** A key cell may be typed only to name a new row whose key the database does not assign. */
+  function keyTypable(r, c) {
+    return !keyAssigned() && isEmpty(cellAt(r, c));
+  }
+
   function rowValues(r) {
     return headerNames().map((_, c) => payloadValue(cellAt(r, c)));
   }
@@ -244,7 +254,8 @@
       const values = rowValues(r);
       if (values.every((v) => v === '')) return render();
       let row;
-      if (!rowKey(r)) row = { row: r + 1, values };
+      // A new row, or one whose key was just typed, goes whole (the Apps Script's rule).
+      if (!rowKey(r) || isKeyColumn(c)) row = { row: r + 1, values };
       else if (!isEmpty(before)) row = { row: r + 1, values, old: { [name]: old } };
       else row = { row: r + 1, values, edited: [name] };
       render();
@@ -261,7 +272,7 @@
         for (let j = 0; j < block[i].length; j++) {
           const r = top + i;
           const c = left + j;
-          if (r < 1 || c >= names.length || isKeyColumn(c)) continue;
+          if (r < 1 || c >= names.length || (isKeyColumn(c) && !keyTypable(r, c))) continue;
           await writeCell(r, c, block[i][j]);
           if (!touched.has(r)) touched.set(r, new Set());
           touched.get(r).add(c);
@@ -272,7 +283,8 @@
         const values = rowValues(r);
         if (values.every((v) => v === '')) continue;
         const edited = [...cols].sort((a, b) => a - b).map((c) => names[c]);
-        rows.push(rowKey(r) ? { row: r + 1, values, edited } : { row: r + 1, values });
+        const keyPasted = edited.some((name) => cfg.keyColumns.includes(name));
+        rows.push(rowKey(r) && !keyPasted ? { row: r + 1, values, edited } : { row: r + 1, values });
       }
       render();
       if (rows.length) await send('edit', { rows }, editedAt, `paste ${block.length}×${block[0].length}`);
@@ -316,7 +328,7 @@
     extraRows += 1;
     render();
     const r = cells.length + extraRows - 1;
-    const c = headerNames().findIndex((_, i) => !isKeyColumn(i));
+    const c = headerNames().findIndex((_, i) => keyAssigned() !== isKeyColumn(i));
     select(r, Math.max(c, 0));
     startEdit('');
   }
@@ -447,13 +459,17 @@
   // ---- editing --------------------------------------------------------------
 
   function editable(r, c) {
-    return r >= 1 && c < headerNames().length && !isKeyColumn(c);
+    return r >= 1 && c < headerNames().length && (!isKeyColumn(c) || keyTypable(r, c));
   }
 
   function startEdit(initial) {
     const { r, c } = sel;
     if (!editable(r, c)) {
-      if (r >= 1 && isKeyColumn(c)) status('Keys are assigned by the database and written back into new rows.');
+      if (r >= 1 && isKeyColumn(c)) {
+        status(keyAssigned()
+          ? 'Keys are assigned by the database and written back into new rows.'
+          : 'A key names its row: type it into a new row; to change one, change it in the table.');
+      }
       return;
     }
     const el = td(r, c);
