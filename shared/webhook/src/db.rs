@@ -165,7 +165,9 @@ impl TxError {
         match self {
             TxError::Pg(e) => db_error(&e),
             TxError::Webhook(e) => e,
-            TxError::Refused { db, .. } => WebhookError::Internal(db.to_string()),
+            TxError::Refused { db, .. } => {
+                WebhookError::Internal(format!("row refused ({})", db.code().code()))
+            }
             TxError::Replayed => {
                 WebhookError::Internal("event answered by another delivery".into())
             }
@@ -185,11 +187,18 @@ pub fn is_retryable(code: &SqlState) -> bool {
 
 /// Lost connections and server shutdowns are `unavailable` (the script
 /// retries); anything else the database says is a server error.
+///
+/// The text kept (for logs) is the SQLSTATE and the server's message, never
+/// its DETAIL, which can quote a row's values.
 pub fn db_error(e: &tokio_postgres::Error) -> WebhookError {
+    let text = match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    };
     match e.code() {
-        None => WebhookError::Unavailable(e.to_string()),
-        Some(code) if is_unavailable(code) => WebhookError::Unavailable(e.to_string()),
-        Some(_) => WebhookError::Internal(e.to_string()),
+        None => WebhookError::Unavailable(text),
+        Some(code) if is_unavailable(code) => WebhookError::Unavailable(text),
+        Some(_) => WebhookError::Internal(text),
     }
 }
 

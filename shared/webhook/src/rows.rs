@@ -134,7 +134,7 @@ pub async fn apply_writes(
                     }
                 }
                 Err(db) => {
-                    tracing::debug!(binding = %binding.name, error = %db, "group write failed; retrying row by row")
+                    tracing::debug!(binding = %binding.name, sqlstate = db.code().code(), "group write failed; retrying row by row")
                 }
             }
         }
@@ -294,7 +294,7 @@ pub async fn delete_rows(
     match in_savepoint(conn, &sql, &params).await? {
         Ok(deleted) => return Ok((deleted.len() as u64, Vec::new())),
         Err(db) => {
-            tracing::debug!(binding = %binding.name, error = %db, "bulk delete failed; deleting row by row")
+            tracing::debug!(binding = %binding.name, sqlstate = db.code().code(), "bulk delete failed; deleting row by row")
         }
     }
     let mut deleted = 0;
@@ -304,7 +304,7 @@ pub async fn delete_rows(
         match in_savepoint(conn, &sql, &params).await? {
             Ok(n) => deleted += n.len() as u64,
             Err(db) => {
-                tracing::warn!(binding = %binding.name, key = %row.key, error = %db, "row not deleted");
+                tracing::warn!(binding = %binding.name, key = %row.key, sqlstate = db.code().code(), "row not deleted; sent to the sheet again");
                 kept.push(row.clone());
             }
         }
