@@ -5,11 +5,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sheetsync_config::{DbConfig, SslMode};
-use sheetsync_outbox::{BackfillReport, ListenOptions, MemoryQueue, QueuedMessage, SqsSink};
+use sheetsync_outbox::{
+    BackfillReport, ListenOptions, MemoryQueue, QueueSink, QueuedMessage, SqsSink,
+};
 use sheetsync_store::Binding;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::DevError;
 use super::stop::Stop;
@@ -82,35 +85,25 @@ pub fn spawn(db: &DbConfig, queue: &Queue, stop: Stop) -> Result<Task, DevError>
     };
     let handle = match queue {
         Queue::Memory { sink, .. } => {
-            let sink = sink.clone();
-            tokio::spawn(async move {
-                let shutdown = stop.wait();
-                match tls {
-                    None => {
-                        sheetsync_outbox::listen(&config, NoTls, &*sink, &options, shutdown).await
-                    }
-                    Some(tls) => {
-                        sheetsync_outbox::listen(&config, tls, &*sink, &options, shutdown).await
-                    }
-                }
-            })
+            tokio::spawn(run_listen(config, tls, sink.clone(), options, stop))
         }
-        Queue::Sqs(sink) => {
-            let sink = sink.clone();
-            tokio::spawn(async move {
-                let shutdown = stop.wait();
-                match tls {
-                    None => {
-                        sheetsync_outbox::listen(&config, NoTls, &*sink, &options, shutdown).await
-                    }
-                    Some(tls) => {
-                        sheetsync_outbox::listen(&config, tls, &*sink, &options, shutdown).await
-                    }
-                }
-            })
-        }
+        Queue::Sqs(sink) => tokio::spawn(run_listen(config, tls, sink.clone(), options, stop)),
     };
     Ok(Task::new(handle))
+}
+
+async fn run_listen<S: QueueSink>(
+    config: tokio_postgres::Config,
+    tls: Option<MakeRustlsConnect>,
+    sink: Arc<S>,
+    options: ListenOptions,
+    stop: Stop,
+) {
+    let shutdown = stop.wait();
+    match tls {
+        None => sheetsync_outbox::listen(&config, NoTls, &*sink, &options, shutdown).await,
+        Some(tls) => sheetsync_outbox::listen(&config, tls, &*sink, &options, shutdown).await,
+    }
 }
 
 /// Queues the whole table for the sheet (the product's own backfill), so
