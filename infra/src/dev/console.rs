@@ -21,7 +21,15 @@ pub struct Banner<'a> {
     pub queue: String,
     pub backfilled: u64,
     /// Shown only for a real Google Sheet, whose Apps Script needs it.
-    pub secret: Option<&'a str>,
+    pub secret: Option<SecretShown<'a>>,
+}
+
+/// The webhook secret of a run against a real sheet.
+pub enum SecretShown<'a> {
+    /// Made for this run: shown, for the Apps Script's Set up.
+    Made(&'a str),
+    /// Taken from SHEETSYNC_WEBHOOK_SECRET: never printed.
+    FromEnv,
 }
 
 /// One webhook request, as the sheet → database line shows it.
@@ -73,8 +81,14 @@ impl Console {
         );
         text += &format!("  database   {}\n", b.database);
         text += &format!("  queue      {}\n", b.queue);
-        if let Some(secret) = b.secret {
-            text += &format!("  secret     {secret} (Sheetsync → Set up… in the sheet)\n");
+        match b.secret {
+            Some(SecretShown::Made(secret)) => {
+                text += &format!(
+                    "  secret     {secret} (for Sheetsync → Set up… in the sheet; set SHEETSYNC_WEBHOOK_SECRET to keep one)\n"
+                )
+            }
+            Some(SecretShown::FromEnv) => text += "  secret     from SHEETSYNC_WEBHOOK_SECRET\n",
+            None => {}
         }
         text += &format!(
             "  first sync {} rows queued for the sheet\n\n",

@@ -87,7 +87,16 @@ async fn run_on(
     let table = demo::prepare(&client, options.table.as_deref(), console).await?;
     let side = SheetSide::open(&options.sheet, &table.name).await?;
     let binding = bind::bind(&client, &table, side.spreadsheet_id(), side.tab()).await?;
-    let secret = secret::dev_secret()?;
+    // With a real sheet the Apps Script keeps its secret across runs: take
+    // SHEETSYNC_WEBHOOK_SECRET when set. The grid always gets a fresh one.
+    let kept = match options.sheet {
+        SheetChoice::Google { .. } => sheetsync_config::process_env(secret::ENV),
+        SheetChoice::Emulator => None,
+    };
+    let secret = match &kept {
+        Some(secret) => secret.clone(),
+        None => secret::dev_secret()?,
+    };
 
     let writer = Arc::new(side.writer().await?);
     let queue = relay::Queue::open(options.sqs_url.as_deref()).await?;
@@ -117,7 +126,11 @@ async fn run_on(
         binding: &binding,
         queue: queue.describe(),
         backfilled: report.queued_rows,
-        secret: side.emulator().is_none().then_some(secret.as_str()),
+        secret: match (&kept, side.emulator()) {
+            (_, Some(_)) => None,
+            (Some(_), None) => Some(console::SecretShown::FromEnv),
+            (None, None) => Some(console::SecretShown::Made(&secret)),
+        },
     });
 
     stop.wait().await;

@@ -6,6 +6,9 @@ use std::io::Read;
 
 use super::DevError;
 
+/// Where a run against a real sheet takes the secret its Apps Script knows.
+pub const ENV: &str = "SHEETSYNC_WEBHOOK_SECRET";
+
 pub fn dev_secret() -> Result<String, DevError> {
     let mut bytes = [0u8; 24];
     std::fs::File::open("/dev/urandom")
