@@ -198,6 +198,7 @@ async fn drain_binding<S: QueueSink>(
         Horizon::Busy => return Ok(BindingOutcome::WritersBusy),
     };
     let target = Target::load(client, &binding).await?;
+    let mut after = 0;
     loop {
         if Instant::now() >= deadline {
             return Ok(BindingOutcome::Deadline);
@@ -206,7 +207,7 @@ async fn drain_binding<S: QueueSink>(
         if !claim::try_drain_lock(&tx, &binding).await? {
             return Ok(BindingOutcome::OtherRelay);
         }
-        let rows = claim::claim(&tx, &binding, upto, opts.claim_rows).await?;
+        let rows = claim::claim(&tx, &binding, after, upto, opts.claim_rows).await?;
         if rows.is_empty() {
             tx.commit().await?;
             return Ok(BindingOutcome::Drained);
@@ -232,6 +233,7 @@ async fn drain_binding<S: QueueSink>(
         if (rows.len() as i64) < opts.claim_rows {
             return Ok(BindingOutcome::Drained);
         }
+        after = rows.last().map_or(after, |r| r.seq);
     }
 }
 

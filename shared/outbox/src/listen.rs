@@ -65,6 +65,15 @@ pub async fn listen<S, T>(
     <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
 {
     tokio::pin!(shutdown);
+    // A connection that died silently (failover, NAT timeout) would keep
+    // the loop waiting for notifications that never come: probe it.
+    let mut config = config.clone();
+    config
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(30))
+        .keepalives_interval(Duration::from_secs(10))
+        .keepalives_retries(3);
+    let config = &config;
     let mut backoff = opts.backoff_min;
     loop {
         let connected = tokio::select! {
