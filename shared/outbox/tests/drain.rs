@@ -528,3 +528,64 @@ async fn a_refused_entry_keeps_its_rows_and_stops_the_binding() {
     assert_eq!(report.rows_sent(), 2);
     assert!(f.outbox_seqs("orders").await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drain_started_before_the_writer_commits_sends_after_the_commit() {
+    // What an invoke from a trigger (RDS aws_lambda) sees: the relay runs
+    // while the writer's transaction is still open.
+    let f = Fixture::new().await;
+    let writer = f.db.client().await;
+    writer
+        .batch_execute("BEGIN; INSERT INTO orders VALUES (1, 'a', 1);")
+        .await
+        .unwrap();
+    let mut config = f.db.config();
+    config.application_name("relay-busy-test");
+    let (mut relay_client, conn) = config.connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let sink = f.sink();
+    let relay = tokio::spawn(async move {
+        sheetsync_outbox::drain::drain_until_idle(
+            &mut relay_client,
+            &sink,
+            &Scope::Bindings(vec!["orders".into()]),
+            &DrainOptions::default(),
+            Instant::now() + std::time::Duration::from_secs(30),
+            std::time::Duration::from_secs(20),
+        )
+        .await
+        .unwrap()
+    });
+    // Wait until the relay has tried the writers' lock at least once.
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let tried: i64 = f
+            .client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE application_name = 'relay-busy-test' AND datname = current_database()
+                    AND query LIKE '%advisory_xact_lock%'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if tried == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the relay never tried the lock");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(!relay.is_finished());
+    writer.batch_execute("COMMIT").await.unwrap();
+    let report = relay.await.unwrap();
+    assert_eq!(report.rows_sent(), 1);
+    // Whether the relay was waiting on the lock or between retries when the
+    // writer committed, it sent the row after the commit, within one drain.
+    assert!(report.failures().next().is_none(), "{report:?}");
+    let received = f.receive(1).await;
+    assert_eq!(
+        summary(&changes_of(&received, "orders")),
+        vec![ins(1, "[1]")]
+    );
+}
