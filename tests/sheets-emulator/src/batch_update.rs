@@ -2,7 +2,8 @@
 //! spreadsheet, which replaces the original only if every request succeeded.
 
 use serde::Deserialize;
-use serde_json::{Map, Value as Json, json};
+use serde_json::value::RawValue;
+use serde_json::{Value as Json, json};
 
 use crate::cell::{Cell, CellFormat, CellValue};
 use crate::error::ApiError;
@@ -14,8 +15,10 @@ use crate::spreadsheet::sheet_properties;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Body {
+    /// Each request stays raw until its kind is known, then parses straight
+    /// into its typed form (a 10,000-row updateCells is parsed once).
     #[serde(default)]
-    requests: Vec<Map<String, Json>>,
+    requests: Vec<std::collections::BTreeMap<String, Box<RawValue>>>,
     #[serde(default)]
     include_spreadsheet_in_response: bool,
     #[serde(default)]
@@ -49,7 +52,7 @@ pub fn apply(
             spreadsheet: &mut *spreadsheet,
             touched: &mut touched,
         };
-        let reply = ctx.request(kind, payload.clone()).map_err(|e| match e {
+        let reply = ctx.request(kind, payload.get()).map_err(|e| match e {
             RequestError::Invalid(message) => ApiError::in_request(index, kind, &message),
             RequestError::Api(api) => api,
         })?;
@@ -105,8 +108,8 @@ impl From<&str> for RequestError {
 
 type Outcome = Result<Json, RequestError>;
 
-fn payload<T: for<'de> Deserialize<'de>>(kind: &str, value: Json) -> Result<T, RequestError> {
-    serde_json::from_value(value).map_err(|e| {
+fn payload<T: for<'de> Deserialize<'de>>(kind: &str, raw: &str) -> Result<T, RequestError> {
+    serde_json::from_str(raw).map_err(|e| {
         RequestError::Api(ApiError::invalid_argument(format!(
             "Invalid JSON payload received. {e} at '{kind}'"
         )))
@@ -119,7 +122,7 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn request(&mut self, kind: &str, value: Json) -> Outcome {
+    fn request(&mut self, kind: &str, value: &str) -> Outcome {
         match kind {
             "updateCells" => self.update_cells(payload(kind, value)?),
             "appendCells" => self.append_cells(payload(kind, value)?),
@@ -800,7 +803,7 @@ struct RowData {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CellData {
-    user_entered_value: Option<Json>,
+    user_entered_value: Option<ExtendedValueIn>,
     user_entered_format: Option<CellFormat>,
     note: Option<String>,
     #[serde(rename = "effectiveValue")]
@@ -811,9 +814,54 @@ struct CellData {
     _effective_format: Option<Json>,
 }
 
+/// `ExtendedValue` as written (typed, so large batches parse without a `Value` per cell).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ExtendedValueIn {
+    number_value: Option<f64>,
+    string_value: Option<String>,
+    bool_value: Option<bool>,
+    formula_value: Option<String>,
+    error_value: Option<Json>,
+}
+
+impl ExtendedValueIn {
+    fn to_value(&self) -> Result<CellValue, RequestError> {
+        let set = [
+            self.number_value.is_some(),
+            self.string_value.is_some(),
+            self.bool_value.is_some(),
+            self.formula_value.is_some(),
+            self.error_value.is_some(),
+        ];
+        if set.iter().filter(|s| **s).count() > 1 {
+            return Err("ExtendedValue may set only one of numberValue, stringValue, boolValue, formulaValue".into());
+        }
+        if self.error_value.is_some() {
+            return Err("errorValue cannot be written".into());
+        }
+        Ok(
+            match (
+                self.number_value,
+                &self.string_value,
+                self.bool_value,
+                &self.formula_value,
+            ) {
+                (Some(n), ..) => CellValue::Number(n),
+                // An empty string leaves the cell empty, as in Sheets.
+                (_, Some(s), ..) if s.is_empty() => CellValue::Empty,
+                (_, Some(s), ..) => CellValue::Text(s.clone()),
+                (_, _, Some(b), _) => CellValue::Bool(b),
+                (_, _, _, Some(f)) => CellValue::Formula(f.clone()),
+                _ => CellValue::Empty,
+            },
+        )
+    }
+}
+
 fn decode_cell(data: &CellData) -> Result<Cell, RequestError> {
     let value = match &data.user_entered_value {
-        Some(v) => CellValue::from_extended(v)?,
+        Some(v) => v.to_value()?,
         None => CellValue::Empty,
     };
     Ok(Cell {

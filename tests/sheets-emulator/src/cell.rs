@@ -221,9 +221,16 @@ impl CellValue {
                 .as_f64()
                 .map(CellValue::Number)
                 .ok_or_else(kind_error),
+            // An empty string leaves the cell empty, as in Sheets.
             "stringValue" => member
                 .as_str()
-                .map(|s| CellValue::Text(s.to_string()))
+                .map(|s| {
+                    if s.is_empty() {
+                        CellValue::Empty
+                    } else {
+                        CellValue::Text(s.to_string())
+                    }
+                })
                 .ok_or_else(kind_error),
             "boolValue" => member.as_bool().map(CellValue::Bool).ok_or_else(kind_error),
             "formulaValue" => member
@@ -437,6 +444,10 @@ mod tests {
             assert_eq!(CellValue::from_extended(&value.to_extended()), Ok(value));
         }
         assert!(CellValue::from_extended(&json!({"numberValue": 1, "boolValue": true})).is_err());
+        assert_eq!(
+            CellValue::from_extended(&json!({"stringValue": ""})),
+            Ok(CellValue::Empty)
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use serde_json::Value as Json;
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, oneshot};
@@ -63,6 +64,12 @@ impl Emulator {
         let shared = Arc::new(Shared::default());
         let _ = shared.root_url.set(format!("http://{addr}/"));
         let app = router::router(shared.clone());
+        // Small responses after large uploads must not wait on Nagle + delayed ACK.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "sheets emulator: TCP_NODELAY not set");
+            }
+        });
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
