@@ -146,11 +146,24 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     shared.log.record(LoggedRequest {
         method: parts.method.to_string(),
         path,
-        query: raw_query,
+        query: redact_tokens(&raw_query),
         status: response.status().as_u16(),
         operation: operation.to_string(),
     });
     response
+}
+
+/// The query as logged: an `access_token`/`oauth_token` value is a credential, never kept.
+fn redact_tokens(raw: &str) -> String {
+    raw.split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name == "access_token" || name == "oauth_token" => {
+                format!("{name}=REDACTED")
+            }
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn bearer<'a>(headers: &'a HeaderMap, query: &'a Query) -> Option<&'a str> {
@@ -163,6 +176,7 @@ fn bearer<'a>(headers: &'a HeaderMap, query: &'a Query) -> Option<&'a str> {
         })
         .map(str::trim)
         .or_else(|| query.get("access_token"))
+        .or_else(|| query.get("oauth_token"))
 }
 
 async fn call(
@@ -324,6 +338,15 @@ mod tests {
 
     fn route(method: Method, path: &str) -> Option<Route> {
         Route::parse(&method, path)
+    }
+
+    #[test]
+    fn logged_queries_hide_tokens() {
+        assert_eq!(
+            redact_tokens("alt=json&access_token=ya29.x&b=1"),
+            "alt=json&access_token=REDACTED&b=1"
+        );
+        assert_eq!(redact_tokens(""), "");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::future::IntoFuture;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -219,4 +220,65 @@ async fn the_binary_serves_until_interrupted() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(exit.success(), "{exit:?}");
+}
+
+#[tokio::test]
+async fn the_router_serves_from_another_listener_with_its_own_token_uri() {
+    let emu = Emulator::start().await;
+    emu.set_rows("S4", "orders", vec![vec![json!("id")], vec![json!(7)]]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other = format!("http://{}/", listener.local_addr().unwrap());
+    let server = tokio::spawn(axum::serve(listener, emu.router()).into_future());
+
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let response = client
+        .get(format!("{other}_emulator/service-account").parse().unwrap())
+        .await
+        .unwrap();
+    let key_json = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    let key: serde_json::Value = serde_json::from_str(&key_json).unwrap();
+    assert_eq!(key["token_uri"], format!("{other}token"));
+
+    // The real flow against the other listener: the JWT's audience is that listener's /token.
+    let key = google_sheets4::yup_oauth2::parse_service_account_key(&key_json).unwrap();
+    let auth_client = Client::builder(TokioExecutor::new()).build(common::connector());
+    let auth = google_sheets4::yup_oauth2::ServiceAccountAuthenticator::with_client(
+        key,
+        google_sheets4::yup_oauth2::CustomHyperClientBuilder::from(auth_client),
+    )
+    .build()
+    .await
+    .unwrap();
+    let token = auth
+        .token(&[common::SCOPE])
+        .await
+        .unwrap()
+        .token()
+        .unwrap()
+        .to_string();
+    let mut api = Http::anonymous(&emu);
+    api.base = other.trim_end_matches('/').to_string();
+    api.token = Some(token);
+    let values = api
+        .get("/v4/spreadsheets/S4/values/orders!A2?valueRenderOption=UNFORMATTED_VALUE")
+        .await;
+    assert_eq!(
+        values.body,
+        json!({"range": "orders!A2", "majorDimension": "ROWS", "values": [[7]]})
+    );
+    assert_eq!(
+        emu.counters().token_requests,
+        1,
+        "one state behind both listeners"
+    );
+    server.abort();
 }
