@@ -1,4 +1,9 @@
-//! End-to-end proof of sheetsync. Everything lives in the integration tests:
-//! `tests/convergence` (the whole pipeline under a seeded stream of edits on
-//! both sides and injected faults) and `tests/fuzz_corpus.rs` (the fuzz
-//! targets' corpus replayed on stable Rust).
+//! End-to-end proof of sheetsync.
+//!
+//! * `tests/convergence`: the whole pipeline under a seeded stream of edits
+//!   on both sides and injected faults.
+//! * [`fuzz`]: the checks the `cargo fuzz` targets in `fuzz/` run, shared
+//!   with `tests/fuzz_corpus.rs`, which replays the committed corpus on
+//!   stable Rust.
+
+pub mod fuzz;

@@ -26,6 +26,28 @@ pub struct Write {
     pub value: Json,
     /// What the writer saw in the cell before (`null` for empty / none).
     pub base: Json,
+    /// A sheet write that reached the webhook without `old` (a paste, or a
+    /// single-cell edit of an empty cell: `edited`).
+    pub without_base: bool,
+}
+
+/// A value gone without a conflict record.
+pub struct Lost<'a> {
+    pub write: &'a Write,
+    pub final_value: Json,
+    /// The first later write of the cell, when the test knows it.
+    pub overwriter: Option<&'a Write>,
+}
+
+impl Lost<'_> {
+    /// Overwritten by a sheet write without a base while the table held a
+    /// value the sheet had not shown: the merge records the database value
+    /// only when its change is the row's latest unseen one (reported; see
+    /// the README's Proof section).
+    pub fn known_limitation(&self) -> bool {
+        self.overwriter
+            .is_some_and(|o| o.side == Side::Sheet && o.without_base)
+    }
 }
 
 #[derive(Default)]
@@ -59,6 +81,32 @@ impl Ledger {
         value: &Json,
         base: &Json,
     ) {
+        self.push(op, side, key, col, value, base, false);
+    }
+
+    /// A sheet write sent without `old`.
+    pub fn write_without_base(
+        &mut self,
+        op: usize,
+        key: i64,
+        col: usize,
+        value: &Json,
+        base: &Json,
+    ) {
+        self.push(op, Side::Sheet, key, col, value, base, true);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        op: usize,
+        side: Side,
+        key: i64,
+        col: usize,
+        value: &Json,
+        base: &Json,
+        without_base: bool,
+    ) {
         if TRACKED.contains(&col) {
             self.writes.push(Write {
                 op,
@@ -67,11 +115,12 @@ impl Ledger {
                 col,
                 value: canonical(value),
                 base: canonical(base),
+                without_base,
             });
         }
     }
 
-    /// Values that are gone without a trace: `(write, final value)`.
+    /// Values that are gone without a trace.
     /// `table`: key → row object; `conflicts`: (key, column) → values
     /// recorded on either side.
     pub fn lost<'a>(
@@ -79,7 +128,7 @@ impl Ledger {
         table: &BTreeMap<i64, Json>,
         conflicts: &BTreeMap<(i64, String), Vec<Json>>,
         header: &[&str],
-    ) -> Vec<(&'a Write, Json)> {
+    ) -> Vec<Lost<'a>> {
         let mut lost = Vec::new();
         for (i, w) in self.writes.iter().enumerate() {
             let Some(row) = table.get(&w.key) else {
@@ -90,9 +139,11 @@ impl Ledger {
             if final_value == w.value {
                 continue;
             }
-            let seen_later = self.writes[i + 1..]
+            let mut later = self.writes[i + 1..]
                 .iter()
-                .any(|l| l.key == w.key && l.col == w.col && l.base == w.value);
+                .filter(|l| l.key == w.key && l.col == w.col);
+            let seen_later = later.clone().any(|l| l.base == w.value);
+            let overwriter = later.next();
             if seen_later {
                 continue;
             }
@@ -102,7 +153,11 @@ impl Ledger {
             if recorded {
                 continue;
             }
-            lost.push((w, final_value));
+            lost.push(Lost {
+                write: w,
+                final_value,
+                overwriter,
+            });
         }
         lost
     }

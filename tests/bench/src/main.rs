@@ -1,0 +1,59 @@
+//! The benchmark suite, one command:
+//!
+//! ```sh
+//! cargo run --release -p bench            # everything (about 10 minutes on 2 cores)
+//! cargo run --release -p bench -- --own   # only this crate's pipeline measurements
+//! ```
+//!
+//! Measures commit → cell latency through the local stack's pieces itself
+//! ([`latency`]), reads the Lambda artifact sizes ([`artifacts`]), and runs
+//! each crate's own benchmark for what that crate owns (webhook load,
+//! reconcile diff, writer requests and peak RSS, relay throughput): their
+//! code is called, not copied ([`delegated`]). Prints one markdown report
+//! and writes it to `bench-results/latest.md`.
+
+mod artifacts;
+mod delegated;
+mod latency;
+mod machine;
+
+use std::path::PathBuf;
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let own_only = std::env::args().any(|a| a == "--own");
+    let root = workspace_root();
+    let mut report = String::new();
+    report.push_str("# sheetsync benchmarks\n\n");
+    report.push_str(&machine::describe());
+    report.push_str("\nCommand: `cargo run --release -p bench`\n\n");
+
+    report.push_str("## Pipeline (tests/bench)\n\n");
+    report.push_str("| measurement | value | goal |\n|---|---:|---|\n");
+    match latency::measure(latency::COMMITS).await {
+        Ok(l) => report.push_str(&l.rows()),
+        Err(e) => report.push_str(&format!("| commit → cell latency | failed: {e} | |\n")),
+    }
+    report.push_str(&artifacts::rows(&root));
+    report.push('\n');
+
+    if !own_only {
+        for bench in delegated::BENCHES {
+            eprintln!("bench: running {}", bench.command());
+            report.push_str(&delegated::run(bench, &root));
+        }
+    }
+
+    println!("{report}");
+    let dir = root.join("bench-results");
+    let written =
+        std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join("latest.md"), &report));
+    match written {
+        Ok(()) => eprintln!("bench: written to bench-results/latest.md"),
+        Err(e) => eprintln!("bench: cannot write bench-results/latest.md: {e}"),
+    }
+}

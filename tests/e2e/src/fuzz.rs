@@ -1,0 +1,144 @@
+//! What each fuzz target checks, for one input. A panic is a finding: these
+//! functions assert the properties on purpose.
+
+use reconcile::convert::{from_pg_json, from_sheet};
+use reconcile::{Column, ConflictPolicy, PgType, Value};
+use serde_json::Value as Json;
+use sheetsync_store::Binding;
+use sheetsync_webhook::Secret;
+use sheetsync_webhook::contract::{PushRequest, SyncRequest};
+use sheetsync_webhook::header::Header;
+use sheetsync_webhook::incoming::Incoming;
+use sheetsync_webhook::signature::{sign, verify};
+
+const SECRET: &str = "fuzz-secret";
+const NOW: i64 = 1_795_613_700;
+const WINDOW: i64 = 300;
+
+pub const PG_TYPES: [PgType; 14] = [
+    PgType::Bool,
+    PgType::Int2,
+    PgType::Int4,
+    PgType::Int8,
+    PgType::Float4,
+    PgType::Float8,
+    PgType::Numeric,
+    PgType::Text,
+    PgType::Date,
+    PgType::Timestamp,
+    PgType::Timestamptz,
+    PgType::Uuid,
+    PgType::Json,
+    PgType::Jsonb,
+];
+
+fn split_line(data: &[u8]) -> (&[u8], &[u8]) {
+    match data.iter().position(|b| *b == b'\n') {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[]),
+    }
+}
+
+/// A binding with one column of every converted type, `id` the key.
+pub fn binding() -> Binding {
+    let mut columns = vec![Column::new("id", PgType::Int8)];
+    columns[0].key_position = Some(0);
+    columns[0].nullable = false;
+    columns[0].has_default = true;
+    for (i, t) in PG_TYPES.iter().enumerate() {
+        columns.push(Column::new(format!("c{i}"), *t));
+    }
+    Binding {
+        name: "fuzz".into(),
+        table_oid: 1,
+        table_schema: "public".into(),
+        table_name: "fuzz".into(),
+        spreadsheet_id: "fuzz".into(),
+        sheet: "Fuzz".into(),
+        policy: ConflictPolicy::Latest,
+        key_columns: vec!["id".into()],
+        columns,
+        identity_always: Vec::new(),
+    }
+}
+
+/// The webhook's request path up to the database: signature check, the
+/// contract's parse, the header mapping and every row's conversion. Input:
+/// a flags byte, the timestamp header line, the signature header line, the
+/// body. With flag bit 0 clear the signature is computed, so the body gets
+/// past the check as a real script's would.
+pub fn webhook_request(data: &[u8]) {
+    let Some((flags, rest)) = data.split_first() else {
+        return;
+    };
+    let (timestamp, rest) = split_line(rest);
+    let (signature, body) = split_line(rest);
+    let secret = Secret::new(SECRET);
+    let timestamp = String::from_utf8_lossy(timestamp).into_owned();
+    let signature = if flags & 1 == 0 {
+        sign(&secret, &timestamp, body)
+    } else {
+        String::from_utf8_lossy(signature).into_owned()
+    };
+    let _ = verify(
+        &secret,
+        Some(&timestamp),
+        Some(&signature),
+        body,
+        NOW,
+        WINDOW,
+    );
+    let _ = serde_json::from_slice::<PushRequest>(body);
+    let Ok(request) = serde_json::from_slice::<SyncRequest>(body) else {
+        return;
+    };
+    let binding = binding();
+    let Ok(header) = Header::map(&binding, &request.header) else {
+        return;
+    };
+    for (i, row) in request.rows.iter().enumerate() {
+        let _ = Incoming::convert(&binding, &header, &request.header, i, row);
+    }
+}
+
+/// Value conversion. Input: a type selector byte, then a sheet cell (as
+/// JSON) or a PostgreSQL `to_jsonb` rendering. Neither conversion may
+/// panic; every value read must survive `to_json` → `from_pg_json`
+/// unchanged, render a sheet cell, and have a text form exactly when it is
+/// not NULL.
+pub fn value_conversion(data: &[u8]) {
+    let Some((selector, rest)) = data.split_first() else {
+        return;
+    };
+    let pg_type = PG_TYPES[*selector as usize % PG_TYPES.len()];
+    let column = Column::new("c", pg_type);
+    if let Ok(cell) = serde_json::from_slice::<Json>(rest)
+        && let Ok(value) = from_sheet(&cell, &column)
+    {
+        check_value(&value, pg_type, &cell);
+    }
+    if let Ok(text) = std::str::from_utf8(rest)
+        && let Ok(value) = from_pg_json(text, pg_type)
+    {
+        check_value(&value, pg_type, &Json::String(text.to_string()));
+    }
+}
+
+fn check_value(value: &Value, pg_type: PgType, input: &Json) {
+    let _ = value.to_sheet_cell();
+    assert_eq!(
+        value.to_pg_text().is_none(),
+        *value == Value::Null,
+        "{pg_type:?}: text form of {value:?} (from {input})"
+    );
+    let json = value.to_json();
+    match from_pg_json(&json.to_string(), pg_type) {
+        Ok(back) => assert!(
+            back == *value,
+            "{pg_type:?}: {value:?} (from {input}) came back as {back:?} through {json}"
+        ),
+        Err(e) => panic!(
+            "{pg_type:?}: {value:?} (from {input}) rendered {json}, which does not read back: {e}"
+        ),
+    }
+}
