@@ -304,4 +304,21 @@ mod tests {
         assert_eq!(format_range("Sheet1", 0, 1000, 0, 26), "Sheet1!A1:Z1000");
         assert_eq!(format_range("My Tab", 4, 5, 2, 3), "'My Tab'!C5");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn formatted_ranges_parse_back(
+            title in "[A-Za-z0-9 '_!:-]{1,12}",
+            r0 in 0usize..5000, rows in 1usize..50,
+            c0 in 0usize..800, cols in 1usize..30,
+        ) {
+            let text = format_range(&title, r0, r0 + rows, c0, c0 + cols);
+            let parsed = parse(&text).unwrap();
+            proptest::prop_assert_eq!(parsed.sheet.as_deref(), Some(title.as_str()));
+            proptest::prop_assert!(!parsed.ambiguous || quote_title(&title) == title);
+            proptest::prop_assert_eq!(parsed.cells, Some(CellRange {
+                start_row: r0, end_row: Some(r0 + rows), start_col: c0, end_col: Some(c0 + cols),
+            }));
+        }
+    }
 }
