@@ -37,16 +37,19 @@ pub fn apply(
     let mut touched: Vec<(i32, String)> = Vec::new();
     let mut replies = Vec::with_capacity(body.requests.len());
     for (index, request) in body.requests.iter().enumerate() {
-        let mut entries = request.iter();
-        let (Some((kind, payload)), None) = (entries.next(), entries.next()) else {
-            let names: Vec<&String> = request.keys().collect();
-            return Err(ApiError::invalid_argument(match names.as_slice() {
-                [] => format!("Invalid requests[{index}]: request must set exactly one kind"),
-                [first, second, ..] => format!(
-                    "Invalid requests[{index}]: oneof field 'kind' is already set. Cannot set '{second}' (already set: '{first}')"
-                ),
-                [_] => unreachable_one(index),
-            }));
+        let names: Vec<&String> = request.keys().collect();
+        let (kind, payload) = match names.as_slice() {
+            [kind] => (kind.as_str(), &request[kind.as_str()]),
+            [] => {
+                return Err(ApiError::invalid_argument(format!(
+                    "Invalid requests[{index}]: request must set exactly one kind"
+                )));
+            }
+            [_, second, ..] => {
+                return Err(ApiError::invalid_argument(format!(
+                    "Invalid value at 'requests[{index}]' (oneof), oneof field 'kind' is already set. Cannot set '{second}'"
+                )));
+            }
         };
         let mut ctx = Ctx {
             spreadsheet: &mut *spreadsheet,
@@ -82,10 +85,6 @@ pub fn apply(
         out["updatedSpreadsheet"] = updated;
     }
     Ok((out, touched))
-}
-
-fn unreachable_one(index: usize) -> String {
-    format!("Invalid requests[{index}]")
 }
 
 enum RequestError {

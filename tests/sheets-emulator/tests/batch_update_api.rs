@@ -124,7 +124,10 @@ async fn a_failing_request_rolls_back_the_whole_batch() {
         "Invalid requests[0].updateCells: Range ('orders'!A1001) exceeds grid limits. Max rows: 1000, max columns: 26"
     );
     let two_kinds = batch(&http, json!([{"appendCells": {}, "deleteDimension": {}}])).await;
-    assert_eq!(two_kinds.status, 400);
+    assert_eq!(
+        two_kinds.body["error"]["message"],
+        "Invalid value at 'requests[0]' (oneof), oneof field 'kind' is already set. Cannot set 'deleteDimension'"
+    );
     let unknown_kind = batch(&http, json!([{"mergeCells": {}}])).await;
     assert_eq!(unknown_kind.status, 400);
     assert_eq!(emu.rows(ID, "orders"), before);
