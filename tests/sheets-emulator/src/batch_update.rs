@@ -27,11 +27,14 @@ struct Body {
     response_include_grid_data: bool,
 }
 
-/// Applies a batchUpdate body to `spreadsheet` (the caller's copy). Returns the
+/// Applies a batchUpdate body to `spreadsheet` (the caller's copy); with a
+/// `fields` mask, grid data follows the mask (Google ignores
+/// `responseIncludeGridData` then). Returns the
 /// response and the ids of tabs touched, with their titles before the batch.
 pub fn apply(
     spreadsheet: &mut Spreadsheet,
     body: &[u8],
+    field_mask: bool,
 ) -> Result<(Json, Vec<(i32, String)>), ApiError> {
     let body: Body = parse_body(body)?;
     let mut touched: Vec<(i32, String)> = Vec::new();
@@ -70,17 +73,14 @@ pub fn apply(
         )));
     }
     let mut out = json!({"spreadsheetId": spreadsheet.id, "replies": replies});
+    let include_grid_data = body.response_include_grid_data || field_mask;
     if body.include_spreadsheet_in_response {
         let ranges: Vec<&str> = body.response_ranges.iter().map(String::as_str).collect();
         let updated = if ranges.is_empty() {
-            crate::spreadsheet::render(spreadsheet, None, body.response_include_grid_data)
+            crate::spreadsheet::render(spreadsheet, None, include_grid_data)
         } else {
             let resolved = crate::spreadsheet::resolve_ranges(spreadsheet, &ranges)?;
-            crate::spreadsheet::render(
-                spreadsheet,
-                Some(&resolved),
-                body.response_include_grid_data,
-            )
+            crate::spreadsheet::render(spreadsheet, Some(&resolved), include_grid_data)
         };
         out["updatedSpreadsheet"] = updated;
     }

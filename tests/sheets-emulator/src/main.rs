@@ -47,6 +47,14 @@ async fn main() -> std::process::ExitCode {
         let sheet_id = emulator.add_sheet(spreadsheet, sheet);
         println!("spreadsheet {spreadsheet}, tab {sheet:?} (sheetId {sheet_id})");
     }
+    // Listen for the signals before announcing the URLs: whoever reads them may stop us at once.
+    let stop = match stop_signal() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("sheets-emulator: cannot listen for signals: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let root = emulator.root_url();
     println!("Sheets API root URL:  {root}");
     println!("OAuth2 token URI:     {}", emulator.token_uri());
@@ -55,9 +63,28 @@ async fn main() -> std::process::ExitCode {
         "controls:             {root}_emulator/ (faults, requests, changes, spreadsheets/ID/tabs/NAME)"
     );
     println!("Ctrl-C to stop");
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("sheets-emulator: cannot wait for Ctrl-C: {e}");
-    }
+    stop.await;
     emulator.shutdown().await;
     std::process::ExitCode::SUCCESS
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM; registered before it is awaited.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

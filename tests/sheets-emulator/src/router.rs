@@ -267,7 +267,8 @@ fn execute(shared: &Shared, route: &Route, query: &Query, body: &Bytes) -> Resul
         Route::Get(id) => spreadsheet::get(&shared.store(), id, query),
         Route::BatchUpdate(id) => {
             query.allow(&[])?;
-            shared.mutate(id, api, |s| batch_update::apply(s, body))
+            let field_mask = spreadsheet::has_field_mask(query);
+            shared.mutate(id, api, |s| batch_update::apply(s, body, field_mask))
         }
         Route::ValuesGet(id, range) => values::get(shared.store().get(id)?, range, query),
         Route::ValuesBatchGet(id) => values::batch_get(shared.store().get(id)?, query),

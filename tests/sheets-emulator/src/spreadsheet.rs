@@ -172,11 +172,16 @@ pub fn resolve_ranges(
         .collect()
 }
 
+pub fn has_field_mask(query: &Query) -> bool {
+    query.get("fields").is_some_and(|f| !f.trim().is_empty())
+}
+
 /// `GET /v4/spreadsheets/{id}`.
 pub fn get(store: &Store, id: &str, query: &Query) -> Result<Json, ApiError> {
     query.allow(&["ranges", "includeGridData", "excludeTablesInBandedRanges"])?;
     let spreadsheet = store.get(id)?;
-    let include = query.bool("includeGridData")?;
+    // Google ignores includeGridData when a field mask is set: the mask decides.
+    let include = query.bool("includeGridData")? || has_field_mask(query);
     let ranges = query.all("ranges");
     if ranges.is_empty() {
         return Ok(render(spreadsheet, None, include));

@@ -260,6 +260,14 @@ async fn get_with_grid_data_and_ranges() {
             ],
         }])
     );
+    // A field mask decides on its own: includeGridData is ignored, as Google does.
+    let masked = http
+        .get(&format!("/v4/spreadsheets/{ID}?ranges=orders!C2&fields=sheets(data(rowData(values(formattedValue))))"))
+        .await;
+    assert_eq!(
+        masked.body,
+        json!({"sheets": [{"data": [{"rowData": [{"values": [{"formattedValue": "3"}]}]}]}]})
+    );
     let plain = http.get(&format!("/v4/spreadsheets/{ID}")).await;
     assert_eq!(plain.body["sheets"].as_array().map(Vec::len), Some(2));
     assert!(plain.body["sheets"][0].get("data").is_none());
