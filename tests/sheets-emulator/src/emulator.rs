@@ -168,6 +168,7 @@ impl Emulator {
 
     /// Edits the tab's stored rows directly (sort them, move them, clear cells):
     /// what a person does in the sheet behind the API's back. The grid grows to fit.
+    /// `edit` runs under the emulator's lock: it must not call the emulator.
     pub fn edit_rows<R>(
         &self,
         spreadsheet_id: &str,

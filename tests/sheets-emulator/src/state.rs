@@ -42,8 +42,9 @@ impl Default for Shared {
 }
 
 impl Shared {
-    /// The store; a panic in another holder cannot leave cells half-written
-    /// (writes go to a copy first), so a poisoned lock is still consistent.
+    /// The store. API writes go to a copy first, so a panic while holding the
+    /// lock (only a seed closure can panic) never leaves a request half-applied:
+    /// a poisoned lock is still usable.
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.store
             .lock()
