@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use sheetsync_config::DbConfig;
 use sheetsync_outbox::drain::drain_until_idle;
 use sheetsync_outbox::invoke::{Summary, scope_of};
-use sheetsync_outbox::{DrainOptions, SqsSink};
+use sheetsync_outbox::{BindingOutcome, DrainOptions, DrainReport, SqsSink};
 use tokio::sync::Mutex;
 use tokio_postgres::Client;
 use tracing::{error, info};
@@ -83,24 +83,35 @@ impl<S: sheetsync_outbox::QueueSink> Relay<S> {
         // A connection kept from an earlier invocation may have been closed
         // by the server meanwhile: then one fresh attempt.
         let mut attempts = if guard.is_some() { 2 } else { 1 };
-        let report = loop {
+        let mut report = DrainReport::default();
+        loop {
             attempts -= 1;
             let client = match guard.take() {
                 Some(c) if !c.is_closed() => c,
                 _ => sheetsync_store::connect(&self.db).await?,
             };
             let client = guard.insert(client);
-            let report =
+            let round =
                 drain_until_idle(client, &self.sink, &scope, &self.opts, deadline, BUSY_RETRY)
                     .await;
-            if client.is_closed() {
+            let closed = client.is_closed();
+            if closed {
                 *guard = None;
-                if report.is_err() && attempts > 0 {
-                    continue;
-                }
             }
-            break report?;
-        };
+            match round {
+                Ok(r) => report.bindings.extend(r.bindings),
+                Err(e) if !(closed && attempts > 0) => return Err(e.into()),
+                Err(_) => {}
+            }
+            // Draining again is safe: a resend carries the same
+            // deduplication ids.
+            if !(closed && attempts > 0) {
+                break;
+            }
+            report
+                .bindings
+                .retain(|b| !matches!(b.outcome, BindingOutcome::Failed(_)));
+        }
         let summary = Summary::of(&report);
         info!(
             request_id = %event.context.request_id,

@@ -107,9 +107,32 @@ async fn a_closed_connection_is_replaced_within_the_invocation() {
     client
         .batch_execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-              WHERE datname = current_database() AND pid <> pg_backend_pid();
-             INSERT INTO orders VALUES (3, 'c');",
+              WHERE datname = current_database() AND pid <> pg_backend_pid()",
         )
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let others: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if others == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the relay's connection lived on"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    client
+        .batch_execute("INSERT INTO orders VALUES (3, 'c')")
         .await
         .unwrap();
     let answer = relay
