@@ -49,6 +49,9 @@ impl Conn {
 pub struct Lease<'a> {
     db: &'a Db,
     conn: Option<Conn>,
+    /// The connection was kept from an earlier request (it may have been
+    /// closed by the server or the network while idle).
+    pub reused: bool,
     _permit: SemaphorePermit<'a>,
 }
 
@@ -102,6 +105,7 @@ impl Db {
                 other => break other,
             }
         };
+        let was_reused = reused.is_some();
         let conn = match reused {
             Some(conn) => conn,
             None => {
@@ -118,6 +122,7 @@ impl Db {
         Ok(Lease {
             db: self,
             conn: Some(conn),
+            reused: was_reused,
             _permit: permit,
         })
     }

@@ -17,7 +17,7 @@ use tokio_postgres::error::DbError;
 
 use crate::Webhook;
 use crate::contract::{RowOutcome, RowStatus, SyncRequest, SyncResponse, VERSION};
-use crate::db::{Conn, TxError};
+use crate::db::{Conn, Lease, TxError};
 use crate::edit::{conflict_detail, plan_edit};
 use crate::effects::Effects;
 use crate::errors::WebhookError;
@@ -44,7 +44,39 @@ pub async fn sync_postgres(webhook: &Webhook, req: SyncRequest) -> Result<Json, 
     if req.event_id.trim().is_empty() {
         return Err(WebhookError::Malformed("event_id is empty".into()));
     }
-    let mut lease = webhook.db().lease().await?;
+    // A kept connection can have died while idle (a proxy's or NAT's
+    // timeout): nothing was written on it, so the request runs again on a
+    // new one.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match on_a_connection(webhook, &req).await {
+            Err((WebhookError::Unavailable(reason), true)) if tries < ATTEMPTS => {
+                tracing::info!(%reason, "kept database connection was lost; connecting again");
+            }
+            other => return other.map_err(|(e, _)| e),
+        }
+    }
+}
+
+/// The request on one connection; the error says whether that connection
+/// had been kept from an earlier request.
+async fn on_a_connection(
+    webhook: &Webhook,
+    req: &SyncRequest,
+) -> Result<Json, (WebhookError, bool)> {
+    let lease = webhook.db().lease().await.map_err(|e| (e, false))?;
+    let reused = lease.reused;
+    with_lease(webhook, req, lease)
+        .await
+        .map_err(|e| (e, reused))
+}
+
+async fn with_lease(
+    webhook: &Webhook,
+    req: &SyncRequest,
+    mut lease: Lease<'_>,
+) -> Result<Json, WebhookError> {
     let binding = match webhook
         .bindings()
         .get(&lease.conn().client, &req.spreadsheet_id, &req.sheet)
@@ -58,14 +90,14 @@ pub async fn sync_postgres(webhook: &Webhook, req: SyncRequest) -> Result<Json, 
             return Err(e);
         }
     };
-    let prepared = prepare(&binding, &req)?;
+    let prepared = prepare(&binding, req)?;
     let span = tracing::info_span!("sync_postgres", event_id = %req.event_id, binding = %binding.name, kind = req.kind.as_str());
     let _enter = span.enter();
     let mut attempt = 0;
     let mut refused: HashMap<usize, Box<DbError>> = HashMap::new();
     loop {
         attempt += 1;
-        let result = transact(lease.conn(), &binding, &req, &prepared, &refused).await;
+        let result = transact(lease.conn(), &binding, req, &prepared, &refused).await;
         match result {
             Ok(json) => return Ok(json),
             Err(e) => {

@@ -331,3 +331,29 @@ async fn unknown_columns_are_ignored_and_reported() {
         json!([46, "Ken Thompson", 1, null, null])
     );
 }
+
+/// The kept connection is killed while idle (a proxy timeout, a database
+/// restart): the next request connects again and succeeds.
+#[tokio::test]
+async fn a_connection_lost_while_idle_is_made_again() {
+    let env = setup().await;
+    assert_eq!(env.post(&single_edit("e-1")).await.status, 200);
+    let killed: i64 = env
+        .client
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(killed >= 1);
+    let mut second = single_edit("e-2");
+    second["rows"][0]["values"][2] = json!(7);
+    second["rows"][0]["old"] = json!({"qty": 6});
+    second["edited_at"] = json!("2026-11-25T13:36:00.000Z");
+    let resp = env.post(&second).await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(env.row(42).await.unwrap()[2], json!(7));
+}
