@@ -89,6 +89,11 @@ fn split_offset(text: &str) -> Option<(&str, Option<i32>)> {
     };
     let sign = if text.as_bytes()[at] == b'-' { -1 } else { 1 };
     let offset = &text[at + 1..];
+    // Only digits and colons can form an offset; checking first also keeps
+    // the slicing below on character boundaries (`+2ᗩ` is four bytes).
+    if !offset.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+        return None;
+    }
     let fields: Vec<&str> = if offset.contains(':') {
         offset.split(':').collect()
     } else if offset.len() == 4 {
@@ -300,5 +305,15 @@ mod tests {
             format_timestamptz(at(2026, 11, 25, 14, 10, 3, 232_828).and_utc()),
             "2026-11-25T14:10:03.232828+00:00"
         );
+    }
+
+    /// Found by the value_conversion fuzz target: a four-byte "offset" with
+    /// a multi-byte character was sliced inside it (a panic on user input).
+    #[test]
+    fn an_offset_with_other_characters_is_not_a_time() {
+        assert_eq!(parse("2026-11-25 13:3-2ᗩ"), None);
+        assert_eq!(parse("2026-11-25 13:35+é1"), None);
+        assert_eq!(parse("2026-11-25 13:35+0x:0"), None);
+        assert!(parse("2026-11-25 13:35+0530").is_some());
     }
 }
