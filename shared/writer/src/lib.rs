@@ -301,3 +301,27 @@ pub fn deadline_from_epoch_ms(deadline_ms: u64, margin: Duration) -> Instant {
     let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms)).saturating_sub(margin);
     Instant::now() + left
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_keeps_the_margin_back() {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let start = Instant::now();
+        let deadline = deadline_from_epoch_ms(now_ms + 10_000, Duration::from_secs(3));
+        let left = deadline - start;
+        assert!(
+            left <= Duration::from_secs(7) && left > Duration::from_millis(6_500),
+            "{left:?}"
+        );
+        // Past deadlines (or a margin larger than the time left) mean: now.
+        let past = deadline_from_epoch_ms(now_ms - 5_000, Duration::from_secs(3));
+        assert!(past <= Instant::now());
+        assert!(past >= start);
+    }
+}
