@@ -159,6 +159,11 @@ fn snapshot_rows(rows: i64, changed_every: i64) -> Vec<Json> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
+    }
     let args = args();
     let db = TestDb::create().await;
     let client = db.client().await;

@@ -22,7 +22,7 @@ pub struct EventTime {
 
 pub fn plan_edit(
     binding: &Binding,
-    rows: Vec<Result<Incoming, Rejection>>,
+    rows: &[Result<Incoming, Rejection>],
     table: &HashMap<Key, TableRow>,
     states: &HashMap<Key, RowState>,
     at: EventTime,
@@ -33,24 +33,24 @@ pub fn plan_edit(
         let row = match row {
             Ok(row) => row,
             Err(rejection) => {
-                plan.rejects.push(rejection);
+                plan.rejects.push(rejection.clone());
                 continue;
             }
         };
-        if let Some(rejection) = duplicate(binding, &row, &mut seen) {
+        if let Some(rejection) = duplicate(binding, row, &mut seen) {
             plan.rejects.push(rejection);
             continue;
         }
         let planned = match &row.key {
-            None => insert(binding, &row),
+            None => insert(binding, row),
             Some(key) => match table.get(key) {
-                Some(current) => update(binding, &row, current, states.get(key), at),
+                Some(current) => update(binding, row, current, states.get(key), at),
                 None => match states.get(key) {
                     Some(state) if state.unseen_delete(at.watermark) => {
-                        plan.skips.push(deleted_in_db(binding, &row, key, state));
+                        plan.skips.push(deleted_in_db(binding, row, key, state));
                         continue;
                     }
-                    _ => insert(binding, &row),
+                    _ => insert(binding, row),
                 },
             },
         };

@@ -17,10 +17,11 @@ use crate::incoming::Rejection;
 use crate::plan::Conflict;
 use crate::table::{TableRow, key_columns};
 
-/// Rows the sheet wrote (cells it wrote, and whether it reported the key).
-/// A row state left by a deleted row (tombstone) starts over.
+/// Rows the sheet wrote (cells it wrote, and whether it reported the key),
+/// one statement per distinct (times, held): a 10,000-row snapshot's rows
+/// share one. A row state left by a deleted row (tombstone) starts over.
 const HOLD_SQL: &str = "INSERT INTO sheetsync.row_state AS s (binding, key, cell_changed_at, sheet_held) \
-     SELECT $1, x.key, x.times, x.held FROM jsonb_to_recordset($2::text::jsonb) AS x(key jsonb, times jsonb, held boolean) \
+     SELECT $1, k::jsonb, $3::text::jsonb, $4 FROM unnest($2::text[]) AS k \
      ON CONFLICT (binding, key) DO UPDATE SET \
      cell_changed_at = CASE WHEN s.tombstone_seq IS NULL THEN s.cell_changed_at || EXCLUDED.cell_changed_at \
      ELSE EXCLUDED.cell_changed_at END, \
@@ -49,13 +50,6 @@ const ENQUEUE_SQL: &str = "WITH q AS (SELECT x.key, sheetsync.enqueue($1, x.op, 
      ON CONFLICT (binding, key) DO UPDATE SET last_db_seq = EXCLUDED.last_db_seq";
 
 const NOTIFY_SQL: &str = "SELECT pg_notify('sheetsync_outbox', $1)";
-
-#[derive(Serialize)]
-struct Hold {
-    key: Box<RawValue>,
-    times: BTreeMap<String, String>,
-    held: bool,
-}
 
 #[derive(Serialize)]
 struct ConflictRecord {
@@ -205,16 +199,16 @@ impl<'a> Effects<'a> {
         let mut rejects = self.rejects;
         rejects.sort_by_key(|(index, _)| *index);
         let reject_records: Vec<&RejectRecord> = rejects.iter().map(|(_, r)| r).collect();
-        let holds: Vec<Hold> = self
-            .holds
-            .into_iter()
-            .map(|(key, (times, held))| Hold {
-                key: raw(&key),
-                times,
-                held,
-            })
-            .collect();
-        let hold_text = to_text(&holds);
+        // Keys by what is recorded for them.
+        let mut hold_groups: BTreeMap<(String, bool), Vec<String>> = BTreeMap::new();
+        for (key, (times, held)) in self.holds {
+            hold_groups
+                .entry((to_text(&times), held))
+                .or_default()
+                .push(key);
+        }
+        let mut hold_groups: Vec<((String, bool), Vec<String>)> = hold_groups.into_iter().collect();
+        let last_hold = hold_groups.pop();
         let forget_text = to_text(&self.forgotten);
         let conflicts_text = to_text(&self.conflicts);
         let rejects_text = to_text(&reject_records);
@@ -230,14 +224,20 @@ impl<'a> Effects<'a> {
         let save = conn.prepare(ANSWER_SQL).await?;
         let client = &conn.client;
         let binding = &self.binding.name;
+        // Several groups (rare): all but the last go first, so that every
+        // statement still precedes COMMIT.
+        for ((times, held), keys) in &hold_groups {
+            client.execute(&hold, &[binding, keys, times, held]).await?;
+        }
         let policy = self.binding.policy.as_str();
         let skip = || async { Ok::<u64, tokio_postgres::Error>(0) };
         let (a, b, c, d, e, f, g, commit) = tokio::join!(
             async {
-                if holds.is_empty() {
-                    skip().await
-                } else {
-                    client.execute(&hold, &[binding, &hold_text]).await
+                match &last_hold {
+                    None => skip().await,
+                    Some(((times, held), keys)) => {
+                        client.execute(&hold, &[binding, keys, times, held]).await
+                    }
                 }
             },
             async {

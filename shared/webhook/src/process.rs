@@ -151,6 +151,7 @@ async fn transact(
     prepared: &Prepared,
     refused: &HashMap<usize, Box<DbError>>,
 ) -> Result<Json, TxError> {
+    let begun_at = std::time::Instant::now();
     let whole_table = !matches!(prepared.work, Work::Edit(_));
     let keys: Vec<&Key> = match &prepared.work {
         Work::Edit(rows) => rows
@@ -230,21 +231,15 @@ async fn transact(
         }
     }
 
+    let read_at = std::time::Instant::now();
     let mut plan = match &prepared.work {
-        Work::Edit(rows) => plan_edit(binding, rows.clone(), &table, &states_by_key, prepared.at),
+        Work::Edit(rows) => plan_edit(binding, rows, &table, &states_by_key, prepared.at),
         Work::Snapshot { rows, partial } => {
             let sheet_columns: Vec<bool> = (0..binding.columns.len())
                 .map(|c| prepared.held_columns.contains(&c))
                 .collect();
             let image = Image::new(binding, &table, &states_by_key);
-            plan_snapshot(
-                binding,
-                rows.clone(),
-                &image,
-                &sheet_columns,
-                prepared.at,
-                *partial,
-            )
+            plan_snapshot(binding, rows, &image, &sheet_columns, prepared.at, *partial)
         }
         Work::Keys(present) => {
             let image = Image::new(binding, &table, &states_by_key);
@@ -262,6 +257,12 @@ async fn transact(
             plan.rejects.push(rows::db_rejection(binding, &write, db));
         }
     }
+    tracing::debug!(
+        rows = table.len(),
+        read_ms = (read_at - begun_at).as_secs_f64() * 1000.0,
+        plan_ms = read_at.elapsed().as_secs_f64() * 1000.0,
+        "planned"
+    );
     let response = execute(conn, binding, req, prepared, plan).await?;
     Ok(response)
 }
@@ -273,6 +274,7 @@ async fn execute(
     prepared: &Prepared,
     mut plan: Plan,
 ) -> Result<Json, TxError> {
+    let started = std::time::Instant::now();
     let written = rows::apply_writes(conn, binding, &plan.writes).await?;
     let (deleted, kept) = rows::delete_rows(conn, binding, &plan.deletes).await?;
     let kept_keys: HashSet<&Key> = kept.iter().map(|r| &r.key).collect();
@@ -368,6 +370,7 @@ async fn execute(
     };
     let body =
         serde_json::to_value(&response).map_err(|e| WebhookError::Internal(e.to_string()))?;
+    let written_at = started.elapsed();
     effects.commit(conn, &body).await?;
     let count = |s: RowStatus| response.rows.iter().filter(|r| r.status == s).count();
     tracing::info!(
@@ -379,6 +382,8 @@ async fn execute(
         deleted = response.deleted,
         resent = response.resent,
         ignored_columns = response.ignored_columns.len(),
+        write_ms = written_at.as_secs_f64() * 1000.0,
+        commit_ms = (started.elapsed() - written_at).as_secs_f64() * 1000.0,
         "request applied"
     );
     Ok(body)

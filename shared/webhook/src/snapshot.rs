@@ -63,7 +63,7 @@ impl<'a> Image<'a> {
 
 pub fn plan_snapshot(
     binding: &Binding,
-    rows: Vec<Result<Incoming, Rejection>>,
+    rows: &[Result<Incoming, Rejection>],
     table: &Image<'_>,
     sheet_columns: &[bool],
     at: EventTime,
@@ -74,7 +74,11 @@ pub fn plan_snapshot(
     let mut incoming = Vec::new();
     let mut snapshot = Vec::new();
     for row in rows {
-        match row.and_then(|row| snapshot_row(binding, &row).map(|s| (row, s))) {
+        let converted = row
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|row| snapshot_row(binding, row).map(|s| (row, s)));
+        match converted {
             Ok((row, s)) => {
                 incoming.push(row);
                 snapshot.push(s);
@@ -104,7 +108,7 @@ pub fn plan_snapshot(
     // Per snapshot row: the write it becomes (possibly of no cells).
     let mut writes: BTreeMap<usize, Write> = BTreeMap::new();
     for &i in &diffed.inserts {
-        match insert(binding, &incoming[i]) {
+        match insert(binding, incoming[i]) {
             Ok(write) => {
                 writes.insert(i, write);
             }
@@ -143,7 +147,7 @@ pub fn plan_snapshot(
     }
     for skipped in &diffed.skipped {
         let Some(i) = skipped.row else { continue };
-        let row = &incoming[i];
+        let row = incoming[i];
         match skipped.reason {
             SkipReason::DbChangeInFlight => {
                 let write = existing(&mut writes, &incoming, table, i);
@@ -230,12 +234,12 @@ pub fn plan_keys(
 /// The write of snapshot row `i` on its existing table row.
 fn existing<'w>(
     writes: &'w mut BTreeMap<usize, Write>,
-    incoming: &[Incoming],
+    incoming: &[&Incoming],
     table: &Image<'_>,
     i: usize,
 ) -> &'w mut Write {
     writes.entry(i).or_insert_with(|| {
-        let row = &incoming[i];
+        let row = incoming[i];
         Write {
             index: row.index,
             sheet_row: row.sheet_row,
