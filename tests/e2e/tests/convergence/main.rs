@@ -650,7 +650,11 @@ impl Driver<'_> {
             killed
         };
         let (first, killed) = tokio::join!(self.stack.webhook.handle(request), killer);
-        self.count("webhook connection killed");
+        if killed.is_some() && first.status == 503 {
+            self.count("webhook connection killed mid-request (503, retried)");
+        } else {
+            self.count("webhook connection kill missed");
+        }
         self.trace.push(format!(
             "#{op} fault: webhook connection {killed:?} killed mid-request: answered {}",
             first.status
