@@ -650,11 +650,13 @@ impl Driver<'_> {
             killed
         };
         let (first, killed) = tokio::join!(self.stack.webhook.handle(request), killer);
-        if killed.is_some() && first.status == 503 {
-            self.count("webhook connection killed mid-request (503, retried)");
-        } else {
-            self.count("webhook connection kill missed");
-        }
+        // The webhook may rerun the aborted transaction on a new connection
+        // itself (200), or answer 503 for the script to retry.
+        self.count(match (killed.is_some(), first.status) {
+            (true, 200) => "webhook connection killed mid-request (webhook retried)",
+            (true, _) => "webhook connection killed mid-request (script retried)",
+            (false, _) => "webhook connection kill missed (no lock wait)",
+        });
         self.trace.push(format!(
             "#{op} fault: webhook connection {killed:?} killed mid-request: answered {}",
             first.status
