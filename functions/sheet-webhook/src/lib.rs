@@ -2,6 +2,7 @@
 //! URL event in, the webhook library's answer out.
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
+use sheetsync_metrics::{Metrics, names};
 use sheetsync_webhook::{Webhook, WebhookRequest, WebhookResponse};
 
 /// Handles one event.
@@ -13,7 +14,34 @@ pub async fn handle(webhook: &Webhook, event: Request) -> Result<Response<Body>,
     let span = tracing::info_span!("request", request_id = %request_id);
     let _enter = span.enter();
     let answer = webhook.handle(to_webhook_request(&event)).await;
+    metrics(&answer).emit();
     to_response(&answer)
+}
+
+/// The request's CloudWatch metrics (EMF lines, dimension `[function]`),
+/// counted from the rows of the answer the script gets: none for an error.
+pub fn metrics(answer: &WebhookResponse) -> Metrics {
+    let mut m = Metrics::new("sheet-webhook");
+    if let Some(rows) = answer.body.get("rows").and_then(|r| r.as_array()) {
+        let with = |status: &str| {
+            rows.iter()
+                .filter(|r| r.get("status").and_then(|s| s.as_str()) == Some(status))
+                .count() as u64
+        };
+        let deleted = answer
+            .body
+            .get("deleted")
+            .and_then(|d| d.as_u64())
+            .unwrap_or(0);
+        m.count(names::BATCH_SIZE, rows.len() as u64)
+            .count(
+                names::ROWS_APPLIED,
+                with("inserted") + with("updated") + with("conflict") + deleted,
+            )
+            .count(names::CONFLICTS, with("conflict"))
+            .count(names::REJECTS, with("rejected"));
+    }
+    m
 }
 
 /// lambda_http has already decoded base64 bodies (`isBase64Encoded`).
