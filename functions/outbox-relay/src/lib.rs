@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use lambda_runtime::LambdaEvent;
 use serde_json::Value as Json;
 use sheetsync_config::DbConfig;
+use sheetsync_metrics::{Metrics, names};
 use sheetsync_outbox::drain::drain_until_idle;
 use sheetsync_outbox::invoke::{Summary, scope_of};
 use sheetsync_outbox::{BindingOutcome, DrainOptions, DrainReport, SqsSink};
@@ -119,6 +120,9 @@ impl<S: sheetsync_outbox::QueueSink> Relay<S> {
             messages = summary.messages,
             "relay invocation done"
         );
+        for mut m in metrics(&summary) {
+            m.emit();
+        }
         let failed: Vec<_> = summary.failed().collect();
         if let Some(first) = failed.first() {
             let text = first.error.clone().unwrap_or_default();
@@ -160,4 +164,22 @@ impl From<RelayError> for lambda_runtime::Diagnostic {
             error_message: e.to_string(),
         }
     }
+}
+
+/// The invocation's CloudWatch metrics (EMF lines), one per binding drained:
+/// outbox rows moved and messages SQS accepted, dimensions `[function]` and
+/// `[function, binding]`.
+pub fn metrics(summary: &Summary) -> Vec<Metrics> {
+    summary
+        .bindings
+        .iter()
+        .map(|b| {
+            let mut m = Metrics::new("outbox-relay");
+            m.set_binding(&b.binding)
+                .count(names::BATCH_SIZE, b.rows_sent)
+                .count(names::MESSAGES_SENT, b.messages)
+                .property("outcome", b.outcome.clone());
+            m
+        })
+        .collect()
 }
