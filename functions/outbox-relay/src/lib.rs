@@ -2,8 +2,6 @@
 //! invocations (reconnecting when it closed) and drains until the outbox
 //! is idle or the invocation's time runs out.
 
-mod secret;
-
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::LambdaEvent;
@@ -39,8 +37,8 @@ pub enum RelayError {
     Outbox(#[from] sheetsync_outbox::OutboxError),
     #[error("{QUEUE_URL_ENV} is not set: the relay needs its SQS queue URL")]
     NoQueue,
-    #[error("database password secret {arn}: {reason}")]
-    Secret { arn: String, reason: String },
+    #[error("database password: {0}")]
+    Secret(#[from] sheetsync_aws::AwsError),
     #[error("{count} binding(s) failed: {first}")]
     Bindings { count: usize, first: String },
 }
@@ -58,9 +56,13 @@ impl Relay<SqsSink> {
     /// queue from `SHEETSYNC_QUEUE_URL`.
     pub async fn from_env() -> Result<Relay<SqsSink>, RelayError> {
         let mut db = DbConfig::from_env()?;
-        secret::resolve_password(&mut db).await?;
+        // One configuration (with the SQS timeouts) for the password's
+        // secret and the queue.
+        let aws = sheetsync_outbox::sqs::load_config().await;
+        let arn = std::env::var(sheetsync_aws::DB_PASSWORD_SECRET_ARN_ENV).ok();
+        sheetsync_aws::resolve_db_password(&mut db, arn.as_deref(), Some(&aws)).await?;
         let queue_url = std::env::var(QUEUE_URL_ENV).map_err(|_| RelayError::NoQueue)?;
-        Ok(Relay::new(db, SqsSink::from_env(queue_url).await))
+        Ok(Relay::new(db, SqsSink::from_config(&aws, queue_url)))
     }
 }
 
@@ -156,7 +158,7 @@ impl From<RelayError> for lambda_runtime::Diagnostic {
             RelayError::Store(_) => "Database",
             RelayError::Outbox(_) => "Outbox",
             RelayError::NoQueue => "Config",
-            RelayError::Secret { .. } => "Secret",
+            RelayError::Secret(_) => "Secret",
             RelayError::Bindings { .. } => "BindingFailed",
         };
         lambda_runtime::Diagnostic {

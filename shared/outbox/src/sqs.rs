@@ -1,19 +1,16 @@
 //! The production sink: `SendMessageBatch` to an SQS FIFO queue.
 //!
-//! The SDK's HTTP client is hyper with rustls on `ring` (no aws-lc, no
-//! OpenSSL). The endpoint is the SDK's own choice, so `AWS_ENDPOINT_URL_SQS`
+//! The SDK's HTTP client is sheetsync-aws's (hyper with rustls on `ring`,
+//! no aws-lc, no OpenSSL). The endpoint is the SDK's own choice, so `AWS_ENDPOINT_URL_SQS`
 //! or `AWS_ENDPOINT_URL` point it at a local SQS (moto) without code.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
+use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_sdk_sqs::config::SharedHttpClient;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use aws_smithy_http_client::Builder;
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 use crate::sink::{EntryOutcome, OutgoingMessage, QueueSink, SinkError};
 
@@ -27,13 +24,6 @@ pub struct SqsSink {
     queue_url: String,
 }
 
-/// The SDK's HTTP client: hyper + rustls with the `ring` provider.
-pub fn https_client() -> SharedHttpClient {
-    Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .build_https()
-}
-
 /// Timeouts for the relay's SQS calls.
 pub fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
@@ -43,17 +33,26 @@ pub fn timeouts() -> TimeoutConfig {
         .build()
 }
 
+/// The environment's AWS configuration with the shared HTTP client and
+/// [`timeouts`].
+pub async fn load_config() -> SdkConfig {
+    sheetsync_aws::config_loader()
+        .timeout_config(timeouts())
+        .load()
+        .await
+}
+
 impl SqsSink {
     /// A sink whose credentials, region and endpoint come from the
     /// environment as the AWS SDK reads it (Lambda's role, profiles,
     /// `AWS_ENDPOINT_URL_SQS`).
     pub async fn from_env(queue_url: impl Into<String>) -> SqsSink {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(https_client())
-            .timeout_config(timeouts())
-            .load()
-            .await;
-        SqsSink::new(aws_sdk_sqs::Client::new(&config), queue_url)
+        SqsSink::from_config(&load_config().await, queue_url)
+    }
+
+    /// A sink on a configuration the caller loaded (see [`load_config`]).
+    pub fn from_config(config: &SdkConfig, queue_url: impl Into<String>) -> SqsSink {
+        SqsSink::new(aws_sdk_sqs::Client::new(config), queue_url)
     }
 
     pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> SqsSink {

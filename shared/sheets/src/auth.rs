@@ -61,7 +61,11 @@ impl KeySource {
     /// with the default AWS configuration of the environment).
     pub async fn load(&self) -> Result<ServiceAccountKey, SheetsError> {
         match self {
-            KeySource::SecretArn(_) => self.load_using(&secrets_client().await).await,
+            KeySource::SecretArn(_) => {
+                let config = sheetsync_aws::load_config().await;
+                self.load_using(&aws_sdk_secretsmanager::Client::new(&config))
+                    .await
+            }
             _ => self.read(None).await,
         }
     }
@@ -82,7 +86,11 @@ impl KeySource {
             (KeySource::Json(json), _) => json.clone(),
             (KeySource::File(path), _) => std::fs::read_to_string(path)
                 .map_err(|e| SheetsError::Key(format!("reading {}: {e}", path.display())))?,
-            (KeySource::SecretArn(arn), Some(client)) => fetch_secret(client, arn).await?,
+            (KeySource::SecretArn(arn), Some(client)) => {
+                sheetsync_aws::secret_string_with(client, arn)
+                    .await
+                    .map_err(|e| SheetsError::Key(e.to_string()))?
+            }
             (KeySource::SecretArn(arn), None) => {
                 return Err(SheetsError::Key(format!(
                     "no Secrets Manager client for {arn}"
@@ -102,38 +110,6 @@ pub fn parse_key(json: &str) -> Result<ServiceAccountKey, SheetsError> {
             e.column()
         ))
     })
-}
-
-/// The production Secrets Manager client: the environment's AWS settings,
-/// rustls on ring.
-pub async fn secrets_client() -> aws_sdk_secretsmanager::Client {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(http)
-        .load()
-        .await;
-    aws_sdk_secretsmanager::Client::new(&config)
-}
-
-async fn fetch_secret(
-    client: &aws_sdk_secretsmanager::Client,
-    arn: &str,
-) -> Result<String, SheetsError> {
-    let out = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|e| {
-            let e = aws_sdk_secretsmanager::error::DisplayErrorContext(e);
-            SheetsError::Key(format!("Secrets Manager {arn}: {e}"))
-        })?;
-    out.secret_string()
-        .map(str::to_owned)
-        .ok_or_else(|| SheetsError::Key(format!("secret {arn} has no string value")))
 }
 
 #[cfg(test)]

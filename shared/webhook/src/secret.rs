@@ -2,17 +2,14 @@
 //! a Secrets Manager secret (`SHEETSYNC_WEBHOOK_SECRET_ARN`) or an SSM
 //! parameter (`SHEETSYNC_WEBHOOK_SECRET_PARAMETER`), fetched once at init.
 
-use aws_config::{BehaviorVersion, SdkConfig};
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use sheetsync_aws::{AwsError, SdkConfig};
 
 use crate::signature::Secret;
 
 pub const SECRET_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET";
 pub const SECRET_ARN_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET_ARN";
 pub const SECRET_PARAMETER_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET_PARAMETER";
-/// The database password's secret (plain, or an RDS-managed JSON secret),
-/// used when `DB_PASSWORD` is not set.
-pub const DB_PASSWORD_SECRET_ARN_ENV: &str = "DB_PASSWORD_SECRET_ARN";
+pub use sheetsync_aws::DB_PASSWORD_SECRET_ARN_ENV;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -26,6 +23,17 @@ pub enum SecretError {
     SecretsManager { name: String, message: String },
     #[error("reading parameter {name} from SSM failed: {message}")]
     Ssm { name: String, message: String },
+}
+
+impl From<AwsError> for SecretError {
+    fn from(e: AwsError) -> Self {
+        match e {
+            AwsError::SecretsManager { name, message } => {
+                SecretError::SecretsManager { name, message }
+            }
+            AwsError::Ssm { name, message } => SecretError::Ssm { name, message },
+        }
+    }
 }
 
 /// Where to read the secret from, decided from the environment.
@@ -73,11 +81,11 @@ impl SecretSource {
             SecretSource::Value(value) => value.clone(),
             SecretSource::SecretsManager(arn) => {
                 let config = aws_or_default(aws).await;
-                secrets_manager_value(&config, arn).await?
+                sheetsync_aws::secret_string(&config, arn).await?
             }
             SecretSource::Ssm(name) => {
                 let config = aws_or_default(aws).await;
-                ssm_value(&config, name).await?
+                sheetsync_aws::parameter(&config, name).await?
             }
         };
         let text = unwrap_json_secret(&text);
@@ -95,29 +103,7 @@ pub async fn resolve_db_password(
     arn: Option<&str>,
     aws: Option<&SdkConfig>,
 ) -> Result<(), SecretError> {
-    let sheetsync_config::DbConn::Params(params) = &mut db.conn else {
-        return Ok(());
-    };
-    let Some(arn) = arn.filter(|a| !a.is_empty()) else {
-        return Ok(());
-    };
-    if params.password.is_some() {
-        return Ok(());
-    }
-    let config = aws_or_default(aws).await;
-    let text = secrets_manager_value(&config, arn).await?;
-    params.password = Some(password_of(&text));
-    Ok(())
-}
-
-fn password_of(secret: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(secret) {
-        Ok(serde_json::Value::Object(o)) => o
-            .get("password")
-            .and_then(|p| p.as_str())
-            .map_or_else(|| secret.to_owned(), str::to_owned),
-        _ => secret.to_owned(),
-    }
+    Ok(sheetsync_aws::resolve_db_password(db, arn, aws).await?)
 }
 
 async fn aws_or_default(aws: Option<&SdkConfig>) -> SdkConfig {
@@ -129,53 +115,7 @@ async fn aws_or_default(aws: Option<&SdkConfig>) -> SdkConfig {
 
 /// The AWS configuration from the environment, with the rustls (ring) HTTP
 /// client: the SDKs are built without their default TLS stack.
-pub async fn load_aws_config() -> SdkConfig {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http)
-        .load()
-        .await
-}
-
-async fn secrets_manager_value(config: &SdkConfig, arn: &str) -> Result<String, SecretError> {
-    let client = aws_sdk_secretsmanager::Client::new(config);
-    let out = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|e| SecretError::SecretsManager {
-            name: arn.to_string(),
-            message: aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
-        })?;
-    out.secret_string
-        .ok_or_else(|| SecretError::SecretsManager {
-            name: arn.to_string(),
-            message: "the secret has no SecretString".to_string(),
-        })
-}
-
-async fn ssm_value(config: &SdkConfig, name: &str) -> Result<String, SecretError> {
-    let client = aws_sdk_ssm::Client::new(config);
-    let out = client
-        .get_parameter()
-        .name(name)
-        .with_decryption(true)
-        .send()
-        .await
-        .map_err(|e| SecretError::Ssm {
-            name: name.to_string(),
-            message: aws_sdk_ssm::error::DisplayErrorContext(e).to_string(),
-        })?;
-    out.parameter
-        .and_then(|p| p.value)
-        .ok_or_else(|| SecretError::Ssm {
-            name: name.to_string(),
-            message: "the parameter has no value".to_string(),
-        })
-}
+pub use sheetsync_aws::load_config as load_aws_config;
 
 /// Secrets Manager secrets are often JSON objects; accept
 /// `{"secret": "…"}`, `{"SHEETSYNC_WEBHOOK_SECRET": "…"}` or an object with a
@@ -199,12 +139,6 @@ fn unwrap_json_secret(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn database_passwords_are_plain_or_rds_json() {
-        assert_eq!(password_of("pw"), "pw");
-        assert_eq!(password_of(r#"{"username":"u","password":"p"}"#), "p");
-    }
 
     #[test]
     fn json_secrets_are_unwrapped() {
