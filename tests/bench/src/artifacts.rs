@@ -12,7 +12,7 @@ pub fn rows(root: &Path) -> String {
             let size = std::fs::metadata(&zip).map_or("not built".to_string(), |m| {
                 format!("{:.2} MiB", m.len() as f64 / 1024.0 / 1024.0)
             });
-            format!("| Lambda artifact `{f}` (bootstrap.zip) | {size} | |\n")
+            format!("| Lambda artifact `{f}` (target/lambda/{f}/bootstrap.zip, as last built) | {size} | |\n")
         })
         .collect()
 }

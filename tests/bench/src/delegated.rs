@@ -72,11 +72,17 @@ pub fn run(bench: &Bench, root: &Path) -> String {
         .output()
     {
         Ok(out) if out.status.success() => {
+            // Kept as printed (blank lines separate tables), runs of blank
+            // lines collapsed.
             let text = String::from_utf8_lossy(&out.stdout);
-            let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-            for line in lines {
-                section.push_str(line);
-                section.push('\n');
+            let mut blank = true;
+            for line in text.lines() {
+                let is_blank = line.trim().is_empty();
+                if !(is_blank && blank) {
+                    section.push_str(line.trim_end());
+                    section.push('\n');
+                }
+                blank = is_blank;
             }
         }
         Ok(out) => {
