@@ -77,19 +77,12 @@ async fn with_lease(
     req: &SyncRequest,
     mut lease: Lease<'_>,
 ) -> Result<Json, WebhookError> {
-    let binding = match webhook
+    // A closed connection (the only cause of `unavailable` here) is not
+    // returned to the pool when the lease drops.
+    let binding = webhook
         .bindings()
         .get(&lease.conn().client, &req.spreadsheet_id, &req.sheet)
-        .await
-    {
-        Ok(binding) => binding,
-        Err(e) => {
-            if matches!(e, WebhookError::Unavailable(_)) {
-                lease.discard();
-            }
-            return Err(e);
-        }
-    };
+        .await?;
     let prepared = prepare(&binding, req)?;
     let span = tracing::info_span!("sync_postgres", event_id = %req.event_id, binding = %binding.name, kind = req.kind.as_str());
     let _enter = span.enter();

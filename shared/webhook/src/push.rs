@@ -29,19 +29,12 @@ pub async fn sync_gsheet(webhook: &Webhook, req: PushRequest) -> Result<Json, We
         return Err(WebhookError::Malformed("event_id is empty".into()));
     }
     let mut lease = webhook.db().lease().await?;
-    let binding = match webhook
+    // A closed connection (the only cause of `unavailable` here) is not
+    // returned to the pool when the lease drops.
+    let binding = webhook
         .bindings()
         .get(&lease.conn().client, &req.spreadsheet_id, &req.sheet)
-        .await
-    {
-        Ok(binding) => binding,
-        Err(e) => {
-            if matches!(e, WebhookError::Unavailable(_)) {
-                lease.discard();
-            }
-            return Err(e);
-        }
-    };
+        .await?;
     let conn = lease.conn();
     let result: Result<Option<Json>, TxError> = async {
         let tx = conn.client.transaction().await?;
