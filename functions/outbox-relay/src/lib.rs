@@ -2,7 +2,7 @@
 //! invocations (reconnecting when it closed) and drains until the outbox
 //! is idle or the invocation's time runs out.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use lambda_runtime::LambdaEvent;
 use serde_json::Value as Json;
@@ -81,7 +81,7 @@ impl<S: sheetsync_outbox::QueueSink> Relay<S> {
     /// others were drained), so it shows in the function's error metrics.
     pub async fn handle(&self, event: LambdaEvent<Json>) -> Result<Json, RelayError> {
         let scope = scope_of(&event.payload);
-        let deadline = deadline_of(event.context.deadline);
+        let deadline = sheetsync_aws::invocation_deadline(event.context.deadline, DEADLINE_MARGIN);
         let mut guard = self.client.lock().await;
         // A connection kept from an earlier invocation may have been closed
         // by the server meanwhile: then one fresh attempt.
@@ -138,23 +138,6 @@ impl<S: sheetsync_outbox::QueueSink> Relay<S> {
     }
 }
 
-/// A deadline more than this far in the past belongs to no real invocation
-/// (`cargo lambda watch` hands out a fixed 600000 ms after the epoch).
-const IMPLAUSIBLY_OLD_MS: u64 = 24 * 60 * 60 * 1000;
-
-/// The invocation's deadline (milliseconds since the epoch) as an
-/// instant, less [`DEADLINE_MARGIN`]; a minute when unknown or implausible.
-pub fn deadline_of(deadline_ms: u64) -> Instant {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    if deadline_ms == 0 || deadline_ms.saturating_add(IMPLAUSIBLY_OLD_MS) < now_ms {
-        return Instant::now() + Duration::from_secs(60);
-    }
-    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
-    Instant::now() + left.saturating_sub(DEADLINE_MARGIN)
-}
-
 impl From<RelayError> for lambda_runtime::Diagnostic {
     fn from(e: RelayError) -> Self {
         let kind = match &e {
@@ -188,42 +171,4 @@ pub fn metrics(summary: &Summary) -> Vec<Metrics> {
             m
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ms_from_now(offset_ms: i64) -> u64 {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64;
-        (now + offset_ms) as u64
-    }
-
-    #[test]
-    fn a_real_deadline_keeps_the_margin() {
-        let left = deadline_of(ms_from_now(60_000)) - Instant::now();
-        assert!(
-            left <= Duration::from_secs(48) && left > Duration::from_secs(46),
-            "{left:?}"
-        );
-    }
-
-    #[test]
-    fn a_passed_deadline_leaves_no_time() {
-        assert!(deadline_of(ms_from_now(-1_000)) <= Instant::now());
-    }
-
-    #[test]
-    fn an_unknown_or_implausible_deadline_gives_a_minute() {
-        for deadline in [0, 600_000] {
-            let left = deadline_of(deadline) - Instant::now();
-            assert!(
-                left > Duration::from_secs(58) && left <= Duration::from_secs(60),
-                "{deadline}: {left:?}"
-            );
-        }
-    }
 }

@@ -1,7 +1,6 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use sheet_writer::{DEADLINE_MARGIN, handle, writer_from_env};
-use sheetsync_writer::deadline_from_epoch_ms;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -18,8 +17,8 @@ async fn main() -> Result<(), Error> {
     let writer = writer_from_env().await?;
     let writer = &writer;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        let deadline = deadline_from_epoch_ms(event.context.deadline, DEADLINE_MARGIN);
-        Ok::<SqsBatchResponse, Error>(handle(writer, event.payload, deadline).await)
+        let deadline = sheetsync_aws::invocation_deadline(event.context.deadline, DEADLINE_MARGIN);
+        Ok::<SqsBatchResponse, Error>(handle(writer, event.payload, deadline.into()).await)
     }))
     .await
 }

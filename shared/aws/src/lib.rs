@@ -4,9 +4,11 @@
 //!
 //! - [`config`]: the HTTP client and the configuration from the environment;
 //! - [`secrets`]: Secrets Manager strings and the database password;
-//! - `ssm` (feature `ssm`): SSM parameters, decrypted.
+//! - `ssm` (feature `ssm`): SSM parameters, decrypted;
+//! - [`deadline`]: a Lambda invocation's deadline as an instant.
 
 pub mod config;
+pub mod deadline;
 mod error;
 pub mod secrets;
 #[cfg(feature = "ssm")]
@@ -14,6 +16,7 @@ pub mod ssm;
 
 pub use aws_config::SdkConfig;
 pub use config::{config_loader, https_client, load_config};
+pub use deadline::invocation_deadline;
 pub use error::AwsError;
 pub use secrets::{
     DB_PASSWORD_SECRET_ARN_ENV, password_of, resolve_db_password, secret_string, secret_string_with,

@@ -12,7 +12,7 @@ mod retry;
 mod stats;
 mod units;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use sheetsync_queue::ChangeBatch;
 use sheetsync_sheets::{SheetsClient, SheetsError, plan};
@@ -290,38 +290,4 @@ fn lag_ms(batches: &[&ChangeBatch]) -> Option<i64> {
     let committed = chrono::DateTime::parse_from_rfc3339(&newest.committed_at).ok()?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
     Some(now.as_millis() as i64 - committed.timestamp_millis())
-}
-
-/// The deadline for a Lambda invocation: its own deadline (milliseconds
-/// since the epoch) less `margin`, for reporting failures in time.
-pub fn deadline_from_epoch_ms(deadline_ms: u64, margin: Duration) -> Instant {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms)).saturating_sub(margin);
-    Instant::now() + left
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deadline_keeps_the_margin_back() {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64;
-        let start = Instant::now();
-        let deadline = deadline_from_epoch_ms(now_ms + 10_000, Duration::from_secs(3));
-        let left = deadline - start;
-        assert!(
-            left <= Duration::from_millis(7_005) && left > Duration::from_millis(6_500),
-            "{left:?}"
-        );
-        // Past deadlines (or a margin larger than the time left) mean: now.
-        let past = deadline_from_epoch_ms(now_ms - 5_000, Duration::from_secs(3));
-        assert!(past <= Instant::now());
-        assert!(past >= start);
-    }
 }
