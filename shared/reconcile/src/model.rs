@@ -25,6 +25,24 @@ pub enum PgType {
 }
 
 impl PgType {
+    /// Every type sheetsync converts, for exhaustive tests and fuzzing.
+    pub const ALL: [PgType; 14] = [
+        PgType::Bool,
+        PgType::Int2,
+        PgType::Int4,
+        PgType::Int8,
+        PgType::Float4,
+        PgType::Float8,
+        PgType::Numeric,
+        PgType::Text,
+        PgType::Date,
+        PgType::Timestamp,
+        PgType::Timestamptz,
+        PgType::Uuid,
+        PgType::Json,
+        PgType::Jsonb,
+    ];
+
     /// Maps a catalog type name (`pg_type.typname`) to the type sheetsync
     /// converts; unknown types travel as text.
     pub fn from_typname(typname: &str) -> PgType {

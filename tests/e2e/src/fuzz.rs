@@ -15,23 +15,6 @@ const SECRET: &str = "fuzz-secret";
 const NOW: i64 = 1_795_613_700;
 const WINDOW: i64 = 300;
 
-pub const PG_TYPES: [PgType; 14] = [
-    PgType::Bool,
-    PgType::Int2,
-    PgType::Int4,
-    PgType::Int8,
-    PgType::Float4,
-    PgType::Float8,
-    PgType::Numeric,
-    PgType::Text,
-    PgType::Date,
-    PgType::Timestamp,
-    PgType::Timestamptz,
-    PgType::Uuid,
-    PgType::Json,
-    PgType::Jsonb,
-];
-
 fn split_line(data: &[u8]) -> (&[u8], &[u8]) {
     match data.iter().position(|b| *b == b'\n') {
         Some(i) => (&data[..i], &data[i + 1..]),
@@ -45,7 +28,7 @@ pub fn binding() -> Binding {
     columns[0].key_position = Some(0);
     columns[0].nullable = false;
     columns[0].has_default = true;
-    for (i, t) in PG_TYPES.iter().enumerate() {
+    for (i, t) in PgType::ALL.iter().enumerate() {
         columns.push(Column::new(format!("c{i}"), *t));
     }
     Binding {
@@ -110,7 +93,7 @@ pub fn value_conversion(data: &[u8]) {
     let Some((selector, rest)) = data.split_first() else {
         return;
     };
-    let pg_type = PG_TYPES[*selector as usize % PG_TYPES.len()];
+    let pg_type = PgType::ALL[*selector as usize % PgType::ALL.len()];
     let column = Column::new("c", pg_type);
     if let Ok(cell) = serde_json::from_slice::<Json>(rest)
         && let Ok(value) = from_sheet(&cell, &column)

@@ -28,22 +28,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 
 #[test]
 fn empty_and_null_cells_are_null_for_every_type() {
-    for pg_type in [
-        PgType::Bool,
-        PgType::Int2,
-        PgType::Int4,
-        PgType::Int8,
-        PgType::Float4,
-        PgType::Float8,
-        PgType::Numeric,
-        PgType::Text,
-        PgType::Date,
-        PgType::Timestamp,
-        PgType::Timestamptz,
-        PgType::Uuid,
-        PgType::Json,
-        PgType::Jsonb,
-    ] {
+    for pg_type in PgType::ALL {
         assert_eq!(sheet(json!(""), pg_type), Ok(Value::Null), "{pg_type:?}");
         assert_eq!(sheet(json!(null), pg_type), Ok(Value::Null), "{pg_type:?}");
         assert_eq!(
