@@ -2,6 +2,8 @@
 //! sheet (numbers stay numbers, dates are serial numbers with a date format,
 //! NULL clears the cell).
 
+use std::borrow::Cow;
+
 use reconcile::model::SheetCell;
 use reconcile::{PgType, Value};
 use serde_json::Value as Json;
@@ -9,12 +11,12 @@ use serde_json::Value as Json;
 use crate::wire::{CellData, CellFormat, ExtendedValue, NumberFormat};
 
 pub const DATE_FORMAT: NumberFormat = NumberFormat {
-    kind: "DATE",
-    pattern: "yyyy-mm-dd",
+    kind: Cow::Borrowed("DATE"),
+    pattern: Cow::Borrowed("yyyy-mm-dd"),
 };
 pub const DATE_TIME_FORMAT: NumberFormat = NumberFormat {
-    kind: "DATE_TIME",
-    pattern: "yyyy-mm-dd hh:mm:ss",
+    kind: Cow::Borrowed("DATE_TIME"),
+    pattern: Cow::Borrowed("yyyy-mm-dd hh:mm:ss"),
 };
 
 /// A cell to write, and whether it sets a number format (dates do; other

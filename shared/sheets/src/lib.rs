@@ -11,8 +11,10 @@ pub mod auth;
 pub mod cells;
 pub mod client;
 pub mod error;
+pub mod journal;
 pub mod keys;
 pub mod plan;
+pub mod repair;
 pub mod tab;
 pub mod wire;
 
@@ -24,22 +26,29 @@ mod plan_tests;
 pub use auth::KeySource;
 pub use client::{Endpoints, SheetsClient};
 pub use error::SheetsError;
-pub use plan::{Plan, PlanStats, plan};
+pub use plan::{Plan, PlanStats, journaled_plan, plan};
 pub use tab::{TabImage, TabRow, Watermark};
 pub use wire::{BatchUpdate, WATERMARK_KEY};
 
 impl SheetsClient {
     /// Applies a planned body in one request. Google applies the requests of
-    /// one batchUpdate atomically: all or none.
+    /// one batchUpdate atomically: all or none. The answer carries the
+    /// ranges the body asked for (the journal), as they are after the batch.
     pub async fn batch_update(
         &self,
         spreadsheet_id: &str,
         body: &BatchUpdate,
-    ) -> Result<(), SheetsError> {
-        let path = format!(
+    ) -> Result<wire::BatchUpdateResponse, SheetsError> {
+        let mut path = format!(
             "v4/spreadsheets/{}:batchUpdate",
             client::encode(spreadsheet_id)
         );
-        self.post_json(&path, body, spreadsheet_id).await.map(drop)
+        if body.include_spreadsheet_in_response {
+            path.push_str(&format!("?fields={}", client::encode(wire::VERIFY_FIELDS)));
+        } else {
+            path.push_str("?fields=spreadsheetId");
+        }
+        let answer = self.post_json(&path, body, spreadsheet_id).await?;
+        serde_json::from_slice(&answer).map_err(|e| SheetsError::Decode(e.to_string()))
     }
 }

@@ -14,6 +14,11 @@
 //!    rows below it, which were already removed;
 //! 3. `appendCells` for new rows, which needs no index;
 //! 4. the watermark metadata.
+//!
+//! The writer plans through [`journaled_plan`], which wraps these requests
+//! with the journal's copies ([`crate::journal`]) so the batch's answer shows
+//! where each row landed, and which puts back what a misplaced batch hit
+//! ([`crate::repair`]) before planning its changes again.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -22,7 +27,9 @@ use serde_json::{Map, Value as Json};
 use sheetsync_queue::{ChangeBatch, Op};
 
 use crate::cells::{Cell, cell_for, text_cell};
+use crate::journal::{EntryOp, Frame, Journal, Touch, journal_title};
 use crate::keys::{db_key, sheet_key};
+use crate::repair::{Restores, restores};
 use crate::tab::TabImage;
 use crate::wire::{
     AppendCells, BatchUpdate, CellData, CreateDeveloperMetadata, DataFilter, DeleteDimension,
@@ -50,6 +57,10 @@ pub struct PlanStats {
     pub header_written: bool,
     /// The watermark the plan stamps.
     pub watermark: Option<i64>,
+    /// Journal entries of the last batch whose write missed its row.
+    pub misplaced: usize,
+    /// Rows a misplaced write hit, put back (cells restored or row re-added).
+    pub rows_restored: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +70,10 @@ pub struct Plan {
     pub stats: PlanStats,
 }
 
+/// A row to append: its key (none for a keyless row a repair puts back)
+/// and its cells by grid column.
+type NewRow = (Option<Key>, BTreeMap<usize, Cell>);
+
 /// The tab as the replay sees it.
 struct Model {
     /// Sheet rows by key (duplicated keys: every copy is written and removed).
@@ -66,14 +81,45 @@ struct Model {
     /// Cells to write per existing grid row, by grid column.
     writes: BTreeMap<usize, BTreeMap<usize, Cell>>,
     deleted: BTreeSet<usize>,
-    /// New rows in order of first insert; `None` once deleted again.
-    appends: Vec<Option<(Key, BTreeMap<usize, Cell>)>>,
+    /// New rows in order of first insert; `None` once deleted again. A row
+    /// a repair puts back may have no key (typed in the sheet).
+    appends: Vec<Option<NewRow>>,
+    /// Cells a repair puts back on rows a misplaced write hit.
+    restores: Vec<(usize, BTreeMap<usize, Cell>, Vec<Json>)>,
     append_by_key: HashMap<Key, usize>,
 }
 
-/// Plans `batches` (consecutive messages of one tab, in queue order).
+/// Plans `batches` (consecutive messages of one tab, in queue order) as
+/// bare requests, without the journal.
 pub fn plan(tab: &TabImage, batches: &[&ChangeBatch]) -> Plan {
+    plan_inner(tab, batches, None)
+}
+
+/// What a journaled batch needs besides the tab and the changes.
+struct Journaling {
+    generation: String,
+    /// The last batch's journal, read with cells as entered, when it
+    /// shows misplaced writes: they are undone and its changes replanned.
+    repair: Option<Journal>,
+}
+
+/// Plans `batches` as the writer sends them: journaled, and repairing the
+/// last batch first when its journal shows a write that missed its row.
+/// `generation` names this batch in the journal (unique per batch).
+pub fn journaled_plan(
+    tab: &TabImage,
+    batches: &[&ChangeBatch],
+    generation: String,
+    repair: Option<Journal>,
+) -> Plan {
+    plan_inner(tab, batches, Some(Journaling { generation, repair }))
+}
+
+fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journaling>) -> Plan {
     let mut stats = PlanStats::default();
+    let repair = journaling.as_ref().and_then(|j| j.repair.as_ref());
+    let restored = repair.map(|j| restores(tab, j)).unwrap_or_default();
+    stats.misplaced = repair.map_or(0, |j| j.misplaced().len());
     let Some(first) = batches.first() else {
         return Plan { body: None, stats };
     };
@@ -113,6 +159,7 @@ pub fn plan(tab: &TabImage, batches: &[&ChangeBatch]) -> Plan {
         deleted: BTreeSet::new(),
         appends: Vec::new(),
         append_by_key: HashMap::new(),
+        restores: Vec::new(),
     };
     for row in &tab.rows {
         if let Some(key) = sheet_key(&row.key_cells, &key_types) {
@@ -120,7 +167,10 @@ pub fn plan(tab: &TabImage, batches: &[&ChangeBatch]) -> Plan {
         }
     }
 
-    let watermark = tab.watermark_seq();
+    // A misplaced batch's changes did not all land: plan them again.
+    let stamped = tab.watermark_seq();
+    let watermark = repair.map_or(stamped, |j| j.prev_watermark.min(stamped));
+    model.seed(restored, &key_types, &mut stats);
     let mut highest = None;
     let cells_of = |values: &Map<String, Json>, stats: &mut PlanStats| {
         let mut cells = BTreeMap::new();
@@ -150,7 +200,7 @@ pub fn plan(tab: &TabImage, batches: &[&ChangeBatch]) -> Plan {
                 let key = db_key(key);
                 if !model.set_cells(&key, &cells) {
                     model.append_by_key.insert(key.clone(), model.appends.len());
-                    model.appends.push(Some((key, cells)));
+                    model.appends.push(Some((Some(key), cells)));
                 }
             }
             Op::Update { key, values } => {
@@ -180,18 +230,56 @@ pub fn plan(tab: &TabImage, batches: &[&ChangeBatch]) -> Plan {
             "change columns missing from the sheet header are not written"
         );
     }
-    let Some(highest) = highest else {
-        return Plan { body: None, stats };
+    let repairing = stats.rows_restored > 0;
+    let highest = match (highest, repairing) {
+        (None, false) => return Plan { body: None, stats },
+        // Never stamp below what the tab already says it holds.
+        (highest, _) => highest.unwrap_or(stamped).max(stamped),
     };
     stats.watermark = Some(highest);
-    let requests = model.into_requests(tab, &header, highest, &mut stats);
+    let frame = journaling.map(|j| Frame {
+        tab_sheet_id: tab.sheet_id,
+        journal_sheet_id: tab.journal_sheet_id(),
+        journal_grid: tab.journal.as_ref().map(|j| j.grid),
+        journal_title: journal_title(&tab.title),
+        width: tab.column_count.max(header.len()).max(1),
+        key_index: key_types
+            .iter()
+            .filter_map(|(name, _)| columns.get(name).copied())
+            .collect(),
+        generation: j.generation,
+        prev_watermark: watermark,
+        watermark: highest,
+    });
+    let requests = model.into_requests(tab, &header, highest, frame.as_ref(), &mut stats);
+    let mut body = BatchUpdate::new(requests);
+    if let Some(frame) = &frame {
+        body.include_spreadsheet_in_response = true;
+        body.response_ranges = vec![crate::tab::tab_range(&frame.journal_title)];
+        body.response_include_grid_data = true;
+    }
     Plan {
-        body: Some(BatchUpdate { requests }),
+        body: Some(body),
         stats,
     }
 }
 
 impl Model {
+    /// Starts from what a repair puts back: cells on rows a misplaced write
+    /// hit, and rows it removed, which the batch's changes then see as rows
+    /// about to be appended.
+    fn seed(&mut self, restored: Restores, key_types: &[(&str, PgType)], stats: &mut PlanStats) {
+        stats.rows_restored = restored.cells.len() + restored.rows.len();
+        self.restores = restored.cells;
+        for (key_cells, cells) in restored.rows {
+            let key = sheet_key(&key_cells, key_types);
+            if let Some(key) = &key {
+                self.append_by_key.insert(key.clone(), self.appends.len());
+            }
+            self.appends.push(Some((key, cells)));
+        }
+    }
+
     /// Sets cells on the live row(s) of `key`; false when the key has none.
     fn set_cells(&mut self, key: &Key, cells: &BTreeMap<usize, Cell>) -> bool {
         if let Some(rows) = self.sheet_rows.get(key) {
@@ -240,16 +328,45 @@ impl Model {
         tab: &TabImage,
         header: &[String],
         watermark: i64,
+        frame: Option<&Frame>,
         stats: &mut PlanStats,
     ) -> Vec<Request> {
         let sheet_id = tab.sheet_id;
-        let mut requests = Vec::new();
+        let key_cells = |row: usize| {
+            tab.row(row)
+                .map(|r| r.key_cells.clone())
+                .unwrap_or_default()
+        };
+        let mut touches: Vec<Touch> = Vec::new();
+        let mut writes = Vec::new();
+        for (row, cells, expected) in self.restores {
+            touches.push(Touch {
+                op: EntryOp::Restore,
+                row,
+                expected,
+            });
+            writes.push((row, cells));
+        }
         for (row, cells) in self.writes {
             if cells.is_empty() {
                 continue;
             }
             stats.rows_updated += 1;
             stats.cells_written += cells.len();
+            touches.push(Touch {
+                op: EntryOp::Update,
+                row,
+                expected: key_cells(row),
+            });
+            writes.push((row, cells));
+        }
+        touches.extend(self.deleted.iter().map(|&row| Touch {
+            op: EntryOp::Delete,
+            row,
+            expected: key_cells(row),
+        }));
+        let mut requests = frame.map(|f| f.before(&touches)).unwrap_or_default();
+        for (row, cells) in writes {
             for (column, run) in runs(cells) {
                 let formatted = run.first().is_some_and(|c| c.formatted);
                 requests.push(Request::UpdateCells(UpdateCells {
@@ -268,6 +385,9 @@ impl Model {
                     },
                 }));
             }
+        }
+        if let Some(frame) = frame {
+            requests.extend(frame.after(&touches));
         }
         stats.rows_deleted = self.deleted.len();
         for (start, end) in descending_runs(&self.deleted) {

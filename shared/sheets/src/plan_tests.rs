@@ -65,11 +65,21 @@ pub(crate) fn image(g: &Grid, keys: &[&str], watermark: Option<(i32, i64)>) -> T
                     .iter()
                     .map(|&c| r.get(c).map_or(Json::Null, |c| c.v.clone()))
                     .collect(),
+                cells: {
+                    let mut cells: Vec<Json> = r.iter().map(|c| c.v.clone()).collect();
+                    while cells.last() == Some(&Json::Null) {
+                        cells.pop();
+                    }
+                    cells
+                },
             })
             .collect(),
         row_end: g.len(),
+        column_count: header.len(),
         header,
         watermark: watermark.map(|(metadata_id, seq)| Watermark { metadata_id, seq }),
+        key_index: idx,
+        journal: None,
     }
 }
 
@@ -528,7 +538,10 @@ fn an_empty_tab_gets_the_header_then_the_rows() {
         header: vec![],
         rows: vec![],
         row_end: 0,
+        column_count: 0,
         watermark: None,
+        key_index: vec![],
+        journal: None,
     };
     let b = batch(vec![
         (1, ins(1, json!({"id": 1, "name": "a"}))),

@@ -1,5 +1,5 @@
 //! The tab image: what one read of a tab tells the planner (header, each
-//! data row's key cells and grid row, the watermark), from one
+//! data row's cells and grid row, the watermark, the journal), from one
 //! `spreadsheets.get` request.
 //!
 //! Why `spreadsheets.get` and not `values.batchGet`: the watermark is
@@ -11,7 +11,8 @@ use serde_json::Value as Json;
 
 use crate::SheetsError;
 use crate::client::{SheetsClient, encode};
-use crate::wire::{ExtendedValue, READ_FIELDS, Spreadsheet, WATERMARK_KEY};
+use crate::journal::{Journal, journal_sheet_id, journal_title};
+use crate::wire::{ExtendedValue, JOURNAL_FIELDS, READ_FIELDS, Spreadsheet, WATERMARK_KEY};
 
 /// One data row of the tab.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +21,9 @@ pub struct TabRow {
     pub row_index: usize,
     /// The key columns' cells in key order, as JSON (`null` when empty).
     pub key_cells: Vec<Json>,
+    /// Every cell of the row as read, in grid column order (trailing empty
+    /// cells dropped); what a repair compares.
+    pub cells: Vec<Json>,
 }
 
 /// The tab's `sheetsync.watermark` developer metadata.
@@ -40,7 +44,13 @@ pub struct TabImage {
     pub rows: Vec<TabRow>,
     /// One past the last grid row read (header included).
     pub row_end: usize,
+    /// The tab's grid width (0 when unknown).
+    pub column_count: usize,
     pub watermark: Option<Watermark>,
+    /// Grid columns of the key columns, in key order.
+    pub key_index: Vec<usize>,
+    /// The tab's journal; `None` until a batch creates it.
+    pub journal: Option<Journal>,
 }
 
 impl TabImage {
@@ -54,6 +64,21 @@ impl TabImage {
         self.header.iter().position(|h| h == name)
     }
 
+    /// The data row at grid row `row_index`.
+    pub fn row(&self, row_index: usize) -> Option<&TabRow> {
+        self.rows
+            .binary_search_by_key(&row_index, |r| r.row_index)
+            .ok()
+            .map(|i| &self.rows[i])
+    }
+
+    /// The sheet id the tab's journal has, or gets when a batch creates it.
+    pub fn journal_sheet_id(&self) -> i32 {
+        self.journal
+            .as_ref()
+            .map_or_else(|| journal_sheet_id(self.sheet_id), |j| j.sheet_id)
+    }
+
     /// Builds the image from a `spreadsheets.get` answer for `sheet`.
     pub fn from_spreadsheet(
         spreadsheet: Spreadsheet,
@@ -61,6 +86,12 @@ impl TabImage {
         sheet: &str,
         key_columns: &[String],
     ) -> Result<TabImage, SheetsError> {
+        let journal_name = journal_title(sheet);
+        let journal = spreadsheet
+            .sheets
+            .iter()
+            .find(|s| s.properties.title == journal_name)
+            .map(Journal::from_sheet);
         let tab = spreadsheet
             .sheets
             .into_iter()
@@ -69,6 +100,7 @@ impl TabImage {
                 spreadsheet_id: spreadsheet_id.to_string(),
                 sheet: sheet.to_string(),
             })?;
+        let column_count = tab.properties.grid_properties.column_count;
         let watermark = tab
             .developer_metadata
             .iter()
@@ -104,7 +136,10 @@ impl TabImage {
             header,
             rows: Vec::new(),
             row_end: header_row + 1,
+            column_count,
             watermark,
+            key_index: Vec::new(),
+            journal,
         };
         // An empty tab gets a header from the planner; a tab with data but
         // no header fails below on its missing key column.
@@ -125,6 +160,7 @@ impl TabImage {
                     })
             })
             .collect::<Result<_, _>>()?;
+        image.key_index = key_index.clone();
         for (offset, row) in rows.enumerate() {
             let row_index = header_row + 1 + offset;
             image.row_end = row_index + 1;
@@ -137,9 +173,19 @@ impl TabImage {
                         .map_or(Json::Null, cell_json)
                 })
                 .collect();
+            let mut cells = vec![Json::Null; grid.start_column];
+            cells.extend(
+                row.values
+                    .iter()
+                    .map(|c| c.effective_value.as_ref().map_or(Json::Null, cell_json)),
+            );
+            while cells.last() == Some(&Json::Null) {
+                cells.pop();
+            }
             image.rows.push(TabRow {
                 row_index,
                 key_cells,
+                cells,
             });
         }
         Ok(image)
@@ -169,33 +215,69 @@ pub fn tab_range(sheet: &str) -> String {
 }
 
 impl SheetsClient {
-    /// Reads the tab in one request. `key_columns` are located in the header by name.
+    /// Reads the tab and its journal in one request. `key_columns` are
+    /// located in the header by name. A tab without a journal yet costs a
+    /// second read, once: Google refuses the whole request for a missing range.
     pub async fn read_tab(
         &self,
         spreadsheet_id: &str,
         sheet: &str,
         key_columns: &[String],
     ) -> Result<TabImage, SheetsError> {
-        let path = format!(
-            "v4/spreadsheets/{}?ranges={}&includeGridData=true&fields={}",
-            encode(spreadsheet_id),
-            encode(&tab_range(sheet)),
-            encode(READ_FIELDS)
-        );
-        let spreadsheet: Spreadsheet = match self.get_json(&path, spreadsheet_id).await {
-            // Google answers an unknown tab name with 400 "Unable to parse range".
+        let journal = journal_title(sheet);
+        let both = [tab_range(sheet), tab_range(&journal)];
+        let spreadsheet = match self.get_ranges(spreadsheet_id, &both, READ_FIELDS).await? {
+            Some(found) => found,
+            None => self
+                .get_ranges(spreadsheet_id, &both[..1], READ_FIELDS)
+                .await?
+                .ok_or_else(|| SheetsError::TabNotFound {
+                    spreadsheet_id: spreadsheet_id.to_string(),
+                    sheet: sheet.to_string(),
+                })?,
+        };
+        TabImage::from_spreadsheet(spreadsheet, spreadsheet_id, sheet, key_columns)
+    }
+
+    /// Reads the tab's journal with its cells as entered (what a repair
+    /// writes back); `None` when the tab has no journal.
+    pub async fn read_journal(
+        &self,
+        spreadsheet_id: &str,
+        sheet: &str,
+    ) -> Result<Option<Journal>, SheetsError> {
+        let title = journal_title(sheet);
+        let found = self
+            .get_ranges(spreadsheet_id, &[tab_range(&title)], JOURNAL_FIELDS)
+            .await?;
+        Ok(found.and_then(|s| {
+            s.sheets
+                .iter()
+                .find(|s| s.properties.title == title)
+                .map(Journal::from_sheet)
+        }))
+    }
+
+    /// `spreadsheets.get` of `ranges`; `None` when one of them names no tab
+    /// (Google answers 400 "Unable to parse range").
+    async fn get_ranges(
+        &self,
+        spreadsheet_id: &str,
+        ranges: &[String],
+        fields: &str,
+    ) -> Result<Option<Spreadsheet>, SheetsError> {
+        let mut path = format!("v4/spreadsheets/{}?", encode(spreadsheet_id));
+        for range in ranges {
+            path.push_str(&format!("ranges={}&", encode(range)));
+        }
+        path.push_str(&format!("includeGridData=true&fields={}", encode(fields)));
+        match self.get_json(&path, spreadsheet_id).await {
             Err(SheetsError::Rejected {
                 status: 400,
                 message,
-            }) if message.contains("Unable to parse range") => {
-                return Err(SheetsError::TabNotFound {
-                    spreadsheet_id: spreadsheet_id.to_string(),
-                    sheet: sheet.to_string(),
-                });
-            }
-            other => other?,
-        };
-        TabImage::from_spreadsheet(spreadsheet, spreadsheet_id, sheet, key_columns)
+            }) if message.contains("Unable to parse range") => Ok(None),
+            other => other.map(Some),
+        }
     }
 }
 
@@ -255,19 +337,23 @@ mod tests {
             vec![
                 TabRow {
                     row_index: 1,
-                    key_cells: vec![json!(42)]
+                    key_cells: vec![json!(42)],
+                    cells: vec![json!("Ada"), json!(42), json!(3)],
                 },
                 TabRow {
                     row_index: 2,
-                    key_cells: vec![Json::Null]
+                    key_cells: vec![Json::Null],
+                    cells: vec![json!("Bob")],
                 },
                 TabRow {
                     row_index: 3,
-                    key_cells: vec![Json::Null]
+                    key_cells: vec![Json::Null],
+                    cells: vec![],
                 },
                 TabRow {
                     row_index: 4,
-                    key_cells: vec![json!("7")]
+                    key_cells: vec![json!("7")],
+                    cells: vec![json!("Eve"), json!("7")],
                 },
             ]
         );

@@ -2,6 +2,8 @@
 //! deserialise to exactly the Sheets API v4 JSON, carrying only the fields
 //! sheetsync uses (see `client` for why not the generated types).
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// Developer metadata key holding the highest outbox `seq` applied to a tab.
@@ -9,9 +11,18 @@ pub const WATERMARK_KEY: &str = "sheetsync.watermark";
 
 /// Field mask of the tab read: sheet identity, its metadata, and each cell's
 /// effective value only.
-pub const READ_FIELDS: &str = "sheets(properties(sheetId,title),\
+pub const READ_FIELDS: &str = "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),\
 developerMetadata(metadataId,metadataKey,metadataValue),\
 data(startRow,startColumn,rowData(values(effectiveValue))))";
+
+/// Field mask of the journal as a repair reads it: cells as entered, so a
+/// misplaced write is undone with the formula or format the cell had.
+pub const JOURNAL_FIELDS: &str = "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),\
+data(startRow,startColumn,rowData(values(effectiveValue,userEnteredValue,userEnteredFormat(numberFormat)))))";
+
+/// Field mask of a batchUpdate answer: the journal after the batch.
+pub const VERIFY_FIELDS: &str = "updatedSpreadsheet(sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),\
+data(startRow,startColumn,rowData(values(effectiveValue)))))";
 
 /// Mask for cells whose format is left as the user set it.
 pub const FIELDS_VALUE: &str = "userEnteredValue";
@@ -43,6 +54,17 @@ pub struct SheetProperties {
     pub sheet_id: i32,
     #[serde(default)]
     pub title: String,
+    #[serde(default)]
+    pub grid_properties: GridProperties,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GridProperties {
+    #[serde(default)]
+    pub row_count: usize,
+    #[serde(default)]
+    pub column_count: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,9 +109,27 @@ pub struct ReadRow {
 #[serde(rename_all = "camelCase")]
 pub struct ReadCell {
     pub effective_value: Option<ExtendedValue>,
+    /// Read only from the journal, whose cells are written back as they were.
+    pub user_entered_value: Option<ExtendedValue>,
+    pub user_entered_format: Option<ReadFormat>,
 }
 
-/// A cell value; `errorValue` (a formula error) is read as no value.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadFormat {
+    pub number_format: Option<ReadNumberFormat>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+pub struct ReadNumberFormat {
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub pattern: String,
+}
+
+/// A cell value; `errorValue` (a formula error) is read as no value. A
+/// formula is written back only when a misplaced write is repaired.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ExtendedValue {
@@ -98,7 +138,6 @@ pub enum ExtendedValue {
     BoolValue(bool),
     #[serde(skip_serializing)]
     ErrorValue(serde_json::Value),
-    #[serde(skip_serializing)]
     FormulaValue(serde_json::Value),
 }
 
@@ -108,6 +147,32 @@ pub enum ExtendedValue {
 #[serde(rename_all = "camelCase")]
 pub struct BatchUpdate {
     pub requests: Vec<Request>,
+    /// With `response_ranges`: the answer carries those ranges as they are
+    /// after the batch (how the writer verifies where its rows landed).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub include_spreadsheet_in_response: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub response_ranges: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub response_include_grid_data: bool,
+}
+
+impl BatchUpdate {
+    pub fn new(requests: Vec<Request>) -> BatchUpdate {
+        BatchUpdate {
+            requests,
+            include_spreadsheet_in_response: false,
+            response_ranges: Vec::new(),
+            response_include_grid_data: false,
+        }
+    }
+}
+
+/// The part of a batchUpdate answer the writer reads.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchUpdateResponse {
+    pub updated_spreadsheet: Option<Spreadsheet>,
 }
 
 /// One entry of `requests`: Google's one-field-set union, as serde's
@@ -116,10 +181,84 @@ pub struct BatchUpdate {
 #[serde(rename_all = "camelCase")]
 pub enum Request {
     UpdateCells(UpdateCells),
+    /// An `updateCells` over a range with no rows: clears the masked fields.
+    #[serde(rename = "updateCells")]
+    ClearCells(ClearCells),
     DeleteDimension(DeleteDimension),
+    InsertDimension(InsertDimension),
     AppendCells(AppendCells),
+    CopyPaste(CopyPaste),
+    AddSheet(AddSheet),
+    UpdateSheetProperties(UpdateSheetProperties),
     CreateDeveloperMetadata(CreateDeveloperMetadata),
     UpdateDeveloperMetadata(UpdateDeveloperMetadata),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClearCells {
+    pub range: GridRange,
+    pub fields: &'static str,
+}
+
+/// 0-based, end-exclusive; `None` runs to the grid's edge.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GridRange {
+    pub sheet_id: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_row_index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_row_index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_column_index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_column_index: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CopyPaste {
+    pub source: GridRange,
+    pub destination: GridRange,
+    pub paste_type: &'static str,
+    pub paste_orientation: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InsertDimension {
+    pub range: DimensionRange,
+    pub inherit_from_before: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddSheet {
+    pub properties: NewSheetProperties,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewSheetProperties {
+    pub sheet_id: i32,
+    pub title: String,
+    pub hidden: bool,
+    pub grid_properties: GridProperties,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateSheetProperties {
+    pub properties: SheetGrid,
+    pub fields: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SheetGrid {
+    pub sheet_id: i32,
+    pub grid_properties: GridProperties,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -162,8 +301,8 @@ pub struct CellFormat {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NumberFormat {
     #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub pattern: &'static str,
+    pub kind: Cow<'static, str>,
+    pub pattern: Cow<'static, str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -263,48 +402,46 @@ mod tests {
 
     #[test]
     fn writes_google_request_json() {
-        let req = BatchUpdate {
-            requests: vec![
-                Request::UpdateCells(UpdateCells {
-                    start: GridCoordinate {
-                        sheet_id: 7,
-                        row_index: 4,
-                        column_index: 1,
-                    },
-                    rows: vec![RowData {
-                        values: vec![
-                            CellData {
-                                user_entered_value: Some(ExtendedValue::NumberValue(3.0)),
-                                user_entered_format: None,
-                            },
-                            CellData::default(),
-                        ],
-                    }],
-                    fields: FIELDS_VALUE,
-                }),
-                Request::DeleteDimension(DeleteDimension {
-                    range: DimensionRange {
-                        sheet_id: 7,
-                        dimension: "ROWS",
-                        start_index: 9,
-                        end_index: 10,
-                    },
-                }),
-                Request::UpdateDeveloperMetadata(UpdateDeveloperMetadata {
-                    data_filters: vec![DataFilter {
-                        developer_metadata_lookup: MetadataLookup { metadata_id: 3 },
-                    }],
-                    developer_metadata: DeveloperMetadata {
-                        metadata_id: None,
-                        metadata_key: None,
-                        metadata_value: Some("13".into()),
-                        location: None,
-                        visibility: None,
-                    },
-                    fields: "metadataValue",
-                }),
-            ],
-        };
+        let req = BatchUpdate::new(vec![
+            Request::UpdateCells(UpdateCells {
+                start: GridCoordinate {
+                    sheet_id: 7,
+                    row_index: 4,
+                    column_index: 1,
+                },
+                rows: vec![RowData {
+                    values: vec![
+                        CellData {
+                            user_entered_value: Some(ExtendedValue::NumberValue(3.0)),
+                            user_entered_format: None,
+                        },
+                        CellData::default(),
+                    ],
+                }],
+                fields: FIELDS_VALUE,
+            }),
+            Request::DeleteDimension(DeleteDimension {
+                range: DimensionRange {
+                    sheet_id: 7,
+                    dimension: "ROWS",
+                    start_index: 9,
+                    end_index: 10,
+                },
+            }),
+            Request::UpdateDeveloperMetadata(UpdateDeveloperMetadata {
+                data_filters: vec![DataFilter {
+                    developer_metadata_lookup: MetadataLookup { metadata_id: 3 },
+                }],
+                developer_metadata: DeveloperMetadata {
+                    metadata_id: None,
+                    metadata_key: None,
+                    metadata_value: Some("13".into()),
+                    location: None,
+                    visibility: None,
+                },
+                fields: "metadataValue",
+            }),
+        ]);
         assert_eq!(
             serde_json::to_value(&req).unwrap(),
             json!({"requests": [

@@ -1,0 +1,282 @@
+//! Undoing misplaced writes, from the journal's copies. Pure: no I/O.
+//!
+//! A write that landed on another row (the journal's before-copy holds
+//! another key) is undone where that row is now: found by its key, or, for a
+//! row typed in the sheet without one, by its content right after the write.
+//! Only cells that still hold what the write put there are restored, so a
+//! person's edit made since is kept. A row removed in place of another comes
+//! back whole, at the bottom of the tab, with formulas and number formats
+//! as entered. The batch's own changes are then planned again from the
+//! watermark before it ([`crate::plan::journaled_plan`]), so each lands on
+//! its own row.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
+use crate::cells::Cell;
+use crate::journal::{EntryOp, Journal, JournalCell};
+use crate::tab::TabImage;
+
+/// What a repair writes before the batch's own changes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Restores {
+    /// Cells put back on rows a write hit by mistake: (grid row, cells by
+    /// column, the row as read, which the journal checks).
+    pub cells: Vec<(usize, BTreeMap<usize, Cell>, Vec<Json>)>,
+    /// Rows removed by mistake, to append again: (their key cells, cells).
+    pub rows: Vec<(Vec<Json>, BTreeMap<usize, Cell>)>,
+}
+
+impl Restores {
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty() && self.rows.is_empty()
+    }
+}
+
+fn at(cells: &[Json], i: usize) -> &Json {
+    cells.get(i).unwrap_or(&Json::Null)
+}
+
+fn values(cells: &[JournalCell]) -> Vec<Json> {
+    cells.iter().map(|c| c.value.clone()).collect()
+}
+
+fn restored(cell: &JournalCell) -> Cell {
+    Cell {
+        data: cell.data.clone(),
+        formatted: true,
+    }
+}
+
+/// The restores for every misplaced entry of `journal` (read with its cells
+/// as entered), against the tab as it is now.
+pub fn restores(tab: &TabImage, journal: &Journal) -> Restores {
+    let mut out = Restores::default();
+    let misplaced = journal.misplaced();
+    let key_of = |cells: &[Json]| -> Vec<Json> {
+        journal
+            .key_index
+            .iter()
+            .map(|&i| at(cells, i).clone())
+            .collect()
+    };
+    for entry in &misplaced {
+        let before = values(&entry.before);
+        let key = key_of(&before);
+        let keyed = key.iter().any(|k| !k.is_null());
+        match entry.op {
+            EntryOp::Delete => {
+                let present = keyed && tab.rows.iter().any(|r| r.key_cells == key);
+                if !present && before.iter().any(|v| !v.is_null()) {
+                    let cells = entry
+                        .before
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| !c.value.is_null() || c.data.user_entered_value.is_some())
+                        .map(|(i, c)| (i, restored(c)))
+                        .collect();
+                    out.rows.push((key, cells));
+                }
+            }
+            EntryOp::Update | EntryOp::Restore => {
+                // The same row removed later in the batch comes back whole.
+                if misplaced
+                    .iter()
+                    .any(|d| d.op == EntryOp::Delete && d.row == entry.row)
+                {
+                    continue;
+                }
+                let after = values(&entry.after);
+                let width = before.len().max(after.len());
+                let same_row = |cells: &[Json]| (0..width).all(|i| at(cells, i) == at(&after, i));
+                for row in tab.rows.iter().filter(|r| {
+                    if keyed {
+                        r.key_cells == key
+                    } else {
+                        r.key_cells.iter().all(Json::is_null) && same_row(&r.cells)
+                    }
+                }) {
+                    let cells: BTreeMap<usize, Cell> = (0..width)
+                        .filter(|&c| at(&before, c) != at(&after, c))
+                        .filter(|&c| at(&row.cells, c) == at(&after, c))
+                        .filter_map(|c| entry.before.get(c).map(|cell| (c, restored(cell))))
+                        .collect();
+                    if !cells.is_empty() {
+                        out.cells.push((row.row_index, cells, row.cells.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Entry;
+    use crate::tab::TabRow;
+    use crate::wire::{CellData, ExtendedValue};
+    use serde_json::json;
+
+    fn jcell(v: Json) -> JournalCell {
+        let user = match &v {
+            Json::Null => None,
+            Json::String(s) => Some(ExtendedValue::StringValue(s.clone())),
+            Json::Bool(b) => Some(ExtendedValue::BoolValue(*b)),
+            n => Some(ExtendedValue::NumberValue(n.as_f64().unwrap())),
+        };
+        JournalCell {
+            value: v,
+            data: CellData {
+                user_entered_value: user,
+                user_entered_format: None,
+            },
+        }
+    }
+
+    fn entry(
+        op: EntryOp,
+        expected: Json,
+        row: usize,
+        before: Vec<Json>,
+        after: Vec<Json>,
+    ) -> Entry {
+        Entry {
+            op,
+            expected: expected.as_array().unwrap().clone(),
+            row,
+            before: before.into_iter().map(jcell).collect(),
+            after: after.into_iter().map(jcell).collect(),
+        }
+    }
+
+    fn tab(rows: Vec<Vec<Json>>) -> TabImage {
+        TabImage {
+            sheet_id: 5,
+            title: "T".into(),
+            header: vec!["id".into(), "name".into(), "qty".into()],
+            rows: rows
+                .into_iter()
+                .enumerate()
+                .map(|(i, cells)| TabRow {
+                    row_index: i + 1,
+                    key_cells: vec![cells[0].clone()],
+                    cells,
+                })
+                .collect(),
+            row_end: 0,
+            column_count: 3,
+            watermark: None,
+            key_index: vec![0],
+            journal: None,
+        }
+    }
+
+    fn journal(entries: Vec<Entry>) -> Journal {
+        Journal {
+            key_index: vec![0],
+            width: 3,
+            entries,
+            ..Journal::default()
+        }
+    }
+
+    #[test]
+    fn a_write_on_the_wrong_row_is_undone_where_that_row_is_now() {
+        // meant for key 1, landed on key 2 (name "b" -> "x"); key 2 has since moved to row 1
+        let j = journal(vec![entry(
+            EntryOp::Update,
+            json!([1]),
+            2,
+            vec![json!(2), json!("b"), json!(5)],
+            vec![json!(2), json!("x"), json!(5)],
+        )]);
+        let now = tab(vec![
+            vec![json!(2), json!("x"), json!(5)],
+            vec![json!(1), json!("a"), json!(4)],
+        ]);
+        let r = restores(&now, &j);
+        assert_eq!(r.rows, vec![]);
+        assert_eq!(r.cells.len(), 1);
+        let (row, cells, expected) = &r.cells[0];
+        assert_eq!(
+            (*row, expected.clone()),
+            (1, vec![json!(2), json!("x"), json!(5)])
+        );
+        assert_eq!(cells.keys().copied().collect::<Vec<_>>(), vec![1]);
+        assert_eq!(
+            cells[&1].data.user_entered_value,
+            Some(ExtendedValue::StringValue("b".into()))
+        );
+    }
+
+    #[test]
+    fn a_cell_edited_since_is_kept() {
+        let j = journal(vec![entry(
+            EntryOp::Update,
+            json!([1]),
+            2,
+            vec![json!(2), json!("b"), json!(5)],
+            vec![json!(2), json!("x"), json!(6)],
+        )]);
+        // a person typed "y" over the misplaced "x"; qty still holds the misplaced 6
+        let now = tab(vec![vec![json!(2), json!("y"), json!(6)]]);
+        let r = restores(&now, &j);
+        assert_eq!(r.cells[0].1.keys().copied().collect::<Vec<_>>(), vec![2]);
+    }
+
+    #[test]
+    fn a_keyless_row_is_found_by_its_content() {
+        let j = journal(vec![entry(
+            EntryOp::Update,
+            json!([1]),
+            3,
+            vec![Json::Null, json!("new"), json!(1)],
+            vec![Json::Null, json!("x"), json!(1)],
+        )]);
+        let now = tab(vec![
+            vec![Json::Null, json!("other"), json!(1)],
+            vec![Json::Null, json!("x"), json!(1)],
+        ]);
+        let r = restores(&now, &j);
+        assert_eq!(r.cells.len(), 1);
+        assert_eq!(r.cells[0].0, 2);
+    }
+
+    #[test]
+    fn a_row_removed_by_mistake_comes_back_unless_it_is_there() {
+        let gone = entry(
+            EntryOp::Delete,
+            json!([1]),
+            2,
+            vec![json!(2), json!("b"), json!(5)],
+            vec![],
+        );
+        let r = restores(
+            &tab(vec![vec![json!(1), json!("a"), json!(4)]]),
+            &journal(vec![gone.clone()]),
+        );
+        assert_eq!(r.rows.len(), 1);
+        assert_eq!(r.rows[0].0, vec![json!(2)]);
+        assert_eq!(r.rows[0].1.len(), 3);
+        let r = restores(
+            &tab(vec![vec![json!(2), json!("b"), json!(5)]]),
+            &journal(vec![gone]),
+        );
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn landed_entries_need_nothing() {
+        let j = journal(vec![entry(
+            EntryOp::Update,
+            json!([2]),
+            2,
+            vec![json!(2), json!("b"), json!(5)],
+            vec![json!(2), json!("x"), json!(5)],
+        )]);
+        assert!(restores(&tab(vec![vec![json!(2), json!("x"), json!(5)]]), &j).is_empty());
+    }
+}
