@@ -230,7 +230,7 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
             "change columns missing from the sheet header are not written"
         );
     }
-    let repairing = stats.rows_restored > 0;
+    let repairing = stats.misplaced > 0;
     let highest = match (highest, repairing) {
         (None, false) => return Plan { body: None, stats },
         // Never stamp below what the tab already says it holds.

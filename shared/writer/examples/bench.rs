@@ -15,7 +15,9 @@ use reconcile::PgType;
 use serde_json::{Value as Json, json};
 use sheets_emulator::Emulator;
 use sheetsync_queue::{ChangeBatch, ColumnType, Op, RowChange, VERSION};
-use sheetsync_sheets::{Endpoints, SheetsClient, TabImage, TabRow, auth::parse_key, plan};
+use sheetsync_sheets::{
+    Endpoints, SheetsClient, TabImage, TabRow, auth::parse_key, journaled_plan,
+};
 use sheetsync_writer::{Message, Writer};
 
 const SPREADSHEET: &str = "bench";
@@ -160,17 +162,21 @@ fn planning_ms(n: usize) -> f64 {
             .map(|(i, r)| TabRow {
                 row_index: i + 1,
                 key_cells: vec![r[0].clone()],
+                cells: r.clone(),
             })
             .collect(),
         row_end: rows.len(),
+        column_count: rows[0].len(),
         watermark: None,
+        key_index: vec![0],
+        journal: None,
     };
     let batches: Vec<ChangeBatch> = batches("plan", n).collect();
     let refs: Vec<&ChangeBatch> = batches.iter().collect();
     let mut times: Vec<f64> = (0..7)
         .map(|_| {
             let start = Instant::now();
-            let p = plan(&tab, &refs);
+            let p = journaled_plan(&tab, &refs, "bench".into(), None);
             assert_eq!(p.stats.rows_updated + p.stats.rows_appended, n);
             start.elapsed().as_secs_f64() * 1000.0
         })

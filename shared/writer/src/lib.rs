@@ -15,7 +15,8 @@ mod units;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sheetsync_queue::ChangeBatch;
-use sheetsync_sheets::{SheetsClient, SheetsError, plan};
+use sheetsync_sheets::journal::{Journal, journal_title};
+use sheetsync_sheets::{PlanStats, SheetsClient, SheetsError, journaled_plan};
 use tokio::time::Instant;
 
 pub use retry::RetryPolicy;
@@ -209,6 +210,8 @@ impl Writer {
                         rows_appended = plan.rows_appended,
                         rows_deleted = plan.rows_deleted,
                         skipped_updates = plan.skipped_updates,
+                        misplaced = plan.misplaced,
+                        rows_restored = plan.rows_restored,
                         watermark = plan.watermark,
                         attempts = attempt + 1,
                         "batch applied to the sheet"
@@ -241,26 +244,79 @@ impl Writer {
         }
     }
 
+    /// Reads, plans and writes until the batch's journal shows every row
+    /// landed where it was meant: a person may move rows between the read
+    /// and the write, and the next round repairs what that misplaced.
     async fn read_plan_write(
         &self,
         target: &Target,
         batches: &[&ChangeBatch],
         stats: &mut BatchStats,
-    ) -> Result<sheetsync_sheets::PlanStats, SheetsError> {
-        stats.sheets_requests += 1;
-        let tab = self
-            .client
-            .read_tab(&target.spreadsheet_id, &target.sheet, &target.key_columns)
-            .await?;
-        let plan = plan(&tab, batches);
-        if let Some(body) = &plan.body {
+    ) -> Result<PlanStats, SheetsError> {
+        let mut repairs = PlanStats::default();
+        for _ in 0..=MAX_REPAIRS {
             stats.sheets_requests += 1;
-            self.client
+            let tab = self
+                .client
+                .read_tab(&target.spreadsheet_id, &target.sheet, &target.key_columns)
+                .await?;
+            // A tab without a journal yet is read twice (see `read_tab`).
+            if tab.journal.is_none() {
+                stats.sheets_requests += 1;
+            }
+            let repair = match &tab.journal {
+                Some(journal) if !journal.misplaced().is_empty() => {
+                    stats.sheets_requests += 1;
+                    self.client
+                        .read_journal(&target.spreadsheet_id, &target.sheet)
+                        .await?
+                }
+                _ => None,
+            };
+            let mut plan = journaled_plan(&tab, batches, generation(), repair);
+            repairs.misplaced += plan.stats.misplaced;
+            repairs.rows_restored += plan.stats.rows_restored;
+            plan.stats.misplaced = repairs.misplaced;
+            plan.stats.rows_restored = repairs.rows_restored;
+            let Some(body) = &plan.body else {
+                return Ok(plan.stats);
+            };
+            stats.sheets_requests += 1;
+            let answer = self
+                .client
                 .batch_update(&target.spreadsheet_id, body)
                 .await?;
+            let title = journal_title(&target.sheet);
+            let misplaced = answer
+                .updated_spreadsheet
+                .and_then(|s| s.sheets.into_iter().find(|s| s.properties.title == title))
+                .map(|s| Journal::from_sheet(&s).misplaced().len());
+            if misplaced == Some(0) {
+                return Ok(plan.stats);
+            }
+            tracing::warn!(
+                spreadsheet_id = %target.spreadsheet_id,
+                sheet = %target.sheet,
+                misplaced = ?misplaced,
+                "rows moved while the batch was written; repairing"
+            );
         }
-        Ok(plan.stats)
+        Err(SheetsError::Transport(format!(
+            "rows kept moving during {} attempts to place the batch; the queue redelivers it and the journal keeps the tab unsettled until it lands",
+            MAX_REPAIRS + 1
+        )))
     }
+}
+
+/// Rounds of read → write a unit gets to land every row.
+const MAX_REPAIRS: usize = 4;
+
+/// A batch's name in the journal: unique per batch of a tab.
+fn generation() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}.{:09}", now.as_secs(), now.subsec_nanos())
 }
 
 /// Logs a message that can never apply; returns its position.

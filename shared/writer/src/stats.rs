@@ -20,6 +20,11 @@ pub struct BatchStats {
     /// Changes skipped because the tab's watermark already covered them.
     pub stale: usize,
     pub failed_messages: usize,
+    /// Writes that landed on another row (people moved rows meanwhile),
+    /// found in the journal and repaired.
+    pub misplaced: usize,
+    /// Rows put back by those repairs.
+    pub rows_restored: usize,
     /// Commit → sheet lag of the newest change applied, in milliseconds.
     pub max_lag_ms: Option<i64>,
 }
@@ -34,6 +39,8 @@ impl BatchStats {
         self.rows_appended += plan.rows_appended;
         self.rows_deleted += plan.rows_deleted;
         self.stale += plan.stale;
+        self.misplaced += plan.misplaced;
+        self.rows_restored += plan.rows_restored;
     }
 
     pub(crate) fn merge(&mut self, other: BatchStats) {
@@ -45,6 +52,8 @@ impl BatchStats {
         self.rows_appended += other.rows_appended;
         self.rows_deleted += other.rows_deleted;
         self.stale += other.stale;
+        self.misplaced += other.misplaced;
+        self.rows_restored += other.rows_restored;
         self.add_lag(other.max_lag_ms);
     }
 

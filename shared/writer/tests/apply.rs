@@ -41,15 +41,24 @@ async fn updates_appends_and_deletes_land_in_two_requests() {
         ]))
     );
     assert_eq!(env.watermark().as_deref(), Some("5"));
-    assert_eq!(env.api_requests(), 2);
-    let ops: Vec<String> = env
-        .emu
-        .requests()
-        .into_iter()
-        .filter(|r| r.operation != "oauth2.token")
-        .map(|r| r.operation)
-        .collect();
-    assert_eq!(ops, vec!["spreadsheets.get", "spreadsheets.batchUpdate"]);
+    let ops = |env: &Env| -> Vec<String> {
+        env.emu
+            .requests()
+            .into_iter()
+            .filter(|r| r.operation != "oauth2.token")
+            .map(|r| r.operation)
+            .collect()
+    };
+    // The tab's first batch also finds that it has no journal yet (Google
+    // refuses a read naming a missing tab) and creates it.
+    assert_eq!(
+        ops(&env),
+        vec![
+            "spreadsheets.get",
+            "spreadsheets.get",
+            "spreadsheets.batchUpdate"
+        ]
+    );
     let s = &out.stats;
     assert_eq!(
         (
@@ -58,8 +67,31 @@ async fn updates_appends_and_deletes_land_in_two_requests() {
             s.rows_deleted,
             s.sheets_requests
         ),
-        (1, 1, 1, 2)
+        (1, 1, 1, 3)
     );
+    // Every later batch: one read, one write.
+    env.emu.reset_log();
+    let b = batch(vec![
+        (6, upd(3, json!({"id": 3, "qty": 30}))),
+        (7, ins(5, json!({"id": 5, "name": "Ed", "qty": 5}))),
+        (8, del(4)),
+    ]);
+    let out = env.apply(&[message("m2", &b)]).await;
+    assert_eq!(out.failed, Vec::<String>::new());
+    assert_eq!(
+        env.rows(),
+        expect(json!([
+            ["id", "name", "qty", "due"],
+            [2, "Bob", 20],
+            [3, "Cy", 30],
+            [5, "Ed", 5]
+        ]))
+    );
+    assert_eq!(
+        ops(&env),
+        vec!["spreadsheets.get", "spreadsheets.batchUpdate"]
+    );
+    assert_eq!((out.stats.sheets_requests, out.stats.misplaced), (2, 0));
 }
 
 #[tokio::test]
@@ -250,10 +282,13 @@ async fn requests_for(changes: usize) -> (u64, usize) {
             } else {
                 ins(i, json!({"id": i, "name": format!("n{i}"), "qty": i}))
             };
-            (i, op)
+            (i + 1, op)
         })
         .collect();
     let b = batch(ops);
+    // The tab's first batch creates its journal (one request more, once).
+    let first = batch(vec![(1, upd(1, json!({"name": "r1"})))]);
+    assert!(env.apply(&[message("m0", &first)]).await.failed.is_empty());
     env.emu.reset_log();
     let out = env.apply(&[message("m1", &b)]).await;
     assert!(out.failed.is_empty());

@@ -69,19 +69,23 @@ async fn a_5xx_burst_is_retried() {
             [2, "new"]
         ]))
     );
-    assert_eq!(out.stats.sheets_requests, 5);
+    // three 503s, then the first batch's two reads (no journal yet) and its write
+    assert_eq!(out.stats.sheets_requests, 6);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_response_does_not_append_twice() {
     let env = std::sync::Arc::new(setup().await);
     env.seed(orders());
+    // The tab's journal exists, so the batch's first read is its only one.
+    let first = batch(vec![(1, upd(1, json!({"name": "Ada"})))]);
+    assert!(env.apply(&[message("m0", &first)]).await.failed.is_empty());
     env.emu.reset_log();
     // Every call waits 300 ms in the emulator; once the read has been
     // answered, the batchUpdate is in that wait when its fault is armed: it
     // lands, but its answer is a 502.
     env.emu.faults().set_latency(Duration::from_millis(300));
-    let b = batch(vec![(1, ins(2, json!({"id": 2, "name": "new"})))]);
+    let b = batch(vec![(2, ins(2, json!({"id": 2, "name": "new"})))]);
     let task = {
         let env = env.clone();
         tokio::spawn(async move { env.apply(&[message("m1", &b)]).await })
@@ -163,7 +167,9 @@ async fn unknown_spreadsheet_or_tab_fails_without_retrying() {
         .apply(&[message("m1", &lost), message("m2", &lost_tab)])
         .await;
     assert_eq!(out.failed, vec!["m1", "m2"]);
-    assert_eq!(env.api_requests(), 2);
+    // 404 for the spreadsheet; for the tab, the read with its journal and
+    // the read of the tab alone both answer 400, once each.
+    assert_eq!(env.api_requests(), 3);
 }
 
 #[tokio::test]

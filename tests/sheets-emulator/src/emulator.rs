@@ -267,6 +267,18 @@ impl Emulator {
 
     // ---- faults, tokens, changes, reset --------------------------------------
 
+    /// A person's edit of `tab`'s rows that happens just before the next
+    /// API write to the spreadsheet is applied: in the writer's read → write
+    /// window, every time. `edit` runs under the emulator's lock.
+    pub fn before_next_write(
+        &self,
+        spreadsheet_id: &str,
+        tab: &str,
+        edit: impl FnOnce(&mut Vec<Vec<Cell>>) + Send + 'static,
+    ) {
+        self.shared.races.push(spreadsheet_id, tab, Box::new(edit));
+    }
+
     /// Fault injection: quota (429 + Retry-After), 5xx bursts, latency.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults

@@ -238,6 +238,7 @@ pub struct Sheet {
     pub column_count: usize,
     pub frozen_row_count: usize,
     pub frozen_column_count: usize,
+    pub hidden: bool,
     /// Rows as stored; rows and cells past the ends are blank.
     pub rows: Vec<Vec<Cell>>,
 }
@@ -251,6 +252,7 @@ impl Sheet {
             column_count: DEFAULT_COLUMNS,
             frozen_row_count: 0,
             frozen_column_count: 0,
+            hidden: false,
             rows: Vec::new(),
         }
     }

@@ -44,6 +44,7 @@ mod http;
 mod log;
 mod metadata;
 mod metadata_api;
+mod race;
 mod router;
 mod seed;
 mod spreadsheet;

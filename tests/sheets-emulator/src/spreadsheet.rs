@@ -18,13 +18,17 @@ pub fn sheet_properties(sheet: &Sheet, index: usize) -> Json {
     if sheet.frozen_column_count > 0 {
         grid["frozenColumnCount"] = json!(sheet.frozen_column_count);
     }
-    json!({
+    let mut out = json!({
         "sheetId": sheet.id,
         "title": sheet.title,
         "index": index,
         "sheetType": "GRID",
         "gridProperties": grid,
-    })
+    });
+    if sheet.hidden {
+        out["hidden"] = json!(true);
+    }
+    out
 }
 
 /// `CellData` as `spreadsheets.get` returns it; `{}` for a blank cell.

@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::faults::Faults;
 use crate::grid::{Spreadsheet, Store};
 use crate::log::RequestLog;
+use crate::race::Races;
 
 /// Receivers that fall this far behind get `Lagged` and should re-read everything.
 const CHANGE_FEED_CAPACITY: usize = 4096;
@@ -21,6 +22,7 @@ pub struct Shared {
     pub tokens: Tokens,
     pub faults: Faults,
     pub log: RequestLog,
+    pub races: Races,
     changes: broadcast::Sender<Change>,
     revision: AtomicU64,
     /// `http://host:port/` once the emulator listens.
@@ -34,6 +36,7 @@ impl Default for Shared {
             tokens: Tokens::default(),
             faults: Faults::default(),
             log: RequestLog::default(),
+            races: Races::default(),
             changes: broadcast::channel(CHANGE_FEED_CAPACITY).0,
             revision: AtomicU64::new(0),
             root_url: OnceLock::new(),
@@ -78,6 +81,9 @@ impl Shared {
     ) -> Result<Json, ApiError> {
         let mut store = self.store();
         let original = store.get_mut(id)?;
+        if matches!(source, ChangeSource::Api) {
+            self.races.run(original);
+        }
         let mut copy = original.clone();
         let (response, touched) = change(&mut copy)?;
         let notes: Vec<(i32, String)> = touched

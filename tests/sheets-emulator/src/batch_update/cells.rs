@@ -370,3 +370,76 @@ impl FieldMask {
         }
     }
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct CopyPaste {
+    source: GridRange,
+    destination: GridRange,
+    paste_type: Option<String>,
+    paste_orientation: Option<String>,
+}
+
+impl Ctx<'_> {
+    /// `copyPaste`: the source block (values, formats and notes for
+    /// PASTE_NORMAL; values only for PASTE_VALUES) is written at the
+    /// destination's top-left, repeated to fill a destination that is a
+    /// multiple of it, as Google does; within one sheet or across sheets.
+    pub(super) fn copy_paste(&mut self, request: CopyPaste) -> Outcome {
+        let values_only = match request.paste_type.as_deref().unwrap_or("PASTE_NORMAL") {
+            "PASTE_NORMAL" => false,
+            "PASTE_VALUES" => true,
+            other => {
+                return Err(format!(
+                    "the Sheets API emulator does not implement pasteType {other}"
+                )
+                .into());
+            }
+        };
+        if request
+            .paste_orientation
+            .as_deref()
+            .is_some_and(|o| o != "NORMAL")
+        {
+            return Err("the Sheets API emulator implements pasteOrientation NORMAL only".into());
+        }
+        let from = self.position(request.source.sheet_id)?;
+        let (r0, r1, c0, c1) = request.source.bounds(&self.spreadsheet.sheets[from])?;
+        let block: Vec<Vec<Cell>> = (r0..r1)
+            .map(|r| {
+                (c0..c1)
+                    .map(|c| self.spreadsheet.sheets[from].cell(r, c).clone())
+                    .collect()
+            })
+            .collect();
+        let to = self.position(request.destination.sheet_id)?;
+        let sheet = &mut self.spreadsheet.sheets[to];
+        let (d0, d1, e0, e1) = request.destination.bounds(sheet)?;
+        let (height, width) = (r1 - r0, c1 - c0);
+        let tiles = |span: usize, size: usize| {
+            if size > 0 && span >= size && span % size == 0 {
+                span / size
+            } else {
+                1
+            }
+        };
+        let (down, across) = (tiles(d1 - d0, height), tiles(e1 - e0, width));
+        check_grid(sheet, d0, d0 + height * down, e0, e0 + width * across)?;
+        for i in 0..down {
+            for j in 0..across {
+                for (r, row) in block.iter().enumerate() {
+                    for (c, cell) in row.iter().enumerate() {
+                        let target = sheet.cell_mut(d0 + i * height + r, e0 + j * width + c);
+                        if values_only {
+                            target.value = cell.value.clone();
+                        } else {
+                            *target = cell.clone();
+                        }
+                    }
+                }
+            }
+        }
+        self.touch(to);
+        Ok(json!({}))
+    }
+}

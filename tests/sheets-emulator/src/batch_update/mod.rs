@@ -138,6 +138,7 @@ impl Ctx<'_> {
             "insertDimension" => self.insert_dimension(payload(kind, value)?),
             "appendDimension" => self.append_dimension(payload(kind, value)?),
             "sortRange" => self.sort_range(payload(kind, value)?),
+            "copyPaste" => self.copy_paste(payload(kind, value)?),
             "addSheet" => self.add_sheet(payload(kind, value)?),
             "deleteSheet" => self.delete_sheet(payload(kind, value)?),
             "updateSheetProperties" => self.update_sheet_properties(payload(kind, value)?),
@@ -145,7 +146,7 @@ impl Ctx<'_> {
             "updateDeveloperMetadata" => self.update_metadata(payload(kind, value)?),
             "deleteDeveloperMetadata" => self.delete_metadata(payload(kind, value)?),
             other => Err(RequestError::Api(ApiError::invalid_argument(format!(
-                "Invalid JSON payload received. Unknown name \"{other}\" at 'requests[]': Cannot find field (the Sheets API emulator implements updateCells, appendCells, repeatCell, deleteDimension, insertDimension, appendDimension, sortRange, addSheet, deleteSheet, updateSheetProperties and create/update/deleteDeveloperMetadata)."
+                "Invalid JSON payload received. Unknown name \"{other}\" at 'requests[]': Cannot find field (the Sheets API emulator implements updateCells, appendCells, repeatCell, copyPaste, deleteDimension, insertDimension, appendDimension, sortRange, addSheet, deleteSheet, updateSheetProperties and create/update/deleteDeveloperMetadata)."
             )))),
         }
     }

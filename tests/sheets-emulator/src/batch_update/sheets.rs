@@ -48,6 +48,7 @@ impl Ctx<'_> {
                 "*",
                 "title",
                 "index",
+                "hidden",
                 "gridProperties",
                 "gridProperties.rowCount",
                 "gridProperties.columnCount",
@@ -94,6 +95,9 @@ impl Ctx<'_> {
             } else {
                 sheet.column_count = cols;
             }
+        }
+        if wants("hidden") {
+            sheet.hidden = props.hidden.unwrap_or(false);
         }
         if wants("gridProperties.frozenRowCount") {
             sheet.frozen_row_count = grid.frozen_row_count.unwrap_or(0);
@@ -152,6 +156,7 @@ pub fn add_sheet(
         None => spreadsheet.allocate_sheet_id(),
     };
     let mut sheet = Sheet::new(id, &title);
+    sheet.hidden = props.hidden.unwrap_or(false);
     if let Some(grid) = &props.grid_properties {
         sheet.row_count = grid.row_count.unwrap_or(sheet.row_count);
         sheet.column_count = grid.column_count.unwrap_or(sheet.column_count);
@@ -177,6 +182,7 @@ pub struct SheetPropertiesInput {
     pub sheet_id: Option<i32>,
     pub title: Option<String>,
     pub index: Option<usize>,
+    pub hidden: Option<bool>,
     pub grid_properties: Option<GridPropertiesInput>,
 }
 
