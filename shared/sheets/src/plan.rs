@@ -86,6 +86,8 @@ struct Model {
     appends: Vec<Option<NewRow>>,
     /// Cells a repair puts back on rows a misplaced write hit.
     restores: Vec<(usize, BTreeMap<usize, Cell>, Vec<Json>)>,
+    /// Grid columns of the key.
+    key_columns: Vec<usize>,
     append_by_key: HashMap<Key, usize>,
 }
 
@@ -160,6 +162,10 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
         appends: Vec::new(),
         append_by_key: HashMap::new(),
         restores: Vec::new(),
+        key_columns: key_types
+            .iter()
+            .filter_map(|(name, _)| columns.get(name).copied())
+            .collect(),
     };
     for row in &tab.rows {
         if let Some(key) = sheet_key(&row.key_cells, &key_types) {
@@ -281,11 +287,21 @@ impl Model {
     }
 
     /// Sets cells on the live row(s) of `key`; false when the key has none.
+    ///
+    /// A row already in the sheet keeps its key cells untouched: it shows
+    /// that key, and were the write to land on another row (rows moved since
+    /// the read), a key written there would give that row a false identity
+    /// the journal could no longer tell apart.
     fn set_cells(&mut self, key: &Key, cells: &BTreeMap<usize, Cell>) -> bool {
         if let Some(rows) = self.sheet_rows.get(key) {
             for row in rows {
                 let target = self.writes.entry(*row).or_default();
-                target.extend(cells.iter().map(|(c, v)| (*c, v.clone())));
+                target.extend(
+                    cells
+                        .iter()
+                        .filter(|(c, _)| !self.key_columns.contains(c))
+                        .map(|(c, v)| (*c, v.clone())),
+                );
             }
             return true;
         }

@@ -257,16 +257,17 @@ fn updates_write_only_the_cells_a_change_carries() {
         vec![
             vec![json!("id"), json!("name"), json!("qty"), json!("due")],
             vec![json!(1), json!("Ada"), json!(1)],
-            vec![json!(2.0), json!("Bob"), json!(21.0)],
+            // key cells are never rewritten on rows already there
+            vec![json!(2), json!("Bob"), json!(21.0)],
             vec![json!(3), json!("Cy"), json!(3)],
-            vec![json!(4.0), Json::Null, json!(4), json!(46357.0)],
+            vec![json!(4), Json::Null, json!(4), json!(46357.0)],
             vec![json!(5), json!("Ed"), json!(5)],
         ]
     );
     assert_eq!(g[4][3].f.as_deref(), Some("DATE"));
     assert_eq!(g[4][1].f, None);
-    // Row 2: id and qty are not adjacent (name between): two runs. Row 4:
-    // id+name, then due with its format: two runs.
+    // Key cells are not rewritten. Row 2: qty. Row 4: name, then due with
+    // its format: two runs.
     let json = serde_json::to_value(&body).unwrap();
     let kinds: Vec<&str> = json["requests"]
         .as_array()
@@ -280,18 +281,17 @@ fn updates_write_only_the_cells_a_change_carries() {
             "updateCells",
             "updateCells",
             "updateCells",
-            "updateCells",
             "createDeveloperMetadata"
         ]
     );
     assert_eq!(
-        json["requests"][3]["updateCells"],
+        json["requests"][2]["updateCells"],
         json!({"start": {"sheetId": 5, "rowIndex": 4, "columnIndex": 3},
                "rows": [{"values": [{"userEnteredValue": {"numberValue": 46357.0},
                    "userEnteredFormat": {"numberFormat": {"type": "DATE", "pattern": "yyyy-mm-dd"}}}]}],
                "fields": "userEnteredValue,userEnteredFormat.numberFormat"})
     );
-    assert_eq!((p.stats.rows_updated, p.stats.cells_written), (2, 5));
+    assert_eq!((p.stats.rows_updated, p.stats.cells_written), (2, 3));
 }
 
 #[test]
@@ -329,7 +329,8 @@ fn inserts_append_absent_keys_and_set_present_ones() {
     assert_eq!(
         values(&g)[3..],
         [
-            vec![json!(3.0), json!("Cyd"), json!(30.0), json!(46024.0)],
+            // the key cell of a row already there is left as it was
+            vec![json!(3), json!("Cyd"), json!(30.0), json!(46024.0)],
             vec![json!(4), json!("Di"), json!(4)],
             vec![json!(5), json!("Ed"), json!(5)],
             vec![json!(7.0), json!("Gus"), json!(70.0)],
