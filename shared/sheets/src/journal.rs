@@ -58,7 +58,8 @@ pub enum EntryOp {
     Update,
     /// A keyed row removed; expected: its key cells.
     Delete,
-    /// A misplaced write undone; expected: the whole row as read.
+    /// A misplaced write undone on a row typed without a key yet;
+    /// expected: the whole row as read.
     Restore,
 }
 
@@ -218,6 +219,76 @@ impl Journal {
             .iter()
             .filter(|e| !e.landed(&self.key_index))
             .collect()
+    }
+}
+
+/// What a reader of the tab (the Apps Script, a test playing it) learns
+/// from the journal's values alone.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Verdict {
+    /// The last batch's name; empty when there is none.
+    pub generation: String,
+    /// Its writes that missed their row and are not repaired yet.
+    pub misplaced: usize,
+}
+
+/// Reads the journal from its cell values as `values.get` or the script's
+/// `getValues` return them (numbers as numbers, `""` or `null` for empty).
+pub fn verdict(rows: &[Vec<Json>]) -> Verdict {
+    let normal = |v: &Json| match v {
+        Json::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => {
+                Json::from(f as i64)
+            }
+            _ => v.clone(),
+        },
+        Json::String(s) if s.is_empty() => Json::Null,
+        other => other.clone(),
+    };
+    let cell = |row: &Vec<Json>, i: usize| row.get(i).map_or(Json::Null, normal);
+    let text = |row: &Vec<Json>, i: usize| match cell(row, i) {
+        Json::String(s) => s,
+        Json::Number(n) => n.to_string(),
+        _ => String::new(),
+    };
+    let Some(header) = rows.first().filter(|h| text(h, 0) == MARK) else {
+        return Verdict::default();
+    };
+    let (Ok(key_index), Json::Number(width)) = (
+        serde_json::from_str::<Vec<usize>>(&text(header, 4)),
+        cell(header, 5),
+    ) else {
+        return Verdict::default();
+    };
+    let width = width.as_u64().unwrap_or(0) as usize;
+    let misplaced = rows[1..]
+        .iter()
+        .filter(|row| {
+            let Some(op) = EntryOp::parse(&text(row, 0)) else {
+                return false;
+            };
+            let Ok(expected) = serde_json::from_str::<Vec<Json>>(&text(row, 1)) else {
+                return false;
+            };
+            let before: Vec<JournalCell> = (META..META + width)
+                .map(|i| JournalCell {
+                    value: cell(row, i),
+                    data: CellData::default(),
+                })
+                .collect();
+            let entry = Entry {
+                op,
+                expected,
+                row: 0,
+                before,
+                after: Vec::new(),
+            };
+            !entry.landed(&key_index)
+        })
+        .count();
+    Verdict {
+        generation: text(header, 1),
+        misplaced,
     }
 }
 
@@ -478,6 +549,47 @@ mod tests {
         let misplaced: Vec<(EntryOp, usize)> =
             journal.misplaced().iter().map(|e| (e.op, e.row)).collect();
         assert_eq!(misplaced, vec![(EntryOp::Delete, 7), (EntryOp::Restore, 2)]);
+    }
+
+    #[test]
+    fn readers_get_the_same_verdict_from_values() {
+        let rows = vec![
+            vec![
+                json!(MARK),
+                json!("g1"),
+                json!(10.0),
+                json!(12.0),
+                json!("[0]"),
+                json!(2.0),
+            ],
+            vec![
+                json!("update"),
+                json!("[4]"),
+                json!(3.0),
+                json!(4.0),
+                json!("a"),
+                json!(4.0),
+                json!("b"),
+            ],
+            vec![
+                json!("restore"),
+                json!(r#"[9,"p"]"#),
+                json!(2),
+                json!(9),
+                json!("p"),
+                json!(9),
+                json!("q"),
+            ],
+            vec![json!("delete"), json!("[6]"), json!(7), json!(5), json!("")],
+        ];
+        assert_eq!(
+            verdict(&rows),
+            Verdict {
+                generation: "g1".into(),
+                misplaced: 1
+            }
+        );
+        assert_eq!(verdict(&[]), Verdict::default());
     }
 
     #[test]

@@ -355,12 +355,24 @@ impl Model {
         };
         let mut touches: Vec<Touch> = Vec::new();
         let mut writes = Vec::new();
-        for (row, cells, expected) in self.restores {
-            touches.push(Touch {
-                op: EntryOp::Restore,
-                row,
-                expected,
-            });
+        for (row, cells, content) in self.restores {
+            // A keyed row is checked by its key, as any write; one typed
+            // without a key yet only by its whole content.
+            let key = key_cells(row);
+            let touch = if key.iter().any(|k| !k.is_null()) {
+                Touch {
+                    op: EntryOp::Update,
+                    row,
+                    expected: key,
+                }
+            } else {
+                Touch {
+                    op: EntryOp::Restore,
+                    row,
+                    expected: content,
+                }
+            };
+            touches.push(touch);
             writes.push((row, cells));
         }
         for (row, cells) in self.writes {

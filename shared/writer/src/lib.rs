@@ -287,17 +287,26 @@ impl Writer {
                 .batch_update(&target.spreadsheet_id, body)
                 .await?;
             let title = journal_title(&target.sheet);
-            let misplaced = answer
+            let journal = answer
                 .updated_spreadsheet
                 .and_then(|s| s.sheets.into_iter().find(|s| s.properties.title == title))
-                .map(|s| Journal::from_sheet(&s).misplaced().len());
+                .map(|s| Journal::from_sheet(&s));
+            let misplaced = journal.as_ref().map(|j| j.misplaced().len());
             if misplaced == Some(0) {
                 return Ok(plan.stats);
             }
+            // Which rows were hit instead (grid row and op only: no values).
+            let rows: Vec<(usize, &str)> = journal
+                .iter()
+                .flat_map(|j| j.misplaced())
+                .take(5)
+                .map(|e| (e.row, e.op.name()))
+                .collect();
             tracing::warn!(
                 spreadsheet_id = %target.spreadsheet_id,
                 sheet = %target.sheet,
                 misplaced = ?misplaced,
+                first = ?rows,
                 "rows moved while the batch was written; repairing"
             );
         }

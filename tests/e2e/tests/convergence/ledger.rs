@@ -39,17 +39,6 @@ pub struct Lost<'a> {
     pub overwriter: Option<&'a Write>,
 }
 
-impl Lost<'_> {
-    /// Overwritten by a sheet write without a base while the table held a
-    /// value the sheet had not shown: the merge records the database value
-    /// only when its change is the row's latest unseen one (reported; see
-    /// the README's Proof section).
-    pub fn known_limitation(&self) -> bool {
-        self.overwriter
-            .is_some_and(|o| o.side == Side::Sheet && o.without_base)
-    }
-}
-
 #[derive(Default)]
 pub struct Ledger {
     pub writes: Vec<Write>,

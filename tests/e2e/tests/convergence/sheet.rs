@@ -8,6 +8,8 @@ use std::time::Duration;
 use serde_json::{Value as Json, json};
 use sheets_emulator::{Cell, CellValue};
 
+use sheetsync_sheets::journal::{Verdict, journal_title, verdict};
+
 use crate::stack::{HEADER, SPREADSHEET, Stack, TAB};
 
 pub const WATERMARK_KEY: &str = "sheetsync.watermark";
@@ -85,6 +87,24 @@ impl<'a> SheetModel<'a> {
             })
             .filter(|r| r.values.iter().any(|v| *v != json!("")))
             .collect()
+    }
+
+    /// The tab's journal as the script reads it.
+    pub fn journal(&self) -> Verdict {
+        verdict(&self.stack.emu.rows(SPREADSHEET, &journal_title(TAB)))
+    }
+
+    /// Runs `read` between two reads of the journal, as the script does
+    /// before a snapshot or a key list: the tab is unsettled when the last
+    /// batch missed rows not yet repaired, or a batch landed during `read`.
+    pub fn settled_read<R>(&self, read: impl FnOnce() -> R) -> (R, bool) {
+        let before = self.journal();
+        let out = read();
+        let after = self.journal();
+        (
+            out,
+            before.misplaced > 0 || before.generation != after.generation,
+        )
     }
 
     pub fn keyed_rows(&self) -> Vec<SheetRow> {
