@@ -54,6 +54,8 @@ fn table_row(
         last_db_seq,
         sheet_held,
         cell_changed_at: vec![Some(at(10)); 5],
+        cell_seq: Vec::new(),
+        sheet_inserted_at: None,
     }
 }
 
@@ -100,6 +102,7 @@ impl Case {
             tombstones: &self.tombstones,
             watermark: self.watermark,
             edited_at: self.edited_at,
+            unsettled: false,
             sheet,
         })
     }
@@ -109,6 +112,7 @@ impl Case {
             rows,
             partial: false,
             rejected_keys: &[],
+            rejected_keyless: false,
         })
     }
 }
@@ -248,6 +252,7 @@ fn a_partial_snapshot_only_upserts() {
         ],
         partial: true,
         rejected_keys: &[],
+        rejected_keyless: false,
     });
     assert_eq!(
         plan,
@@ -298,6 +303,7 @@ fn rejected_rows_count_as_present_and_duplicates_are_skipped() {
         ],
         partial: false,
         rejected_keys: &[key(2)],
+        rejected_keyless: false,
     });
     assert_eq!(
         plan,
@@ -372,6 +378,8 @@ fn world() -> impl Strategy<Value = World> {
                                 last_db_seq: *seq,
                                 sheet_held: *held,
                                 cell_changed_at: times.iter().map(|t| t.map(at)).collect(),
+                                cell_seq: Vec::new(),
+                                sheet_inserted_at: None,
                             };
                             (id, row)
                         })
@@ -433,10 +441,12 @@ impl World {
             tombstones: &tombstones,
             watermark: self.watermark,
             edited_at: at(self.edited_at),
+            unsettled: false,
             sheet: SheetInput::Snapshot {
                 rows: &self.sheet,
                 partial: self.partial,
                 rejected_keys: &[],
+                rejected_keyless: false,
             },
         })
     }
@@ -487,6 +497,8 @@ impl World {
                     last_db_seq: None,
                     sheet_held: true,
                     cell_changed_at: vec![Some(at(self.edited_at)); 5],
+                    cell_seq: Vec::new(),
+                    sheet_inserted_at: None,
                 },
             );
         }
