@@ -62,7 +62,14 @@ pub fn plan_edit(
                         plan.skips.push(deleted_in_db(binding, row, key, state));
                         continue;
                     }
-                    _ => insert(binding, row),
+                    // Changes of the key still on their way to the sheet
+                    // (it was deleted and comes back): the inserted values
+                    // are queued after them.
+                    state => insert(binding, row).map(|mut write| {
+                        write.repair_written =
+                            state.is_some_and(|s| s.unseen_db_change(at.watermark));
+                        write
+                    }),
                 },
             },
         };

@@ -36,8 +36,13 @@ const HOLD_SQL: &str = "INSERT INTO sheetsync.row_state AS s (binding, key, cell
      THEN coalesce(s.sheet_inserted_at, EXCLUDED.sheet_inserted_at) ELSE EXCLUDED.sheet_inserted_at END, \
      tombstone_seq = NULL";
 
-/// Rows the sheet deleted: nothing more to know about them.
-const FORGET_SQL: &str = "DELETE FROM sheetsync.row_state WHERE binding = $1 \
+/// Rows the sheet deleted: the sheet holds them no more, and their cells
+/// nothing. Their last queued change is kept: changes of the key still on
+/// their way to the sheet would overwrite the row if the sheet brings the
+/// key back (a snapshot read before the delete, a re-typed key), so values
+/// written into it then are queued after them (DESIGN.md, Repairs).
+const FORGET_SQL: &str = "UPDATE sheetsync.row_state SET sheet_held = false, sheet_inserted_at = NULL, \
+     cell_seq = '{}'::jsonb WHERE binding = $1 \
      AND key IN (SELECT jsonb_array_elements($2::text::jsonb))";
 
 const CONFLICTS_SQL: &str = "INSERT INTO sheetsync.conflicts \

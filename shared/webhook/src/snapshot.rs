@@ -22,6 +22,8 @@ pub struct Image<'a> {
     pub rows: &'a std::collections::HashMap<Key, TableRow>,
     pub image: TableImage,
     pub tombstones: Tombstones,
+    /// Keys not in the table with their last queued change (deleted rows).
+    pub gone: std::collections::HashMap<Key, i64>,
 }
 
 impl<'a> Image<'a> {
@@ -60,10 +62,16 @@ impl<'a> Image<'a> {
             .filter(|(key, _)| !rows.contains_key(*key))
             .filter_map(|(key, s)| Some((key.clone(), s.tombstone_seq?)))
             .collect();
+        let gone = states
+            .iter()
+            .filter(|(key, _)| !rows.contains_key(*key))
+            .filter_map(|(key, s)| Some((key.clone(), s.last_db_seq?)))
+            .collect();
         Image {
             rows,
             image,
             tombstones,
+            gone,
         }
     }
 }
@@ -134,7 +142,15 @@ pub fn plan_snapshot(
     let mut writes: BTreeMap<usize, Write> = BTreeMap::new();
     for &i in &diffed.inserts {
         match insert(binding, incoming[i]) {
-            Ok(write) => {
+            Ok(mut write) => {
+                // A deleted key coming back while changes of it are still
+                // on their way to the sheet: its values are queued after
+                // them.
+                write.repair_written = write
+                    .key
+                    .as_ref()
+                    .and_then(|k| table.gone.get(k))
+                    .is_some_and(|&seq| seq > at.watermark);
                 writes.insert(i, write);
             }
             Err(rejection) => plan.rejects.push(rejection),

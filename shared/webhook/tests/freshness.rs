@@ -199,3 +199,65 @@ async fn a_database_change_over_a_typed_value_it_never_saw_is_a_conflict() {
     assert_eq!(env.conflicts().await.len(), 1);
     assert_eq!(env.row(42).await.unwrap()[4], json!("2027-04-01"));
 }
+
+/// The sheet deleted row 42 while changes of it were still on their way to
+/// the sheet (an SQL update, the webhook's own repair); a snapshot read
+/// before the delete brings the key back. Those changes would overwrite the
+/// re-inserted values on the sheet, so the values are queued after them;
+/// without that, the stale repair would reach the sheet and the next
+/// snapshot would carry it back into the table.
+#[tokio::test]
+async fn a_key_brought_back_is_queued_after_its_changes_in_flight() {
+    let env = setup().await;
+    let watermark = max_seq(&env.client).await;
+    let read_at = now();
+    env.client
+        .batch_execute("UPDATE orders SET qty = 9 WHERE id = 42")
+        .await
+        .unwrap();
+    let typed = edit(
+        "e-1",
+        &now(),
+        watermark,
+        json!([{"row": 3, "values": [42, "Grace Hopper", 6, true, ""], "old": {"qty": 5}}]),
+    );
+    assert_eq!(env.post(&typed).await.body["rows"][0]["status"], "conflict");
+    let keys = json!({
+        "v": 1, "event_id": "k-1", "spreadsheet_id": common::SPREADSHEET, "sheet": common::SHEET,
+        "kind": "keys", "edited_at": now(), "watermark": watermark,
+        "keys": [{"id": 41}, {"id": 43}, {"id": 44}, {"id": 45}],
+    });
+    assert_eq!(env.post(&keys).await.body["deleted"], 1);
+    assert_eq!(env.row(42).await, None);
+
+    let mut rows = common::seed_sheet_rows();
+    rows[1]["values"][2] = json!(6);
+    let resp = env
+        .post(&common::snapshot("s-1", &read_at, watermark, rows))
+        .await;
+    assert_eq!(
+        resp.body["rows"][1],
+        json!({"row": 3, "key": {"id": 42}, "status": "inserted"})
+    );
+    assert_eq!(
+        env.outbox().await,
+        vec![
+            json!(["update", [42], {"id": 42, "qty": 9}, "db"]),
+            json!(["update", [42], {"id": 42, "qty": 6}, "repair"]),
+            json!(["update", [42], {"id": 42, "customer": "Grace Hopper", "qty": 6, "shipped": true}, "repair"]),
+        ]
+    );
+    // A later edit at the same stale watermark is queued too.
+    let again = edit(
+        "e-2",
+        &now(),
+        watermark,
+        json!([{"row": 3, "values": [42, "Grace Hopper", 7, true, ""], "old": {"qty": 6}}]),
+    );
+    assert_eq!(env.post(&again).await.body["rows"][0]["status"], "updated");
+    assert_eq!(
+        env.outbox().await.last().unwrap(),
+        &json!(["update", [42], {"id": 42, "qty": 7}, "repair"])
+    );
+    assert_eq!(env.conflicts().await.len(), 1);
+}
