@@ -57,7 +57,7 @@ async fn migrate_attach_status_detach() {
 
     assert_eq!(
         stdout(&sheetsync(&db, &["migrate"])),
-        "applied 0001_schema\n"
+        "applied 0001_schema\napplied 0002_cell_freshness\n"
     );
     assert_eq!(
         stdout(&sheetsync(&db, &["migrate"])),

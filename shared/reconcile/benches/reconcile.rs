@@ -107,6 +107,8 @@ fn diff_bench() -> (&'static str, String, Vec<Duration>) {
                 last_db_seq: Some(i as i64),
                 sheet_held: true,
                 cell_changed_at: vec![Some(at(0)); columns.len()],
+                cell_seq: Vec::new(),
+                sheet_inserted_at: None,
             };
             (Key::from_values(&[Value::Int(i as i64)]), row)
         })
@@ -140,10 +142,12 @@ fn diff_bench() -> (&'static str, String, Vec<Duration>) {
         tombstones: &tombstones,
         watermark: ROWS as i64,
         edited_at: at(1_000_000),
+        unsettled: false,
         sheet: SheetInput::Snapshot {
             rows: &rows,
             partial: false,
             rejected_keys: &[],
+            rejected_keyless: false,
         },
     };
     let plan = diff(&input);
@@ -248,7 +252,8 @@ fn merge_bench() -> (&'static str, String, Vec<Duration>) {
     let context = MergeContext {
         policy: ConflictPolicy::Latest,
         edited_at: at(100),
-        unseen_db_change: Some(at(50)),
+        watermark: 50,
+        row_in_flight: true,
     };
     let times = time(|| {
         for i in 0..ROWS {
@@ -259,6 +264,7 @@ fn merge_bench() -> (&'static str, String, Vec<Duration>) {
                     base: Some(&base[c]),
                     db: &db[c],
                     db_changed_at: Some(at((i % 200) as i64)),
+                    db_seq: Some((i % 100) as i64),
                 })
                 .collect();
             black_box(merge_row(&context, &cells));

@@ -6,11 +6,17 @@
 //! |-------------------------|--------------------------------------------------------|
 //! | in snapshot and table   | last DB change > `W`: skip (the change is on its way to the sheet). Else each differing cell is an edit the webhook missed: apply it; under `latest` only if `edited_at` is after the cell's last DB change, else the DB value goes to the sheet |
 //! | in snapshot, not table  | tombstone > `W`: skip (the delete is on its way). Else insert |
-//! | empty in snapshot       | insert (the database assigns the key)                  |
-//! | in table, not snapshot  | the sheet held the row (`sheet_held`, or last DB change ≤ `W`): delete. Else send it to the sheet again |
+//! | empty in snapshot       | a row the sheet inserted whose key the sheet does not show yet ([`TableRow::sheet_inserted_at`], not reported, not elsewhere in the snapshot) and whose cells the sheet wrote are equal: that row (answered with its key, nothing written). Else insert (the database assigns the key) |
+//! | in table, not snapshot  | the sheet held the row (`sheet_held`, or last DB change ≤ `W`): delete. A row the sheet inserted and has not reported: typed at or after the read, nothing; else, from a snapshot, delete (the tab shows it neither keyed nor keyless); from a `keys` request, which cannot see keyless rows, nothing, and the plan is [`Plan::deferred`] (a snapshot decides). Else send it to the sheet again |
 //!
 //! A partial snapshot only upserts; a `keys` request only deletes. The
-//! second row of a key seen twice is skipped. Policies `sheet` and `db`
+//! second row of a key seen twice is skipped.
+//!
+//! An *unsettled* request (the script saw a writer batch not yet verified
+//! in the tab, see docs/contract.md) writes nothing for keyed rows and
+//! deletes and re-sends nothing: keyed rows are skipped as
+//! [`SkipReason::Unsettled`], keyless rows are inserted (or matched) as
+//! usual, and the plan is [`Plan::deferred`]. Policies `sheet` and `db`
 //! apply every differing cell of a row the sheet had fully received: the
 //! database did not change those cells behind the sheet's back, so they are
 //! edits, not conflicts.
@@ -39,6 +45,25 @@ pub struct TableRow {
     /// Per column (binding order), the database's last change of the cell;
     /// shorter than `values` (or empty) where none is recorded.
     pub cell_changed_at: Vec<Option<DateTime<Utc>>>,
+    /// Per column (binding order), the outbox sequence at which the
+    /// table's value of the cell goes to the sheet; `None` where the sheet
+    /// wrote the value itself. Shorter than `values` (or empty) where none.
+    pub cell_seq: Vec<Option<i64>>,
+    /// The row was inserted from a keyless sheet row typed at this time:
+    /// the sheet held it from then on, though it may not show the key yet.
+    pub sheet_inserted_at: Option<DateTime<Utc>>,
+}
+
+impl TableRow {
+    /// Inserted from the sheet and not reported by it since: the tab may
+    /// show the row without its key.
+    pub fn awaits_key(&self) -> bool {
+        !self.sheet_held && self.sheet_inserted_at.is_some()
+    }
+
+    fn cell_seq(&self, c: usize) -> Option<i64> {
+        self.cell_seq.get(c).copied().flatten()
+    }
 }
 
 /// The table image, keyed by primary key. Build it with `collect()` or
@@ -70,6 +95,9 @@ pub enum SheetInput<'a> {
         /// Keys of rows in the tab that could not be converted: present
         /// (never deleted), but nothing is written from them.
         rejected_keys: &'a [Key],
+        /// A keyless row of the tab could not be converted: it may be a row
+        /// the sheet inserted, so none of those is deleted.
+        rejected_keyless: bool,
     },
     /// Every key in the tab: safe deletes only.
     Keys(&'a [Key]),
@@ -86,6 +114,9 @@ pub struct DiffInput<'a> {
     pub watermark: i64,
     /// When the script read the tab.
     pub edited_at: DateTime<Utc>,
+    /// The request is `unsettled` (docs/contract.md): the tab's keyed rows
+    /// and key list cannot be trusted for destructive decisions.
+    pub unsettled: bool,
     pub sheet: SheetInput<'a>,
 }
 
@@ -100,6 +131,13 @@ pub struct Plan {
     /// What the sheet should be sent, in key order for whole rows.
     pub to_sheet: Vec<ToSheet>,
     pub skipped: Vec<Skipped>,
+    /// Keyless snapshot rows that are a row the sheet inserted, its key not
+    /// written back yet: (snapshot row, that row's key), in sheet order.
+    /// Nothing is written; the answer carries the key.
+    pub matched: Vec<(usize, Key)>,
+    /// Something was left undecided: the script should send a snapshot
+    /// later.
+    pub deferred: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +180,12 @@ pub enum SkipReason {
     DuplicateKey,
     /// A `keys` request lacks a row the sheet has not received yet.
     NotYetOnSheet,
+    /// A `keys` request lacks a row the sheet inserted whose key it has not
+    /// reported: the row may be in the tab without its key; a snapshot
+    /// decides.
+    AwaitingKey,
+    /// The request is unsettled: nothing is decided for keyed rows.
+    Unsettled,
 }
 
 impl SkipReason {
@@ -155,6 +199,12 @@ impl SkipReason {
             }
             SkipReason::DuplicateKey => "another row of the sheet has this key",
             SkipReason::NotYetOnSheet => "the sheet has not received this row yet",
+            SkipReason::AwaitingKey => {
+                "the sheet may show this row without its key yet; the next snapshot decides"
+            }
+            SkipReason::Unsettled => {
+                "the tab was changing while it was read; the next snapshot decides"
+            }
         }
     }
 }
@@ -177,6 +227,7 @@ pub fn diff(input: &DiffInput<'_>) -> Plan {
             rows,
             partial,
             rejected_keys,
+            rejected_keyless,
         } => {
             let mut present = KeySet::with_capacity_and_hasher(
                 rows.len() + rejected_keys.len(),
@@ -184,16 +235,85 @@ pub fn diff(input: &DiffInput<'_>) -> Plan {
             );
             present.extend(rejected_keys);
             upserts(input, rows, &mut present, &mut plan);
-            if !partial {
-                missing(input, &present, false, &mut plan);
+            keyless(input, rows, &mut present, &mut plan);
+            if input.unsettled {
+                plan.deferred = true;
+            } else if !partial {
+                let keyless_seen = !rejected_keyless;
+                missing(input, &present, false, keyless_seen, &mut plan);
             }
         }
         SheetInput::Keys(keys) => {
-            let present: KeySet = keys.iter().collect();
-            missing(input, &present, true, &mut plan);
+            if input.unsettled {
+                plan.deferred = true;
+            } else {
+                let present: KeySet = keys.iter().collect();
+                missing(input, &present, true, false, &mut plan);
+            }
         }
     }
     plan
+}
+
+/// Keyless snapshot rows: a row the sheet inserted whose key the tab does
+/// not show yet (the script writes it back after the insert's answer) is
+/// that row, not a new one; every other keyless row is inserted.
+///
+/// A keyless row is that row when every cell the sheet wrote into it is
+/// equal (at the sheet's precision); cells holding a value the database
+/// originated (a default, a later SQL change: `cell_seq` is set) may show
+/// anything, since the writer cannot reach a row without its key. Each
+/// table row matches at most one keyless row, the earliest typed first.
+fn keyless<'a>(
+    input: &DiffInput<'a>,
+    rows: &'a [SnapshotRow],
+    present: &mut KeySet<'a>,
+    plan: &mut Plan,
+) {
+    let mut awaiting: Vec<(&Key, &TableRow)> = input
+        .table
+        .iter()
+        .filter(|(key, row)| row.awaits_key() && !present.contains(key))
+        .collect();
+    awaiting.sort_by(|a, b| (a.1.sheet_inserted_at, a.0).cmp(&(b.1.sheet_inserted_at, b.0)));
+    let comparable: Vec<usize> = (0..input.columns.len())
+        .filter(|&c| {
+            let column = &input.columns[c];
+            input.sheet_columns.get(c).copied().unwrap_or(false)
+                && !column.generated
+                && !column.is_key()
+        })
+        .collect();
+    let mut taken = vec![false; awaiting.len()];
+    let mut inserts = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
+        if row.key.is_some() {
+            continue;
+        }
+        let found = awaiting.iter().enumerate().position(|(i, (_, table_row))| {
+            !taken[i]
+                && comparable.iter().all(|&c| {
+                    table_row.cell_seq(c).is_some()
+                        || match (row.values.get(c), table_row.values.get(c)) {
+                            (Some(sheet), Some(db)) => sheet_matches(sheet, db),
+                            _ => true,
+                        }
+                })
+        });
+        match found {
+            Some(i) => {
+                taken[i] = true;
+                let key = awaiting[i].0;
+                present.insert(key);
+                plan.matched.push((index, key.clone()));
+            }
+            None => inserts.push(index),
+        }
+    }
+    if !inserts.is_empty() {
+        plan.inserts.extend(inserts);
+        plan.inserts.sort_unstable();
+    }
 }
 
 fn upserts<'a>(
@@ -212,10 +332,20 @@ fn upserts<'a>(
         })
         .collect();
     for (index, row) in rows.iter().enumerate() {
+        // Keyless rows: see `keyless`, after every key is known.
         let Some(key) = &row.key else {
-            plan.inserts.push(index);
             continue;
         };
+        if input.unsettled {
+            // Counted as present, so a keyless row cannot be matched to it.
+            present.insert(key);
+            plan.skipped.push(Skipped {
+                row: Some(index),
+                key: key.clone(),
+                reason: SkipReason::Unsettled,
+            });
+            continue;
+        }
         if !present.insert(key) {
             plan.skipped.push(Skipped {
                 row: Some(index),
@@ -295,16 +425,42 @@ fn compare_cells(
     }
 }
 
-fn missing(input: &DiffInput<'_>, present: &KeySet<'_>, keys_only: bool, plan: &mut Plan) {
+/// Table rows the sheet did not send. `keyless_seen`: every keyless row of
+/// the tab was judged (a full snapshot whose rows all converted), so a row
+/// the sheet inserted and that none of them is, is gone.
+fn missing(
+    input: &DiffInput<'_>,
+    present: &KeySet<'_>,
+    keys_only: bool,
+    keyless_seen: bool,
+    plan: &mut Plan,
+) {
     let mut resend = Vec::new();
     let mut deletes = Vec::new();
     let mut not_yet = Vec::new();
+    let mut awaiting = Vec::new();
     for (key, row) in input.table {
         if present.contains(key) {
             continue;
         }
-        let held = row.sheet_held || row.last_db_seq.is_some_and(|seq| seq <= input.watermark);
-        if held {
+        if row.sheet_held {
+            deletes.push(key.clone());
+            continue;
+        }
+        if let Some(typed_at) = row.sheet_inserted_at {
+            if typed_at >= input.edited_at {
+                // Typed when or after the tab was read: the read cannot
+                // show its key (nor, if later, the row).
+            } else if !keyless_seen {
+                awaiting.push(key.clone());
+            } else {
+                // In the tab when it was read, and neither keyed nor keyless
+                // there: the person deleted it.
+                deletes.push(key.clone());
+            }
+            continue;
+        }
+        if row.last_db_seq.is_some_and(|seq| seq <= input.watermark) {
             deletes.push(key.clone());
         } else if keys_only {
             not_yet.push(key.clone());
@@ -315,12 +471,22 @@ fn missing(input: &DiffInput<'_>, present: &KeySet<'_>, keys_only: bool, plan: &
     deletes.sort_unstable();
     resend.sort_unstable();
     not_yet.sort_unstable();
+    awaiting.sort_unstable();
     plan.deletes = deletes;
     plan.to_sheet.extend(resend.into_iter().map(ToSheet::Row));
-    plan.skipped.extend(not_yet.into_iter().map(|key| Skipped {
+    plan.deferred |= !awaiting.is_empty();
+    let skipped = not_yet
+        .into_iter()
+        .map(|key| (key, SkipReason::NotYetOnSheet))
+        .chain(
+            awaiting
+                .into_iter()
+                .map(|key| (key, SkipReason::AwaitingKey)),
+        );
+    plan.skipped.extend(skipped.map(|(key, reason)| Skipped {
         row: None,
         key,
-        reason: SkipReason::NotYetOnSheet,
+        reason,
     }));
 }
 

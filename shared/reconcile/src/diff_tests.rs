@@ -54,6 +54,8 @@ fn table_row(
         last_db_seq,
         sheet_held,
         cell_changed_at: vec![Some(at(10)); 5],
+        cell_seq: Vec::new(),
+        sheet_inserted_at: None,
     }
 }
 
@@ -77,6 +79,7 @@ struct Case {
     policy: ConflictPolicy,
     watermark: i64,
     edited_at: DateTime<Utc>,
+    unsettled: bool,
 }
 
 impl Case {
@@ -88,6 +91,7 @@ impl Case {
             policy: ConflictPolicy::Latest,
             watermark: 100,
             edited_at: at(30),
+            unsettled: false,
         }
     }
 
@@ -100,6 +104,7 @@ impl Case {
             tombstones: &self.tombstones,
             watermark: self.watermark,
             edited_at: self.edited_at,
+            unsettled: self.unsettled,
             sheet,
         })
     }
@@ -109,6 +114,7 @@ impl Case {
             rows,
             partial: false,
             rejected_keys: &[],
+            rejected_keyless: false,
         })
     }
 }
@@ -248,6 +254,7 @@ fn a_partial_snapshot_only_upserts() {
         ],
         partial: true,
         rejected_keys: &[],
+        rejected_keyless: false,
     });
     assert_eq!(
         plan,
@@ -285,6 +292,156 @@ fn a_keys_request_only_deletes_safely() {
     );
 }
 
+/// Row 7 was typed into the sheet at `typed` (the database keyed it; the
+/// sheet has not reported the key); SQL changed its quantity since.
+fn typed_row(typed: u32) -> TableRow {
+    TableRow {
+        cell_seq: vec![None, None, Some(101), None, None],
+        sheet_inserted_at: Some(at(typed)),
+        ..table_row(7, "Zoe", 8, Some(101), false)
+    }
+}
+
+#[test]
+fn a_keyless_row_that_is_a_row_the_sheet_inserted_is_that_row() {
+    let case = Case::new(vec![
+        (1, table_row(1, "Ada", 3, Some(90), true)),
+        (7, typed_row(20)),
+    ]);
+    // The quantity is the database's (the sheet may show anything there);
+    // the name is the sheet's own and must be equal.
+    let plan = case.snapshot(&[
+        snapshot_row(Some(1), "Ada", 3),
+        snapshot_row(None, "Zoe", 4),
+        snapshot_row(None, "Zoe", 4),
+        snapshot_row(None, "Zoë", 8),
+    ]);
+    assert_eq!(
+        plan,
+        Plan {
+            matched: vec![(1, key(7))],
+            inserts: vec![2, 3],
+            ..Plan::default()
+        }
+    );
+    // Shown with its key, it is an ordinary row.
+    let plan = case.snapshot(&[
+        snapshot_row(Some(1), "Ada", 3),
+        snapshot_row(None, "Zoe", 4),
+        snapshot_row(Some(7), "Zoe", 8),
+    ]);
+    assert_eq!(
+        plan,
+        Plan {
+            inserts: vec![1],
+            skipped: vec![Skipped {
+                row: Some(2),
+                key: key(7),
+                reason: SkipReason::DbChangeInFlight
+            }],
+            ..Plan::default()
+        }
+    );
+}
+
+#[test]
+fn a_row_the_sheet_inserted_is_deleted_once_a_snapshot_read_after_it_lacks_it() {
+    let held = (1, table_row(1, "Ada", 3, Some(90), true));
+    let seed = [snapshot_row(Some(1), "Ada", 3)];
+    // Typed at :20, read at :30: neither keyed nor keyless in the tab.
+    let case = Case::new(vec![held.clone(), (7, typed_row(20))]);
+    assert_eq!(
+        case.snapshot(&seed),
+        Plan {
+            deletes: vec![key(7)],
+            ..Plan::default()
+        }
+    );
+    // Typed at or after the read: the read cannot show it; it is not sent
+    // again either (the sheet has it).
+    for typed in [30, 40] {
+        let case = Case::new(vec![held.clone(), (7, typed_row(typed))]);
+        assert_eq!(case.snapshot(&seed), Plan::default(), "typed at {typed}");
+        assert_eq!(
+            case.diff(SheetInput::Keys(&[key(1)])),
+            Plan::default(),
+            "typed at {typed}"
+        );
+    }
+    // A keys request cannot see keyless rows: it defers to a snapshot.
+    let awaiting = Plan {
+        skipped: vec![Skipped {
+            row: None,
+            key: key(7),
+            reason: SkipReason::AwaitingKey,
+        }],
+        deferred: true,
+        ..Plan::default()
+    };
+    assert_eq!(
+        case_with_typed(20).diff(SheetInput::Keys(&[key(1)])),
+        awaiting
+    );
+    // Nor can a snapshot with an unreadable keyless row.
+    let plan = case_with_typed(20).diff(SheetInput::Snapshot {
+        rows: &seed,
+        partial: false,
+        rejected_keys: &[],
+        rejected_keyless: true,
+    });
+    assert_eq!(plan, awaiting);
+}
+
+fn case_with_typed(typed: u32) -> Case {
+    Case::new(vec![
+        (1, table_row(1, "Ada", 3, Some(90), true)),
+        (7, typed_row(typed)),
+    ])
+}
+
+#[test]
+fn an_unsettled_request_decides_nothing_destructive() {
+    let mut case = Case::new(vec![
+        (1, table_row(1, "Ada", 3, Some(90), true)),
+        (2, table_row(2, "missing", 1, Some(90), true)),
+        (7, typed_row(20)),
+    ]);
+    case.unsettled = true;
+    let rows = [
+        snapshot_row(Some(1), "Ada", 4),
+        snapshot_row(Some(9), "New key", 1),
+        snapshot_row(None, "Zoe", 4),
+        snapshot_row(None, "Typed", 2),
+    ];
+    let deferred = |row: usize, id: i64| Skipped {
+        row: Some(row),
+        key: key(id),
+        reason: SkipReason::Unsettled,
+    };
+    let expected = Plan {
+        inserts: vec![3],
+        matched: vec![(2, key(7))],
+        skipped: vec![deferred(0, 1), deferred(1, 9)],
+        deferred: true,
+        ..Plan::default()
+    };
+    assert_eq!(case.snapshot(&rows), expected);
+    let partial = case.diff(SheetInput::Snapshot {
+        rows: &rows,
+        partial: true,
+        rejected_keys: &[],
+        rejected_keyless: false,
+    });
+    assert_eq!(partial, expected);
+    assert_eq!(
+        case.diff(SheetInput::Keys(&[key(1)])),
+        Plan {
+            deferred: true,
+            ..Plan::default()
+        }
+    );
+}
+
 #[test]
 fn rejected_rows_count_as_present_and_duplicates_are_skipped() {
     let case = Case::new(vec![
@@ -298,6 +455,7 @@ fn rejected_rows_count_as_present_and_duplicates_are_skipped() {
         ],
         partial: false,
         rejected_keys: &[key(2)],
+        rejected_keyless: false,
     });
     assert_eq!(
         plan,
@@ -372,6 +530,8 @@ fn world() -> impl Strategy<Value = World> {
                                 last_db_seq: *seq,
                                 sheet_held: *held,
                                 cell_changed_at: times.iter().map(|t| t.map(at)).collect(),
+                                cell_seq: Vec::new(),
+                                sheet_inserted_at: None,
                             };
                             (id, row)
                         })
@@ -414,6 +574,10 @@ fn world() -> impl Strategy<Value = World> {
 
 impl World {
     fn plan(&self) -> Plan {
+        self.plan_with(false)
+    }
+
+    fn plan_with(&self, unsettled: bool) -> Plan {
         let columns = columns();
         let table: TableImage = self
             .table
@@ -433,10 +597,12 @@ impl World {
             tombstones: &tombstones,
             watermark: self.watermark,
             edited_at: at(self.edited_at),
+            unsettled,
             sheet: SheetInput::Snapshot {
                 rows: &self.sheet,
                 partial: self.partial,
                 rejected_keys: &[],
+                rejected_keyless: false,
             },
         })
     }
@@ -487,6 +653,8 @@ impl World {
                     last_db_seq: None,
                     sheet_held: true,
                     cell_changed_at: vec![Some(at(self.edited_at)); 5],
+                    cell_seq: Vec::new(),
+                    sheet_inserted_at: None,
                 },
             );
         }
@@ -585,5 +753,19 @@ proptest! {
                 prop_assert!(world.tombstones.get(&id).is_none_or(|&seq| seq <= world.watermark));
             }
         }
+    }
+
+    /// An unsettled request writes nothing for keyed rows and deletes and
+    /// re-sends nothing: only keyless rows are inserted.
+    #[test]
+    fn an_unsettled_plan_only_inserts_keyless_rows(world in world()) {
+        let plan = world.plan_with(true);
+        prop_assert!(plan.updates.is_empty() && plan.deletes.is_empty() && plan.to_sheet.is_empty(), "{:?}", plan);
+        prop_assert!(plan.deferred);
+        for &index in &plan.inserts {
+            prop_assert!(world.sheet[index].key.is_none());
+        }
+        let keyed = world.sheet.iter().filter(|r| r.key.is_some()).count();
+        prop_assert_eq!(plan.skipped.len(), keyed);
     }
 }

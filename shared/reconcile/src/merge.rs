@@ -11,10 +11,11 @@
 //!    database value stands and is queued for the sheet.
 //! 3. Did the database change the cell behind the sheet's back? With a
 //!    base: `d` differs from `b` (the user edited a value that was no longer
-//!    the table's). Without one (paste, whole row): the row has a database
-//!    change the sheet had not received (`last_db_seq > watermark`) and this
-//!    cell changed in it, i.e. at or after [`MergeContext::unseen_db_change`].
-//!    Call this *both changed*.
+//!    the table's). Without one (paste, whole row): the sheet had not been
+//!    shown `d` when the script read the tab, i.e. the cell's own change
+//!    sequence ([`CellInput::db_seq`], the outbox sequence at which `d` goes
+//!    to the sheet) is above the event's watermark. Call this *both
+//!    changed*.
 //! 4. The winner. `latest`: time decides, per cell: the sheet wins only if
 //!    `edited_at` is after the database's last change of the cell (no
 //!    recorded change: the sheet wins). Time decides even when the values
@@ -29,14 +30,17 @@
 //!    dropped silently.
 //!
 //! Repairs (DESIGN.md): when sheet values are written into a row that has a
-//! database change the sheet has not received, they are queued for the sheet
-//! too, so the older change arriving later cannot overwrite them.
+//! database change the sheet has not received
+//! ([`MergeContext::row_in_flight`]), they are queued for the sheet too, so
+//! the older change arriving later cannot overwrite them.
 //!
-//! Without a base, "this cell changed in the unseen change" is judged by
-//! time: the caller passes the row's latest cell change time, exact when one
-//! database change is in flight (the common case). With several in flight,
-//! an earlier one's cells count as seen: under `latest` that changes only
-//! whether a losing database value is recorded, never who wins.
+//! Freshness is per cell: with several database changes of one row in
+//! flight, each cell is judged by its own last change, so a paste never
+//! overwrites a database value the sheet never showed without a conflict
+//! record, and a database change that overwrote, on the sheet, a value the
+//! person typed (the edit still on its way) never drops it silently either:
+//! that cell's sequence is above the edit's watermark, so the two are
+//! settled as a conflict.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -50,12 +54,13 @@ pub struct MergeContext {
     pub policy: ConflictPolicy,
     /// When the user made the edit (the event's `edited_at`).
     pub edited_at: DateTime<Utc>,
-    /// `Some(t)` when the row has a database change newer than the event's
-    /// watermark (`row_state.last_db_seq > watermark`; a missing watermark
-    /// is 0): `t` is the time of that change, the latest of the row's
-    /// `cell_changed_at`. `None` when the sheet had received every database
-    /// change of the row.
-    pub unseen_db_change: Option<DateTime<Utc>>,
+    /// The event's watermark (0 when absent): the highest outbox sequence
+    /// the sheet had received when the script read it.
+    pub watermark: i64,
+    /// The row has a change queued for the sheet that the sheet had not
+    /// received (`row_state.last_db_seq > watermark`): written values are
+    /// queued too (repairs).
+    pub row_in_flight: bool,
 }
 
 /// One cell to merge.
@@ -70,6 +75,18 @@ pub struct CellInput<'a> {
     pub db: &'a Value,
     /// The database's last change of this cell (`row_state.cell_changed_at`).
     pub db_changed_at: Option<DateTime<Utc>>,
+    /// The outbox sequence at which the table's value of this cell goes to
+    /// the sheet (`row_state.cell_seq`); `None` when the sheet wrote that
+    /// value itself (or its change is older than any record).
+    pub db_seq: Option<i64>,
+}
+
+impl CellInput<'_> {
+    /// The sheet had not been shown the table's value when the script read
+    /// the tab at `watermark`.
+    pub fn db_unseen(&self, watermark: i64) -> bool {
+        self.db_seq.is_some_and(|seq| seq > watermark)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -143,7 +160,7 @@ pub fn merge_row(context: &MergeContext, cells: &[CellInput<'_>]) -> RowMerge {
     for cell in cells {
         merge_cell(context, cell, &mut out);
     }
-    if context.unseen_db_change.is_some() {
+    if context.row_in_flight {
         out.to_sheet.extend(out.writes.iter().cloned());
     }
     out
@@ -159,9 +176,7 @@ fn merge_cell(context: &MergeContext, cell: &CellInput<'_>, out: &mut RowMerge) 
     }
     let both_changed = match cell.base {
         Some(base) => !sheet_matches(base, cell.db),
-        None => context
-            .unseen_db_change
-            .is_some_and(|unseen| cell.db_changed_at.is_some_and(|changed| changed >= unseen)),
+        None => cell.db_unseen(context.watermark),
     };
     let sheet_is_later = cell
         .db_changed_at

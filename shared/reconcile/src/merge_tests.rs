@@ -7,11 +7,16 @@ fn at(minute: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 13, minute, 0).unwrap()
 }
 
-fn context(policy: ConflictPolicy, edited: u32, unseen: Option<u32>) -> MergeContext {
+/// The events' watermark.
+const W: i64 = 100;
+
+/// `in_flight`: the row has a change the sheet had not received.
+fn context(policy: ConflictPolicy, edited: u32, in_flight: bool) -> MergeContext {
     MergeContext {
         policy,
         edited_at: at(edited),
-        unseen_db_change: unseen.map(at),
+        watermark: W,
+        row_in_flight: in_flight,
     }
 }
 
@@ -31,6 +36,15 @@ fn cell<'a>(
         base,
         db,
         db_changed_at: changed.map(at),
+        db_seq: None,
+    }
+}
+
+/// The cell's database value goes to the sheet at `seq`.
+fn sent_at(cell: CellInput<'_>, seq: i64) -> CellInput<'_> {
+    CellInput {
+        db_seq: Some(seq),
+        ..cell
     }
 }
 
@@ -48,7 +62,7 @@ fn conflict(sheet: i64, db: i64, winner: Side, changed: Option<u32>) -> Conflict
 fn a_plain_edit_is_written() {
     let (s, b, d) = (int(3), int(2), int(2));
     let merged = merge_row(
-        &context(ConflictPolicy::Db, 35, None),
+        &context(ConflictPolicy::Db, 35, false),
         &[cell(&s, Some(&b), &d, Some(10))],
     );
     assert_eq!(
@@ -66,7 +80,7 @@ fn a_plain_edit_is_written() {
 fn an_equal_value_changes_nothing() {
     let (s, b, d) = (int(3), int(2), int(3));
     let merged = merge_row(
-        &context(ConflictPolicy::Latest, 35, Some(40)),
+        &context(ConflictPolicy::Latest, 35, true),
         &[cell(&s, Some(&b), &d, Some(40))],
     );
     assert_eq!(merged, RowMerge::default());
@@ -77,7 +91,7 @@ fn an_equal_value_changes_nothing() {
 fn both_changed_latest_the_later_edit_wins_and_the_other_is_recorded() {
     let (s, b, d) = (int(3), int(2), int(5));
     let sheet_later = merge_row(
-        &context(ConflictPolicy::Latest, 35, Some(30)),
+        &context(ConflictPolicy::Latest, 35, true),
         &[cell(&s, Some(&b), &d, Some(30))],
     );
     assert_eq!(
@@ -93,7 +107,7 @@ fn both_changed_latest_the_later_edit_wins_and_the_other_is_recorded() {
     assert_eq!(sheet_later.status(), MergeStatus::Conflict);
     assert_eq!(sheet_later.conflict_columns(), vec!["qty"]);
     let db_later = merge_row(
-        &context(ConflictPolicy::Latest, 35, Some(40)),
+        &context(ConflictPolicy::Latest, 35, true),
         &[cell(&s, Some(&b), &d, Some(40))],
     );
     assert_eq!(
@@ -110,7 +124,7 @@ fn both_changed_latest_the_later_edit_wins_and_the_other_is_recorded() {
 fn a_tie_in_time_goes_to_the_database() {
     let (s, b, d) = (int(3), int(2), int(5));
     let merged = merge_row(
-        &context(ConflictPolicy::Latest, 35, None),
+        &context(ConflictPolicy::Latest, 35, false),
         &[cell(&s, Some(&b), &d, Some(35))],
     );
     assert_eq!(merged.conflicts, vec![conflict(3, 5, Side::Db, Some(35))]);
@@ -122,7 +136,7 @@ fn latest_sees_a_database_change_that_went_back_to_the_base() {
     // sheet changed, time says the database changed last.
     let (s, b, d) = (int(3), int(2), int(2));
     let merged = merge_row(
-        &context(ConflictPolicy::Latest, 35, Some(40)),
+        &context(ConflictPolicy::Latest, 35, true),
         &[cell(&s, Some(&b), &d, Some(40))],
     );
     assert_eq!(
@@ -139,14 +153,14 @@ fn latest_sees_a_database_change_that_went_back_to_the_base() {
 fn fixed_policies_settle_conflicts_only() {
     let (s, b, d) = (int(3), int(2), int(5));
     let db = merge_row(
-        &context(ConflictPolicy::Db, 35, None),
+        &context(ConflictPolicy::Db, 35, false),
         &[cell(&s, Some(&b), &d, Some(10))],
     );
     assert_eq!(db.writes, vec![]);
     assert_eq!(db.to_sheet, vec![("qty".into(), int(5))]);
     assert_eq!(db.conflicts, vec![conflict(3, 5, Side::Db, Some(10))]);
     let sheet = merge_row(
-        &context(ConflictPolicy::Sheet, 35, None),
+        &context(ConflictPolicy::Sheet, 35, false),
         &[cell(&s, Some(&b), &d, Some(50))],
     );
     assert_eq!(sheet.writes, vec![("qty".into(), int(3))]);
@@ -154,7 +168,7 @@ fn fixed_policies_settle_conflicts_only() {
     // Only the sheet changed: policy db does not stop an ordinary edit.
     let only_sheet = int(2);
     let edit = merge_row(
-        &context(ConflictPolicy::Db, 35, None),
+        &context(ConflictPolicy::Db, 35, false),
         &[cell(&s, Some(&b), &only_sheet, Some(50))],
     );
     assert_eq!(edit.writes, vec![("qty".into(), int(3))]);
@@ -165,7 +179,7 @@ fn fixed_policies_settle_conflicts_only() {
 fn a_cell_the_user_did_not_change_takes_the_database_value() {
     let (s, b, d) = (int(2), int(2), int(5));
     let merged = merge_row(
-        &context(ConflictPolicy::Sheet, 35, None),
+        &context(ConflictPolicy::Sheet, 35, false),
         &[cell(&s, Some(&b), &d, Some(10))],
     );
     assert_eq!(
@@ -186,7 +200,7 @@ fn a_paste_over_a_value_the_sheet_had_seen_is_an_edit() {
         ConflictPolicy::Sheet,
         ConflictPolicy::Db,
     ] {
-        let merged = merge_row(&context(policy, 35, None), &[cell(&s, None, &d, Some(10))]);
+        let merged = merge_row(&context(policy, 35, false), &[cell(&s, None, &d, Some(10))]);
         assert_eq!(merged.writes, vec![("qty".into(), int(3))], "{policy:?}");
         assert_eq!(merged.conflicts, vec![], "{policy:?}");
     }
@@ -195,10 +209,10 @@ fn a_paste_over_a_value_the_sheet_had_seen_is_an_edit() {
 #[test]
 fn a_paste_over_an_unseen_database_change_is_a_conflict() {
     let (s, d) = (int(3), int(5));
-    // The row's unseen change (at :30) changed this cell.
+    // The cell's database change (at :30) goes to the sheet at W + 1.
     let latest = merge_row(
-        &context(ConflictPolicy::Latest, 35, Some(30)),
-        &[cell(&s, None, &d, Some(30))],
+        &context(ConflictPolicy::Latest, 35, true),
+        &[sent_at(cell(&s, None, &d, Some(30)), W + 1)],
     );
     assert_eq!(latest.writes, vec![("qty".into(), int(3))]);
     assert_eq!(
@@ -206,26 +220,97 @@ fn a_paste_over_an_unseen_database_change_is_a_conflict() {
         vec![conflict(3, 5, Side::Sheet, Some(30))]
     );
     let db = merge_row(
-        &context(ConflictPolicy::Db, 35, Some(30)),
-        &[cell(&s, None, &d, Some(30))],
+        &context(ConflictPolicy::Db, 35, true),
+        &[sent_at(cell(&s, None, &d, Some(30)), W + 1)],
     );
     assert_eq!(db.writes, vec![]);
     assert_eq!(db.conflicts, vec![conflict(3, 5, Side::Db, Some(30))]);
-    // The unseen change touched another column: this cell is an edit.
+    // The row's unseen change touched another column; this cell's value
+    // reached the sheet at W: an edit.
     let other = merge_row(
-        &context(ConflictPolicy::Db, 35, Some(30)),
-        &[cell(&s, None, &d, Some(10))],
+        &context(ConflictPolicy::Db, 35, true),
+        &[sent_at(cell(&s, None, &d, Some(10)), W)],
     );
     assert_eq!(other.writes, vec![("qty".into(), int(3))]);
     assert_eq!(other.to_sheet, vec![("qty".into(), int(3))]);
     assert_eq!(other.conflicts, vec![]);
 }
 
+/// Two database changes in flight, the pasted cell's the earlier one: the
+/// cell's own sequence says the sheet never showed its value (the row's
+/// latest change time would have called it seen).
+#[test]
+fn a_paste_over_the_earlier_of_two_unseen_changes_is_a_conflict() {
+    let (name_s, name_d) = (Value::Text("Ada".into()), Value::Text("Grace".into()));
+    let (qty_s, qty_d) = (int(3), int(5));
+    let cells = [
+        CellInput {
+            column: "name",
+            sheet: &name_s,
+            base: None,
+            db: &name_d,
+            db_changed_at: Some(at(20)),
+            db_seq: Some(W + 1),
+        },
+        CellInput {
+            column: "qty",
+            sheet: &qty_s,
+            base: None,
+            db: &qty_d,
+            db_changed_at: Some(at(30)),
+            db_seq: Some(W + 2),
+        },
+    ];
+    let merged = merge_row(&context(ConflictPolicy::Latest, 35, true), &cells);
+    assert_eq!(
+        merged,
+        RowMerge {
+            writes: vec![
+                ("name".into(), Value::Text("Ada".into())),
+                ("qty".into(), int(3))
+            ],
+            to_sheet: vec![
+                ("name".into(), Value::Text("Ada".into())),
+                ("qty".into(), int(3))
+            ],
+            conflicts: vec![
+                Conflict {
+                    column: "name".into(),
+                    sheet_value: Value::Text("Ada".into()),
+                    db_value: Value::Text("Grace".into()),
+                    winner: Side::Sheet,
+                    db_changed_at: Some(at(20)),
+                },
+                conflict(3, 5, Side::Sheet, Some(30)),
+            ],
+        }
+    );
+}
+
+/// A value the sheet wrote itself (no sequence) is not one it never saw,
+/// even while another change of the row is in flight.
+#[test]
+fn a_paste_over_the_sheets_own_value_is_an_edit() {
+    let (s, d) = (int(3), int(5));
+    let merged = merge_row(
+        &context(ConflictPolicy::Latest, 35, true),
+        &[cell(&s, None, &d, Some(30))],
+    );
+    assert_eq!(
+        merged,
+        RowMerge {
+            writes: vec![("qty".into(), int(3))],
+            to_sheet: vec![("qty".into(), int(3))],
+            conflicts: vec![],
+        }
+    );
+}
+
 #[test]
 fn a_cell_without_recorded_change_time_goes_to_the_sheet() {
     let (s, b, d) = (int(3), int(2), int(5));
     let merged = merge_row(
-        &context(ConflictPolicy::Latest, 35, None),
+        &context(ConflictPolicy::Latest, 35, false),
         &[cell(&s, Some(&b), &d, None)],
     );
     assert_eq!(merged.writes, vec![("qty".into(), int(3))]);
@@ -247,6 +332,7 @@ fn cells_of_one_row_merge_independently() {
             base: None,
             db: &qty_d,
             db_changed_at: Some(at(10)),
+            db_seq: None,
         },
         CellInput {
             column: "name",
@@ -254,9 +340,10 @@ fn cells_of_one_row_merge_independently() {
             base: Some(&name_b),
             db: &name_d,
             db_changed_at: Some(at(40)),
+            db_seq: None,
         },
     ];
-    let merged = merge_row(&context(ConflictPolicy::Latest, 35, None), &cells);
+    let merged = merge_row(&context(ConflictPolicy::Latest, 35, false), &cells);
     assert_eq!(merged.writes, vec![("qty".into(), int(3))]);
     assert_eq!(
         merged.to_sheet,
@@ -278,9 +365,15 @@ proptest! {
     fn merge_never_drops_a_value_without_a_conflict_record(
         policy in prop_oneof![Just(ConflictPolicy::Latest), Just(ConflictPolicy::Sheet), Just(ConflictPolicy::Db)],
         edited in 0u32..6,
-        unseen in prop::option::of(0u32..6),
+        in_flight in any::<bool>(),
         cells in prop::collection::vec(
-            (small_value(), prop::option::of(small_value()), small_value(), prop::option::of(0u32..6)),
+            (
+                small_value(),
+                prop::option::of(small_value()),
+                small_value(),
+                prop::option::of(0u32..6),
+                prop::option::of(W - 2..W + 3),
+            ),
             1..6,
         ),
     ) {
@@ -288,15 +381,16 @@ proptest! {
         let inputs: Vec<CellInput> = cells
             .iter()
             .zip(&names)
-            .map(|((s, b, d, t), name)| CellInput {
+            .map(|((s, b, d, t, seq), name)| CellInput {
                 column: name,
                 sheet: s,
                 base: b.as_ref(),
                 db: d,
                 db_changed_at: t.map(at),
+                db_seq: *seq,
             })
             .collect();
-        let context = context(policy, edited, unseen);
+        let context = context(policy, edited, in_flight);
         let merged = merge_row(&context, &inputs);
         for input in &inputs {
             let written = merged.writes.iter().find(|(c, _)| c == input.column).map(|(_, v)| v);
@@ -310,13 +404,16 @@ proptest! {
             }
             let db_seen = match input.base {
                 Some(base) => base == input.db,
-                None => context.unseen_db_change.is_none_or(|u| input.db_changed_at.is_none_or(|t| t < u)),
+                None => input.db_seq.is_none_or(|seq| seq <= W),
             };
             if kept != input.db && !db_seen {
                 prop_assert!(recorded(Side::Sheet), "db value of {} lost: {:?}", input.column, merged);
             }
             if written.is_none() && input.sheet != input.db {
                 prop_assert!(merged.to_sheet.contains(&(input.column.to_owned(), input.db.clone())));
+            }
+            if let Some(value) = written && in_flight {
+                prop_assert!(merged.to_sheet.contains(&(input.column.to_owned(), value.clone())));
             }
             if policy == ConflictPolicy::Latest && sheet_changed && input.sheet != input.db {
                 let sheet_later = input.db_changed_at.is_none_or(|t| context.edited_at > t);

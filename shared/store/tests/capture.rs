@@ -200,3 +200,66 @@ async fn composite_keys_travel_in_key_order() {
     let rows = common::outbox(&client).await;
     assert_eq!(rows[0].1, json!(["A-1", 2]));
 }
+
+/// `row_state.cell_seq`: per column, the sequence of its last change made
+/// in the database (migration 0002); a key inserted again starts over.
+#[tokio::test]
+async fn cell_seq_follows_each_columns_last_change() {
+    let (_db, client) = orders().await;
+    let seqs = |key: &'static str| {
+        let client = &client;
+        async move {
+            let text: String = client
+                .query_one(
+                    "SELECT cell_seq::text FROM sheetsync.row_state WHERE key = $1::text::jsonb",
+                    &[&key],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            serde_json::from_str::<serde_json::Value>(&text).unwrap()
+        }
+    };
+    client
+        .batch_execute("INSERT INTO orders VALUES (1, 'Ada', 3)")
+        .await
+        .unwrap();
+    let insert: i64 = common::count(&client, "SELECT max(seq) FROM sheetsync.outbox").await;
+    assert_eq!(
+        seqs("[1]").await,
+        json!({"id": insert, "customer": insert, "qty": insert})
+    );
+    client
+        .batch_execute(
+            "UPDATE orders SET qty = 4 WHERE id = 1;
+             UPDATE orders SET customer = 'Ada L.' WHERE id = 1;
+             UPDATE orders SET customer = 'Ada L.' WHERE id = 1;",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        seqs("[1]").await,
+        json!({"id": insert, "qty": insert + 1, "customer": insert + 2})
+    );
+    client
+        .batch_execute(
+            "UPDATE sheetsync.row_state SET sheet_inserted_at = now() WHERE key = '[1]';
+             DELETE FROM orders WHERE id = 1;
+             INSERT INTO orders VALUES (1, 'Ada', 3);",
+        )
+        .await
+        .unwrap();
+    let again: i64 = common::count(&client, "SELECT max(seq) FROM sheetsync.outbox").await;
+    assert_eq!(
+        seqs("[1]").await,
+        json!({"id": again, "customer": again, "qty": again})
+    );
+    assert_eq!(
+        common::count(
+            &client,
+            "SELECT count(*) FROM sheetsync.row_state WHERE key = '[1]' AND sheet_inserted_at IS NULL"
+        )
+        .await,
+        1
+    );
+}

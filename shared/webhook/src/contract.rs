@@ -35,6 +35,12 @@ pub struct SyncRequest {
     /// A part of a snapshot too large for one request: upserts only.
     #[serde(default)]
     pub partial: bool,
+    /// The script saw a writer batch in the tab whose placement is not
+    /// verified yet, or the writer changed the tab while it was read: the
+    /// tab's keyed rows and key list are not trusted for anything
+    /// destructive (docs/contract.md).
+    #[serde(default)]
+    pub unsettled: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -94,6 +100,14 @@ pub struct SyncResponse {
     /// Header names that match no column of the table.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignored_columns: Vec<String>,
+    /// Some rows (status `deferred`) or deletes were left undecided: the
+    /// script sends a snapshot later.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deferred: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -127,6 +141,8 @@ pub enum RowStatus {
     Unchanged,
     Conflict,
     Rejected,
+    /// Nothing was written for this row: the request was `unsettled`.
+    Deferred,
 }
 
 /// The 200 answer to `POST /sync_gsheet`.
@@ -182,6 +198,7 @@ mod tests {
             deleted: 0,
             resent: 0,
             ignored_columns: vec![],
+            deferred: false,
         };
         assert_eq!(
             serde_json::to_value(&resp).unwrap(),

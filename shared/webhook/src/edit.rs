@@ -20,12 +20,16 @@ pub struct EventTime {
     pub watermark: i64,
 }
 
+/// Plans an `edit`. `unsettled` (docs/contract.md): a keyed row that names
+/// no columns (`old`, `edited`) is a whole-row re-send of cells that may
+/// not be the row's: it is deferred, nothing written.
 pub fn plan_edit(
     binding: &Binding,
     rows: &[Result<Incoming, Rejection>],
     table: &HashMap<Key, TableRow>,
     states: &HashMap<Key, RowState>,
     at: EventTime,
+    unsettled: bool,
 ) -> Plan {
     let mut plan = Plan::default();
     let mut seen: HashMap<Key, Option<u32>> = HashMap::new();
@@ -37,6 +41,14 @@ pub fn plan_edit(
                 continue;
             }
         };
+        if unsettled
+            && row.applied.is_none()
+            && let Some(key) = &row.key
+        {
+            plan.skips.push(deferred(binding, row, key));
+            plan.deferred = true;
+            continue;
+        }
         if let Some(rejection) = duplicate(binding, row, &mut seen) {
             plan.rejects.push(rejection);
             continue;
@@ -50,7 +62,14 @@ pub fn plan_edit(
                         plan.skips.push(deleted_in_db(binding, row, key, state));
                         continue;
                     }
-                    _ => insert(binding, row),
+                    // Changes of the key still on their way to the sheet
+                    // (it was deleted and comes back): the inserted values
+                    // are queued after them.
+                    state => insert(binding, row).map(|mut write| {
+                        write.repair_written =
+                            state.is_some_and(|s| s.unseen_db_change(at.watermark));
+                        write
+                    }),
                 },
             },
         };
@@ -60,6 +79,21 @@ pub fn plan_edit(
         }
     }
     plan
+}
+
+/// A row of an unsettled request that is not decided now.
+pub fn deferred(binding: &Binding, row: &Incoming, key: &Key) -> Skip {
+    Skip {
+        index: row.index,
+        sheet_row: row.sheet_row,
+        key: key.clone(),
+        key_object: key_object(binding, row),
+        status: RowStatus::Deferred,
+        detail: None,
+        held: None,
+        conflicts: Vec::new(),
+        key_json: None,
+    }
 }
 
 /// A key the request already carried: only its first row applies.
@@ -137,9 +171,10 @@ fn update(
     at: EventTime,
 ) -> Result<Write, Rejection> {
     let keys: HashSet<usize> = key_columns(binding).into_iter().collect();
-    let unseen = state.is_some_and(|s| s.unseen_db_change(at.watermark));
+    let in_flight = state.is_some_and(|s| s.unseen_db_change(at.watermark));
     let changed_at =
         |c: usize| state.and_then(|s| s.cell_changed_at.get(&binding.columns[c].name).copied());
+    let seq = |c: usize| state.and_then(|s| s.cell_seq(&binding.columns[c].name));
     let mut inputs = Vec::new();
     for (c, column) in binding.columns.iter().enumerate() {
         if keys.contains(&c) || column.generated || !row.applies(c) {
@@ -156,16 +191,14 @@ fn update(
             base: row.old.get(&c),
             db: &current.values[c],
             db_changed_at: changed_at(c),
+            db_seq: seq(c),
         })
         .collect();
     let context = MergeContext {
         policy: binding.policy,
         edited_at: at.edited_at,
-        unseen_db_change: unseen.then(|| {
-            state
-                .and_then(|s| s.cell_changed_at.values().max().copied())
-                .unwrap_or(DateTime::<Utc>::MIN_UTC)
-        }),
+        watermark: at.watermark,
+        row_in_flight: in_flight,
     };
     let merged = merge_row(&context, &cells);
     let column_of = |name: &str| binding.columns.iter().position(|c| c.name == name);
@@ -205,7 +238,7 @@ fn update(
         sent: written.clone(),
         cells: written,
         before: Some(current.clone()),
-        repair_written: unseen,
+        repair_written: in_flight,
         db_won,
         conflicts,
         note: None,

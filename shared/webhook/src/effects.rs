@@ -17,19 +17,32 @@ use crate::incoming::Rejection;
 use crate::plan::Conflict;
 use crate::table::{TableRow, key_columns};
 
-/// Rows the sheet wrote (cells it wrote, and whether it reported the key),
-/// one statement per distinct (times, held): a 10,000-row snapshot's rows
-/// share one. A row state left by a deleted row (tombstone) starts over.
-const HOLD_SQL: &str = "INSERT INTO sheetsync.row_state AS s (binding, key, cell_changed_at, sheet_held) \
-     SELECT $1, k::jsonb, $3::text::jsonb, $4 FROM unnest($2::text[]) AS k \
+/// Rows the sheet wrote (cells it wrote, whether it reported the key, and
+/// for a row inserted from a keyless sheet row when it was typed), one
+/// statement per distinct (times, held, inserted): a 10,000-row snapshot's
+/// rows share one. The written cells now hold values the sheet showed
+/// (their `cell_seq` goes). A row state left by a deleted row (tombstone)
+/// starts over.
+const HOLD_SQL: &str = "INSERT INTO sheetsync.row_state AS s (binding, key, cell_changed_at, sheet_held, sheet_inserted_at) \
+     SELECT $1, k::jsonb, $3::text::jsonb, $4, $5::text::timestamptz FROM unnest($2::text[]) AS k \
      ON CONFLICT (binding, key) DO UPDATE SET \
      cell_changed_at = CASE WHEN s.tombstone_seq IS NULL THEN s.cell_changed_at || EXCLUDED.cell_changed_at \
      ELSE EXCLUDED.cell_changed_at END, \
+     cell_seq = CASE WHEN s.tombstone_seq IS NULL \
+     THEN s.cell_seq - ARRAY(SELECT jsonb_object_keys(EXCLUDED.cell_changed_at)) ELSE '{}'::jsonb END, \
      sheet_held = CASE WHEN s.tombstone_seq IS NULL THEN s.sheet_held OR EXCLUDED.sheet_held \
-     ELSE EXCLUDED.sheet_held END, tombstone_seq = NULL";
+     ELSE EXCLUDED.sheet_held END, \
+     sheet_inserted_at = CASE WHEN s.tombstone_seq IS NULL \
+     THEN coalesce(s.sheet_inserted_at, EXCLUDED.sheet_inserted_at) ELSE EXCLUDED.sheet_inserted_at END, \
+     tombstone_seq = NULL";
 
-/// Rows the sheet deleted: nothing more to know about them.
-const FORGET_SQL: &str = "DELETE FROM sheetsync.row_state WHERE binding = $1 \
+/// Rows the sheet deleted: the sheet holds them no more, and their cells
+/// nothing. Their last queued change is kept: changes of the key still on
+/// their way to the sheet would overwrite the row if the sheet brings the
+/// key back (a snapshot read before the delete, a re-typed key), so values
+/// written into it then are queued after them (DESIGN.md, Repairs).
+const FORGET_SQL: &str = "UPDATE sheetsync.row_state SET sheet_held = false, sheet_inserted_at = NULL, \
+     cell_seq = '{}'::jsonb WHERE binding = $1 \
      AND key IN (SELECT jsonb_array_elements($2::text::jsonb))";
 
 const CONFLICTS_SQL: &str = "INSERT INTO sheetsync.conflicts \
@@ -43,11 +56,15 @@ const REJECTS_SQL: &str = "INSERT INTO sheetsync.rejects (binding, event_id, she
 
 /// Changes queued for the sheet. The row's last change not from the sheet
 /// is now this one: a snapshot read before it reaches the sheet cannot undo
-/// it.
-const ENQUEUE_SQL: &str = "WITH q AS (SELECT x.key, sheetsync.enqueue($1, x.op, x.key, x.image, 'repair') AS seq \
-     FROM jsonb_to_recordset($2::text::jsonb) AS x(op text, key jsonb, image jsonb)) \
-     INSERT INTO sheetsync.row_state AS s (binding, key, last_db_seq) SELECT $1, q.key, q.seq FROM q \
-     ON CONFLICT (binding, key) DO UPDATE SET last_db_seq = EXCLUDED.last_db_seq";
+/// it. Cells whose queued value the sheet has not shown (`unseen`: not a
+/// value the sheet sent) take its sequence in `cell_seq`.
+const ENQUEUE_SQL: &str = "WITH q AS (SELECT x.key, x.unseen, sheetsync.enqueue($1, x.op, x.key, x.image, 'repair') AS seq \
+     FROM jsonb_to_recordset($2::text::jsonb) AS x(op text, key jsonb, image jsonb, unseen jsonb)) \
+     INSERT INTO sheetsync.row_state AS s (binding, key, last_db_seq, cell_seq) \
+     SELECT $1, q.key, q.seq, (SELECT coalesce(jsonb_object_agg(u, q.seq), '{}'::jsonb) \
+     FROM jsonb_array_elements_text(q.unseen) AS u) FROM q \
+     ON CONFLICT (binding, key) DO UPDATE SET last_db_seq = EXCLUDED.last_db_seq, \
+     cell_seq = s.cell_seq || EXCLUDED.cell_seq";
 
 const NOTIFY_SQL: &str = "SELECT pg_notify('sheetsync_outbox', $1)";
 
@@ -75,13 +92,24 @@ struct Enqueue {
     op: &'static str,
     key: Box<RawValue>,
     image: Box<RawValue>,
+    /// Columns whose queued value the sheet has not shown.
+    unseen: Vec<String>,
+}
+
+/// What [`Effects::hold`] records for one row.
+#[derive(Default)]
+struct Hold {
+    times: BTreeMap<String, String>,
+    reported: bool,
+    /// Inserted from a keyless sheet row: typed at the event's time.
+    inserted: bool,
 }
 
 pub struct Effects<'a> {
     binding: &'a Binding,
     event_id: &'a str,
     edited_at: String,
-    holds: BTreeMap<String, (BTreeMap<String, String>, bool)>,
+    holds: BTreeMap<String, Hold>,
     forgotten: Vec<Box<RawValue>>,
     conflicts: Vec<ConflictRecord>,
     rejects: Vec<(usize, RejectRecord)>,
@@ -113,12 +141,15 @@ impl<'a> Effects<'a> {
     /// time); `reported`: the sheet sent the row's key, so it is known to
     /// hold it. A row inserted from a keyless sheet row is not: its key
     /// reaches the sheet only when the script writes it back, and a
-    /// snapshot read before that must not delete it.
-    pub fn hold(&mut self, key_json: &str, written: &[usize], reported: bool) {
-        let (times, held) = self.holds.entry(key_json.to_string()).or_default();
-        *held |= reported;
+    /// snapshot read before that must not delete it; `inserted` says so
+    /// (the row's `sheet_inserted_at` becomes the event's time).
+    pub fn hold(&mut self, key_json: &str, written: &[usize], reported: bool, inserted: bool) {
+        let hold = self.holds.entry(key_json.to_string()).or_default();
+        hold.reported |= reported;
+        hold.inserted |= inserted;
         for &c in written {
-            times.insert(self.binding.columns[c].name.clone(), self.edited_at.clone());
+            hold.times
+                .insert(self.binding.columns[c].name.clone(), self.edited_at.clone());
         }
     }
 
@@ -155,11 +186,13 @@ impl<'a> Effects<'a> {
         ));
     }
 
-    /// Queues `columns` of the stored row (with the key) for the sheet.
+    /// Queues `columns` of the stored row (with the key) for the sheet;
+    /// `shown`: those among them whose value the sheet itself sent.
     pub fn repair_update(
         &mut self,
         stored: &TableRow,
         columns: &std::collections::BTreeSet<usize>,
+        shown: &std::collections::BTreeSet<usize>,
     ) {
         let mut image: BTreeMap<&str, &RawValue> = BTreeMap::new();
         for c in key_columns(self.binding)
@@ -168,7 +201,12 @@ impl<'a> Effects<'a> {
         {
             image.insert(&self.binding.columns[c].name, raw_ref(stored, c));
         }
-        self.push_enqueue("update", stored, &image);
+        let unseen = columns
+            .iter()
+            .filter(|c| !shown.contains(c))
+            .map(|&c| self.binding.columns[c].name.clone())
+            .collect();
+        self.push_enqueue("update", stored, &image, unseen);
     }
 
     /// Queues the whole row for the sheet (it never received it).
@@ -176,7 +214,13 @@ impl<'a> Effects<'a> {
         let image: BTreeMap<&str, &RawValue> = (0..self.binding.columns.len())
             .map(|c| (self.binding.columns[c].name.as_str(), raw_ref(row, c)))
             .collect();
-        self.push_enqueue("insert", row, &image);
+        let unseen = self
+            .binding
+            .columns
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        self.push_enqueue("insert", row, &image, unseen);
     }
 
     fn push_enqueue(
@@ -184,12 +228,14 @@ impl<'a> Effects<'a> {
         op: &'static str,
         row: &TableRow,
         image: &BTreeMap<&str, &RawValue>,
+        unseen: Vec<String>,
     ) {
         let text = serde_json::to_string(image).unwrap_or_else(|_| "{}".into());
         self.enqueues.push(Enqueue {
             op,
             key: raw(&row.key_json),
             image: raw(&text),
+            unseen,
         });
     }
 
@@ -200,14 +246,15 @@ impl<'a> Effects<'a> {
         rejects.sort_by_key(|(index, _)| *index);
         let reject_records: Vec<&RejectRecord> = rejects.iter().map(|(_, r)| r).collect();
         // Keys by what is recorded for them.
-        let mut hold_groups: BTreeMap<(String, bool), Vec<String>> = BTreeMap::new();
-        for (key, (times, held)) in self.holds {
+        let mut hold_groups: BTreeMap<HoldGroup, Vec<String>> = BTreeMap::new();
+        for (key, hold) in self.holds {
+            let inserted_at = hold.inserted.then(|| self.edited_at.clone());
             hold_groups
-                .entry((to_text(&times), held))
+                .entry((to_text(&hold.times), hold.reported, inserted_at))
                 .or_default()
                 .push(key);
         }
-        let mut hold_groups: Vec<((String, bool), Vec<String>)> = hold_groups.into_iter().collect();
+        let mut hold_groups: Vec<(HoldGroup, Vec<String>)> = hold_groups.into_iter().collect();
         let last_hold = hold_groups.pop();
         let forget_text = to_text(&self.forgotten);
         let conflicts_text = to_text(&self.conflicts);
@@ -226,8 +273,10 @@ impl<'a> Effects<'a> {
         let binding = &self.binding.name;
         // Several groups (rare): all but the last go first, so that every
         // statement still precedes COMMIT.
-        for ((times, held), keys) in &hold_groups {
-            client.execute(&hold, &[binding, keys, times, held]).await?;
+        for ((times, held, inserted_at), keys) in &hold_groups {
+            client
+                .execute(&hold, &[binding, keys, times, held, inserted_at])
+                .await?;
         }
         let policy = self.binding.policy.as_str();
         let skip = || async { Ok::<u64, tokio_postgres::Error>(0) };
@@ -235,8 +284,10 @@ impl<'a> Effects<'a> {
             async {
                 match &last_hold {
                     None => skip().await,
-                    Some(((times, held), keys)) => {
-                        client.execute(&hold, &[binding, keys, times, held]).await
+                    Some(((times, held, inserted_at), keys)) => {
+                        client
+                            .execute(&hold, &[binding, keys, times, held, inserted_at])
+                            .await
                     }
                 }
             },
@@ -312,6 +363,9 @@ impl<'a> Effects<'a> {
         Ok(())
     }
 }
+
+/// Cell times (JSON text), reported, inserted at.
+type HoldGroup = (String, bool, Option<String>);
 
 fn raw_ref(row: &TableRow, c: usize) -> &RawValue {
     match &row.raw[c] {

@@ -115,4 +115,7 @@ pub struct Plan {
     /// Keys (`row_state` form) of table rows the sheet reported that no
     /// write covers.
     pub held: Vec<String>,
+    /// Something was left undecided (rows answered `deferred`, or deletes
+    /// a `keys` request cannot decide): the answer says `deferred`.
+    pub deferred: bool,
 }

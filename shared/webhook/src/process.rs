@@ -11,6 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use reconcile::Key;
+use reconcile::convert::sheet_matches;
 use serde_json::Value as Json;
 use sheetsync_store::Binding;
 use tokio_postgres::error::DbError;
@@ -23,11 +24,11 @@ use crate::effects::Effects;
 use crate::errors::WebhookError;
 use crate::idempotency::{STORED_SQL, stored_response};
 use crate::incoming::Rejection;
-use crate::plan::Plan;
+use crate::plan::{Plan, WriteKind};
 use crate::repair::repair_columns;
 use crate::request::{Prepared, Work, prepare};
 use crate::rows::{self, table_rows};
-use crate::snapshot::{Image, plan_keys, plan_snapshot};
+use crate::snapshot::{Image, SnapshotKind, plan_keys, plan_snapshot};
 use crate::sql::{self, as_params, key_params};
 use crate::table::{RowState, TableRow};
 
@@ -226,17 +227,28 @@ async fn transact(
 
     let read_at = std::time::Instant::now();
     let mut plan = match &prepared.work {
-        Work::Edit(rows) => plan_edit(binding, rows, &table, &states_by_key, prepared.at),
+        Work::Edit(rows) => plan_edit(
+            binding,
+            rows,
+            &table,
+            &states_by_key,
+            prepared.at,
+            req.unsettled,
+        ),
         Work::Snapshot { rows, partial } => {
             let sheet_columns: Vec<bool> = (0..binding.columns.len())
                 .map(|c| prepared.held_columns.contains(&c))
                 .collect();
             let image = Image::new(binding, &table, &states_by_key);
-            plan_snapshot(binding, rows, &image, &sheet_columns, prepared.at, *partial)
+            let kind = SnapshotKind {
+                partial: *partial,
+                unsettled: req.unsettled,
+            };
+            plan_snapshot(binding, rows, &image, &sheet_columns, prepared.at, kind)
         }
         Work::Keys(present) => {
             let image = Image::new(binding, &table, &states_by_key);
-            plan_keys(&image, binding, present, prepared.at.watermark)
+            plan_keys(&image, binding, present, prepared.at, req.unsettled)
         }
     };
     // Rows the database refused in an earlier try of this request.
@@ -294,14 +306,28 @@ async fn execute(
         };
         let written_columns: Vec<usize> = write.cells.iter().map(|(c, _)| *c).collect();
         if !written_columns.is_empty() || !write.already_held {
-            effects.hold(&stored.key_json, &written_columns, write.key.is_some());
+            let keyless_insert = write.kind == WriteKind::Insert && write.key.is_none();
+            effects.hold(
+                &stored.key_json,
+                &written_columns,
+                write.key.is_some(),
+                keyless_insert,
+            );
         }
         for conflict in &write.conflicts {
             effects.conflict(&stored.key_json, conflict);
         }
         let repair = repair_columns(binding, &prepared.held_columns, write, &stored);
         if !repair.is_empty() {
-            effects.repair_update(&stored, &repair);
+            // Written values the table kept as the sheet sent them: the
+            // sheet shows them already.
+            let shown = write
+                .cells
+                .iter()
+                .filter(|(c, sent)| sheet_matches(sent, &stored.values[*c]))
+                .map(|(c, _)| *c)
+                .collect();
+            effects.repair_update(&stored, &repair, &shown);
         }
         let status = write.status();
         outcomes.push((
@@ -343,7 +369,7 @@ async fn execute(
         effects.reject(rejection);
     }
     for key_json in &plan.held {
-        effects.hold(key_json, &[], true);
+        effects.hold(key_json, &[], true, false);
     }
     for row in &deleted_rows {
         effects.forget(&row.key_json);
@@ -360,6 +386,7 @@ async fn execute(
         deleted,
         resent: plan.resends.len() as u64,
         ignored_columns: prepared.ignored.clone(),
+        deferred: plan.deferred || plan.skips.iter().any(|s| s.status == RowStatus::Deferred),
     };
     let body =
         serde_json::to_value(&response).map_err(|e| WebhookError::Internal(e.to_string()))?;
@@ -372,6 +399,9 @@ async fn execute(
         updated = count(RowStatus::Updated),
         conflicts = count(RowStatus::Conflict),
         rejected = count(RowStatus::Rejected),
+        deferred_rows = count(RowStatus::Deferred),
+        deferred = response.deferred,
+        unsettled = req.unsettled,
         deleted = response.deleted,
         resent = response.resent,
         ignored_columns = response.ignored_columns.len(),

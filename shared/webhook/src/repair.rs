@@ -11,7 +11,8 @@ use crate::table::{TableRow, key_columns};
 /// Where the stored row differs from what the sheet shows, so the sheet
 /// must be told: defaults and database-assigned keys of inserts, values the
 /// table normalised, columns a trigger or generation changed, the written
-/// values when a database change is still on its way to the sheet, and
+/// (or inserted) values when a database change is still on its way to the
+/// sheet, and
 /// database values that won a conflict.
 pub fn repair_columns(
     binding: &Binding,
@@ -29,6 +30,15 @@ pub fn repair_columns(
                 if !keys.contains(c) && !sheet_matches(sent, &stored.values[*c]) {
                     columns.insert(*c);
                 }
+            }
+            if write.repair_written {
+                columns.extend(
+                    write
+                        .cells
+                        .iter()
+                        .map(|(c, _)| *c)
+                        .filter(|c| !keys.contains(c)),
+                );
             }
         }
         WriteKind::Update => {

@@ -22,6 +22,8 @@ pub struct Image<'a> {
     pub rows: &'a std::collections::HashMap<Key, TableRow>,
     pub image: TableImage,
     pub tombstones: Tombstones,
+    /// Keys not in the table with their last queued change (deleted rows).
+    pub gone: std::collections::HashMap<Key, i64>,
 }
 
 impl<'a> Image<'a> {
@@ -39,11 +41,18 @@ impl<'a> Image<'a> {
                     .iter()
                     .map(|c| state.and_then(|s| s.cell_changed_at.get(&c.name).copied()))
                     .collect();
+                let cell_seq = binding
+                    .columns
+                    .iter()
+                    .map(|c| state.and_then(|s| s.cell_seq(&c.name)))
+                    .collect();
                 let table_row = diff::TableRow {
                     values: row.values.clone(),
                     last_db_seq: state.and_then(|s| s.last_db_seq),
                     sheet_held: state.is_some_and(|s| s.sheet_held),
                     cell_changed_at,
+                    cell_seq,
+                    sheet_inserted_at: state.and_then(|s| s.sheet_inserted_at),
                 };
                 (key.clone(), table_row)
             })
@@ -53,12 +62,27 @@ impl<'a> Image<'a> {
             .filter(|(key, _)| !rows.contains_key(*key))
             .filter_map(|(key, s)| Some((key.clone(), s.tombstone_seq?)))
             .collect();
+        let gone = states
+            .iter()
+            .filter(|(key, _)| !rows.contains_key(*key))
+            .filter_map(|(key, s)| Some((key.clone(), s.last_db_seq?)))
+            .collect();
         Image {
             rows,
             image,
             tombstones,
+            gone,
         }
     }
+}
+
+/// What kind of snapshot request this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotKind {
+    /// One part of a tab too large for one request: upserts only.
+    pub partial: bool,
+    /// docs/contract.md: keyed rows are deferred, nothing is deleted.
+    pub unsettled: bool,
 }
 
 pub fn plan_snapshot(
@@ -67,10 +91,11 @@ pub fn plan_snapshot(
     table: &Image<'_>,
     sheet_columns: &[bool],
     at: EventTime,
-    partial: bool,
+    kind: SnapshotKind,
 ) -> Plan {
     let mut plan = Plan::default();
     let mut rejected_keys = Vec::new();
+    let mut rejected_keyless = false;
     let mut incoming = Vec::new();
     let mut snapshot = Vec::new();
     for row in rows {
@@ -85,7 +110,12 @@ pub fn plan_snapshot(
             }
             Err(rejection) => {
                 // A row with a bad cell is still in the tab: never deleted.
-                rejected_keys.extend(rejection.key.clone());
+                // Nor is a row the sheet inserted, when a keyless row is
+                // unreadable: it may be that one.
+                match &rejection.key {
+                    Some(key) => rejected_keys.push(key.clone()),
+                    None => rejected_keyless = true,
+                }
                 plan.rejects.push(rejection);
             }
         }
@@ -98,18 +128,29 @@ pub fn plan_snapshot(
         tombstones: &table.tombstones,
         watermark: at.watermark,
         edited_at: at.edited_at,
+        unsettled: kind.unsettled,
         sheet: SheetInput::Snapshot {
             rows: &snapshot,
-            partial,
+            partial: kind.partial,
             rejected_keys: &rejected_keys,
+            rejected_keyless,
         },
     });
+    plan.deferred = diffed.deferred;
 
     // Per snapshot row: the write it becomes (possibly of no cells).
     let mut writes: BTreeMap<usize, Write> = BTreeMap::new();
     for &i in &diffed.inserts {
         match insert(binding, incoming[i]) {
-            Ok(write) => {
+            Ok(mut write) => {
+                // A deleted key coming back while changes of it are still
+                // on their way to the sheet: its values are queued after
+                // them.
+                write.repair_written = write
+                    .key
+                    .as_ref()
+                    .and_then(|k| table.gone.get(k))
+                    .is_some_and(|&seq| seq > at.watermark);
                 writes.insert(i, write);
             }
             Err(rejection) => plan.rejects.push(rejection),
@@ -164,19 +205,52 @@ pub fn plan_snapshot(
                 conflicts: Vec::new(),
                 key_json: None,
             }),
-            SkipReason::DuplicateKey | SkipReason::NotYetOnSheet => plan.rejects.push(Rejection {
+            SkipReason::Unsettled => plan.skips.push(Skip {
                 index: row.index,
                 sheet_row: row.sheet_row,
-                key: Some(skipped.key.clone()),
-                column: binding.key_columns.first().cloned(),
-                value: None,
-                reason: format!(
-                    "{}: {}",
-                    binding.key_columns.first().map_or("key", String::as_str),
-                    skipped.reason.as_str()
-                ),
+                key: skipped.key.clone(),
+                key_object: key_object(binding, row),
+                status: RowStatus::Deferred,
+                detail: None,
+                held: None,
+                conflicts: Vec::new(),
+                key_json: None,
             }),
+            SkipReason::DuplicateKey | SkipReason::NotYetOnSheet | SkipReason::AwaitingKey => {
+                plan.rejects.push(Rejection {
+                    index: row.index,
+                    sheet_row: row.sheet_row,
+                    key: Some(skipped.key.clone()),
+                    column: binding.key_columns.first().cloned(),
+                    value: None,
+                    reason: format!(
+                        "{}: {}",
+                        binding.key_columns.first().map_or("key", String::as_str),
+                        skipped.reason.as_str()
+                    ),
+                })
+            }
         }
+    }
+    // Keyless rows that are a row the sheet inserted, its key not written
+    // back yet: answered with that key (the script writes it into the row
+    // if its key cell is still empty); nothing written, nothing marked.
+    for (i, key) in &diffed.matched {
+        let row = incoming[*i];
+        let Some(table_row) = table.rows.get(key) else {
+            continue;
+        };
+        plan.skips.push(Skip {
+            index: row.index,
+            sheet_row: row.sheet_row,
+            key: key.clone(),
+            key_object: table_row.key_object(binding),
+            status: RowStatus::Unchanged,
+            detail: None,
+            held: None,
+            conflicts: Vec::new(),
+            key_json: None,
+        });
     }
     // Rows in both that need nothing are answered `unchanged` (and marked
     // as held by the sheet).
@@ -197,13 +271,20 @@ pub fn plan_snapshot(
     plan
 }
 
-/// `keys` requests: only the safe deletes.
+/// `keys` requests: only the safe deletes; none when `unsettled`.
 pub fn plan_keys(
     table: &Image<'_>,
     binding: &Binding,
     keys: &HashSet<Key>,
-    watermark: i64,
+    at: EventTime,
+    unsettled: bool,
 ) -> Plan {
+    let mut plan = Plan::default();
+    if unsettled {
+        // Nothing from an untrusted key list, not even "held".
+        plan.deferred = true;
+        return plan;
+    }
     let keys: Vec<Key> = keys.iter().cloned().collect();
     let diffed = diff::diff(&DiffInput {
         columns: &binding.columns,
@@ -211,11 +292,12 @@ pub fn plan_keys(
         policy: binding.policy,
         table: &table.image,
         tombstones: &table.tombstones,
-        watermark,
-        edited_at: chrono::Utc::now(),
+        watermark: at.watermark,
+        edited_at: at.edited_at,
+        unsettled,
         sheet: SheetInput::Keys(&keys),
     });
-    let mut plan = Plan::default();
+    plan.deferred = diffed.deferred;
     for key in &keys {
         if let (Some(row), Some(state)) = (table.rows.get(key), table.image.get(key))
             && !state.sheet_held

@@ -90,8 +90,8 @@ pub fn read_all_sql(binding: &Binding) -> String {
     )
 }
 
-const STATE_COLUMNS: &str =
-    "key::text, last_db_seq, cell_changed_at::text, sheet_held, tombstone_seq";
+const STATE_COLUMNS: &str = "key::text, last_db_seq, cell_changed_at::text, sheet_held, tombstone_seq, \
+     cell_seq::text, to_jsonb(sheet_inserted_at) #>> '{}'";
 
 /// `row_state` of the given keys (parameters: binding, then key arrays).
 pub fn states_for_keys_sql(binding: &Binding) -> String {

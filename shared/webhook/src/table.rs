@@ -96,6 +96,11 @@ pub struct RowState {
     pub cell_changed_at: HashMap<String, DateTime<Utc>>,
     pub sheet_held: bool,
     pub tombstone_seq: Option<i64>,
+    /// Per column: the outbox sequence at which the table's value of the
+    /// cell goes to the sheet; absent when the sheet wrote it.
+    pub cell_seq: HashMap<String, i64>,
+    /// The row was inserted from a keyless sheet row typed at this time.
+    pub sheet_inserted_at: Option<DateTime<Utc>>,
 }
 
 impl RowState {
@@ -115,12 +120,22 @@ impl RowState {
             })
             .collect();
         let get = |e: tokio_postgres::Error| WebhookError::Internal(e.to_string());
+        let seqs: String = row.try_get(5).map_err(get)?;
+        // Sequences the trigger or this webhook wrote; an unreadable one
+        // counts as the sheet's own value.
+        let cell_seq: HashMap<String, i64> = serde_json::from_str(&seqs).unwrap_or_default();
         Ok(RowState {
             key_json: row.try_get(0).map_err(get)?,
             last_db_seq: row.try_get(1).map_err(get)?,
             cell_changed_at,
             sheet_held: row.try_get(3).map_err(get)?,
             tombstone_seq: row.try_get(4).map_err(get)?,
+            cell_seq,
+            sheet_inserted_at: row
+                .try_get::<_, Option<String>>(6)
+                .map_err(get)?
+                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                .map(|t| t.with_timezone(&Utc)),
         })
     }
 
@@ -142,6 +157,11 @@ impl RowState {
     /// A database change the sheet had not received when the script read it.
     pub fn unseen_db_change(&self, watermark: i64) -> bool {
         self.last_db_seq.is_some_and(|seq| seq > watermark)
+    }
+
+    /// The sequence at which `column`'s value goes to the sheet.
+    pub fn cell_seq(&self, column: &str) -> Option<i64> {
+        self.cell_seq.get(column).copied()
     }
 
     /// A delete still on its way to the sheet.
