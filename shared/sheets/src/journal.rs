@@ -18,16 +18,23 @@
 //! batch, so its generation also tells a reader whether a batch landed
 //! while it read the tab.
 //!
-//! Layout (row 0 the header, then one row per touched row):
+//! A repair's own write can miss too (rows kept moving). So the damage a
+//! repair is undoing is carried into the repair's journal, linked to the
+//! write that undoes it: it counts as repaired only once that write landed,
+//! and until then the next round undoes it again. Damage is never dropped
+//! from the record by a later batch.
+//!
+//! Layout (row 0 the header, then one row per touched row, then the
+//! carried damage):
 //!
 //! | column | header row | entry row |
 //! |---|---|---|
-//! | A | `sheetsync journal v1` | `update`, `delete` or `restore` |
+//! | A | `sheetsync journal v1` | `update`, `delete`, `restore` or `carried` |
 //! | B | generation | the expected cells, as JSON text |
 //! | C | watermark before the batch | grid row the write addressed |
-//! | D | watermark stamped | the row before the write (`width` cells) … |
-//! | E | key columns' grid indexes, JSON | … then after it (writes only) |
-//! | F | `width` | |
+//! | D | watermark stamped | carried: the entry whose write undoes it |
+//! | E | key columns' grid indexes, JSON | the row before the write (`width` cells) … |
+//! | F | `width` | … then after it (writes only) |
 
 use serde_json::Value as Json;
 
@@ -38,8 +45,9 @@ use crate::wire::{
 };
 
 pub const MARK: &str = "sheetsync journal v1";
-/// Columns before the copied row in an entry: op, expected, addressed row.
-pub const META: usize = 3;
+/// Columns before the copied row in an entry: op, expected, addressed
+/// row, link.
+pub const META: usize = 4;
 
 /// The journal tab of the tab `sheet`.
 pub fn journal_title(sheet: &str) -> String {
@@ -61,6 +69,9 @@ pub enum EntryOp {
     /// A misplaced write undone on a row typed without a key yet;
     /// expected: the whole row as read.
     Restore,
+    /// Damage from an earlier batch, still to be undone: repaired once the
+    /// entry it links to landed.
+    Carried,
 }
 
 impl EntryOp {
@@ -69,6 +80,7 @@ impl EntryOp {
             EntryOp::Update => "update",
             EntryOp::Delete => "delete",
             EntryOp::Restore => "restore",
+            EntryOp::Carried => "carried",
         }
     }
 
@@ -77,6 +89,7 @@ impl EntryOp {
             "update" => Some(EntryOp::Update),
             "delete" => Some(EntryOp::Delete),
             "restore" => Some(EntryOp::Restore),
+            "carried" => Some(EntryOp::Carried),
             _ => None,
         }
     }
@@ -99,6 +112,8 @@ pub struct Entry {
     pub op: EntryOp,
     pub expected: Vec<Json>,
     pub row: usize,
+    /// For carried damage: the entry (by position) whose write undoes it.
+    pub link: Option<usize>,
     pub before: Vec<JournalCell>,
     pub after: Vec<JournalCell>,
 }
@@ -109,6 +124,8 @@ impl Entry {
     pub fn landed(&self, key_index: &[usize]) -> bool {
         let at = |i: usize| self.before.get(i).map_or(&Json::Null, |c| &c.value);
         match self.op {
+            // Judged through its link (see `Journal::misplaced`).
+            EntryOp::Carried => false,
             EntryOp::Update | EntryOp::Delete => {
                 key_index.len() == self.expected.len()
                     && key_index
@@ -186,6 +203,7 @@ impl Journal {
         let width = journal.width;
         for row in rows {
             let cells = &row.values;
+            let link = number(cells, 3).and_then(|n| usize::try_from(n).ok());
             let (Some(op), Ok(expected), Some(at)) = (
                 EntryOp::parse(&text(cells, 0)),
                 serde_json::from_str::<Vec<Json>>(&text(cells, 1)),
@@ -202,6 +220,7 @@ impl Journal {
                 op,
                 expected,
                 row: usize::try_from(at).unwrap_or(0),
+                link,
                 before: copy(META, width),
                 after: if op.writes() {
                     copy(META + width, width)
@@ -213,11 +232,12 @@ impl Journal {
         journal
     }
 
-    /// Entries whose write did not land on the row it meant.
+    /// Damage not yet undone: entries whose write did not land on the row
+    /// it meant, and carried damage whose undoing write did not land.
     pub fn misplaced(&self) -> Vec<&Entry> {
         self.entries
             .iter()
-            .filter(|e| !e.landed(&self.key_index))
+            .filter(|e| !settled(e, &self.entries, &self.key_index))
             .collect()
     }
 }
@@ -261,14 +281,14 @@ pub fn verdict(rows: &[Vec<Json>]) -> Verdict {
         return Verdict::default();
     };
     let width = width.as_u64().unwrap_or(0) as usize;
-    let misplaced = rows[1..]
+    let entries: Vec<Entry> = rows[1..]
         .iter()
-        .filter(|row| {
-            let Some(op) = EntryOp::parse(&text(row, 0)) else {
-                return false;
-            };
-            let Ok(expected) = serde_json::from_str::<Vec<Json>>(&text(row, 1)) else {
-                return false;
+        .filter_map(|row| {
+            let op = EntryOp::parse(&text(row, 0))?;
+            let expected = serde_json::from_str::<Vec<Json>>(&text(row, 1)).ok()?;
+            let link = match cell(row, 3) {
+                Json::Number(n) => n.as_u64().map(|n| n as usize),
+                _ => None,
             };
             let before: Vec<JournalCell> = (META..META + width)
                 .map(|i| JournalCell {
@@ -276,19 +296,33 @@ pub fn verdict(rows: &[Vec<Json>]) -> Verdict {
                     data: CellData::default(),
                 })
                 .collect();
-            let entry = Entry {
+            Some(Entry {
                 op,
                 expected,
                 row: 0,
+                link,
                 before,
                 after: Vec::new(),
-            };
-            !entry.landed(&key_index)
+            })
         })
+        .collect();
+    let misplaced = entries
+        .iter()
+        .filter(|e| !settled(e, &entries, &key_index))
         .count();
     Verdict {
         generation: text(header, 1),
         misplaced,
+    }
+}
+
+fn settled(entry: &Entry, entries: &[Entry], key_index: &[usize]) -> bool {
+    match entry.op {
+        EntryOp::Carried => entry
+            .link
+            .and_then(|i| entries.get(i))
+            .is_some_and(|undo| undo.op != EntryOp::Carried && undo.landed(key_index)),
+        _ => entry.landed(key_index),
     }
 }
 
@@ -344,9 +378,10 @@ pub struct Frame {
 const PASTE_NORMAL: &str = "PASTE_NORMAL";
 
 impl Frame {
-    /// Requests that open the batch: the journal made ready and rewritten,
-    /// and each touched row copied as it is before anything moves.
-    pub fn before(&self, touches: &[Touch]) -> Vec<Request> {
+    /// Requests that open the batch: the journal made ready and rewritten
+    /// (with the damage still being undone, each linked to the touch that
+    /// undoes it), and each touched row copied as it is before anything moves.
+    pub fn before(&self, touches: &[Touch], carried: &[(Entry, usize)]) -> Vec<Request> {
         let mut requests = Vec::new();
         let columns = META + 2 * self.width.max(1);
         match self.journal_grid {
@@ -412,10 +447,27 @@ impl Frame {
                 number(t.row as i64),
             ],
         }));
+        let width = self.width.max(1);
+        let copy = |cells: &[JournalCell]| -> Vec<CellData> {
+            (0..width)
+                .map(|i| cells.get(i).map(|c| c.data.clone()).unwrap_or_default())
+                .collect()
+        };
+        rows.extend(carried.iter().map(|(entry, link)| {
+            let mut values = vec![
+                text(EntryOp::Carried.name().to_string()),
+                text(Json::from(entry.expected.clone()).to_string()),
+                number(entry.row as i64),
+                number(*link as i64),
+            ];
+            values.extend(copy(&entry.before));
+            values.extend(copy(&entry.after));
+            RowData { values }
+        }));
         requests.push(Request::AppendCells(AppendCells {
             sheet_id: self.journal_sheet_id,
             rows,
-            fields: "userEnteredValue",
+            fields: "userEnteredValue,userEnteredFormat.numberFormat",
         }));
         requests.extend(self.copies(touches, |_| true, META));
         requests
@@ -497,6 +549,7 @@ mod tests {
 
     #[test]
     fn reads_entries_and_finds_the_misplaced_ones() {
+        let n = Json::Null;
         let journal = Journal::from_sheet(&sheet(vec![
             vec![
                 json!(MARK),
@@ -511,6 +564,7 @@ mod tests {
                 json!("update"),
                 json!("[4]"),
                 json!(3),
+                n.clone(),
                 json!(4),
                 json!("a"),
                 json!(4),
@@ -521,18 +575,37 @@ mod tests {
                 json!("delete"),
                 json!("[6]"),
                 json!(7),
+                n.clone(),
                 json!(5),
                 json!("x"),
             ],
-            // a restore compares the whole row
+            // a restore compares the whole row: misplaced
             vec![
                 json!("restore"),
                 json!(r#"[9,"p"]"#),
                 json!(2),
+                n,
                 json!(9),
                 json!("q"),
                 json!(9),
                 json!("p"),
+            ],
+            // damage undone by entry 0, which landed; by entry 1, which did not
+            vec![
+                json!("carried"),
+                json!("[3]"),
+                json!(1),
+                json!(0),
+                json!(8),
+                json!("z"),
+            ],
+            vec![
+                json!("carried"),
+                json!("[3]"),
+                json!(1),
+                json!(1),
+                json!(8),
+                json!("z"),
             ],
         ]));
         assert_eq!(
@@ -544,15 +617,26 @@ mod tests {
             ("g1", 10, 12)
         );
         assert_eq!((journal.key_index.clone(), journal.width), (vec![0], 2));
-        assert_eq!(journal.entries.len(), 3);
+        assert_eq!(journal.entries.len(), 5);
         assert_eq!(journal.entries[1].after, Vec::new());
-        let misplaced: Vec<(EntryOp, usize)> =
-            journal.misplaced().iter().map(|e| (e.op, e.row)).collect();
-        assert_eq!(misplaced, vec![(EntryOp::Delete, 7), (EntryOp::Restore, 2)]);
+        let misplaced: Vec<(EntryOp, usize, Option<usize>)> = journal
+            .misplaced()
+            .iter()
+            .map(|e| (e.op, e.row, e.link))
+            .collect();
+        assert_eq!(
+            misplaced,
+            vec![
+                (EntryOp::Delete, 7, None),
+                (EntryOp::Restore, 2, None),
+                (EntryOp::Carried, 1, Some(1))
+            ]
+        );
     }
 
     #[test]
     fn readers_get_the_same_verdict_from_values() {
+        let e = json!("");
         let rows = vec![
             vec![
                 json!(MARK),
@@ -562,31 +646,60 @@ mod tests {
                 json!("[0]"),
                 json!(2.0),
             ],
+            // landed (numbers as f64, as getValues returns them)
             vec![
                 json!("update"),
                 json!("[4]"),
                 json!(3.0),
+                e.clone(),
                 json!(4.0),
                 json!("a"),
                 json!(4.0),
                 json!("b"),
             ],
+            // landed
             vec![
                 json!("restore"),
                 json!(r#"[9,"p"]"#),
                 json!(2),
+                e.clone(),
                 json!(9),
                 json!("p"),
                 json!(9),
                 json!("q"),
             ],
-            vec![json!("delete"), json!("[6]"), json!(7), json!(5), json!("")],
+            // misplaced
+            vec![
+                json!("delete"),
+                json!("[6]"),
+                json!(7),
+                e,
+                json!(5),
+                json!(""),
+            ],
+            // undone by entry 1, which landed; by entry 2, which did not
+            vec![
+                json!("carried"),
+                json!("[6]"),
+                json!(7),
+                json!(1),
+                json!(5),
+                json!(""),
+            ],
+            vec![
+                json!("carried"),
+                json!("[6]"),
+                json!(7),
+                json!(2),
+                json!(5),
+                json!(""),
+            ],
         ];
         assert_eq!(
             verdict(&rows),
             Verdict {
                 generation: "g1".into(),
-                misplaced: 1
+                misplaced: 2
             }
         );
         assert_eq!(verdict(&[]), Verdict::default());
@@ -626,7 +739,7 @@ mod tests {
             touch(EntryOp::Delete, 5),
             touch(EntryOp::Update, 9),
         ];
-        let before = frame.before(&touches);
+        let before = frame.before(&touches, &[]);
         // clear, meta rows, then copies of rows 3-5 and 9
         assert_eq!(before.len(), 4);
         let after = serde_json::to_value(frame.after(&touches)).unwrap();
@@ -634,10 +747,10 @@ mod tests {
             after,
             json!([
                 {"copyPaste": {"source": {"sheetId": 5, "startRowIndex": 3, "endRowIndex": 5, "startColumnIndex": 0, "endColumnIndex": 4},
-                    "destination": {"sheetId": 77, "startRowIndex": 1, "endRowIndex": 3, "startColumnIndex": 7, "endColumnIndex": 11},
+                    "destination": {"sheetId": 77, "startRowIndex": 1, "endRowIndex": 3, "startColumnIndex": 8, "endColumnIndex": 12},
                     "pasteType": "PASTE_NORMAL", "pasteOrientation": "NORMAL"}},
                 {"copyPaste": {"source": {"sheetId": 5, "startRowIndex": 9, "endRowIndex": 10, "startColumnIndex": 0, "endColumnIndex": 4},
-                    "destination": {"sheetId": 77, "startRowIndex": 4, "endRowIndex": 5, "startColumnIndex": 7, "endColumnIndex": 11},
+                    "destination": {"sheetId": 77, "startRowIndex": 4, "endRowIndex": 5, "startColumnIndex": 8, "endColumnIndex": 12},
                     "pasteType": "PASTE_NORMAL", "pasteOrientation": "NORMAL"}}
             ])
         );

@@ -27,9 +27,9 @@ use serde_json::{Map, Value as Json};
 use sheetsync_queue::{ChangeBatch, Op};
 
 use crate::cells::{Cell, cell_for, text_cell};
-use crate::journal::{EntryOp, Frame, Journal, Touch, journal_title};
+use crate::journal::{Entry, EntryOp, Frame, Journal, Touch, journal_title};
 use crate::keys::{db_key, sheet_key};
-use crate::repair::{Restores, restores};
+use crate::repair::{Restore, Restores, restores};
 use crate::tab::TabImage;
 use crate::wire::{
     AppendCells, BatchUpdate, CellData, CreateDeveloperMetadata, DataFilter, DeleteDimension,
@@ -85,7 +85,7 @@ struct Model {
     /// a repair puts back may have no key (typed in the sheet).
     appends: Vec<Option<NewRow>>,
     /// Cells a repair puts back on rows a misplaced write hit.
-    restores: Vec<(usize, BTreeMap<usize, Cell>, Vec<Json>)>,
+    restores: Vec<Restore>,
     /// Grid columns of the key.
     key_columns: Vec<usize>,
     append_by_key: HashMap<Key, usize>,
@@ -354,8 +354,16 @@ impl Model {
                 .unwrap_or_default()
         };
         let mut touches: Vec<Touch> = Vec::new();
+        let mut carried: Vec<(Entry, usize)> = Vec::new();
         let mut writes = Vec::new();
-        for (row, cells, content) in self.restores {
+        for Restore {
+            row,
+            cells,
+            content,
+            damage,
+        } in self.restores
+        {
+            carried.push((damage, touches.len()));
             // A keyed row is checked by its key, as any write; one typed
             // without a key yet only by its whole content.
             let key = key_cells(row);
@@ -393,7 +401,9 @@ impl Model {
             row,
             expected: key_cells(row),
         }));
-        let mut requests = frame.map(|f| f.before(&touches)).unwrap_or_default();
+        let mut requests = frame
+            .map(|f| f.before(&touches, &carried))
+            .unwrap_or_default();
         for (row, cells) in writes {
             for (column, run) in runs(cells) {
                 let formatted = run.first().is_some_and(|c| c.formatted);

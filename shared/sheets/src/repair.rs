@@ -15,17 +15,27 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use crate::cells::Cell;
-use crate::journal::{EntryOp, Journal, JournalCell};
+use crate::journal::{Entry, EntryOp, Journal, JournalCell};
 use crate::tab::TabImage;
 
 /// What a repair writes before the batch's own changes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Restores {
-    /// Cells put back on rows a write hit by mistake: (grid row, cells by
-    /// column, the row as read, which the journal checks).
-    pub cells: Vec<(usize, BTreeMap<usize, Cell>, Vec<Json>)>,
+    /// Cells put back on rows a write hit by mistake.
+    pub cells: Vec<Restore>,
     /// Rows removed by mistake, to append again: (their key cells, cells).
     pub rows: Vec<(Vec<Json>, BTreeMap<usize, Cell>)>,
+}
+
+/// Cells to put back on one row, and the damage they undo (carried in the
+/// journal until this write is seen to land).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restore {
+    pub row: usize,
+    pub cells: BTreeMap<usize, Cell>,
+    /// The row as read, which the journal checks for a row without a key.
+    pub content: Vec<Json>,
+    pub damage: Entry,
 }
 
 impl Restores {
@@ -79,11 +89,12 @@ pub fn restores(tab: &TabImage, journal: &Journal) -> Restores {
                     out.rows.push((key, cells));
                 }
             }
-            EntryOp::Update | EntryOp::Restore => {
+            EntryOp::Update | EntryOp::Restore | EntryOp::Carried => {
                 // The same row removed later in the batch comes back whole.
-                if misplaced
-                    .iter()
-                    .any(|d| d.op == EntryOp::Delete && d.row == entry.row)
+                if entry.op != EntryOp::Carried
+                    && misplaced
+                        .iter()
+                        .any(|d| d.op == EntryOp::Delete && d.row == entry.row)
                 {
                     continue;
                 }
@@ -103,7 +114,12 @@ pub fn restores(tab: &TabImage, journal: &Journal) -> Restores {
                         .filter_map(|c| entry.before.get(c).map(|cell| (c, restored(cell))))
                         .collect();
                     if !cells.is_empty() {
-                        out.cells.push((row.row_index, cells, row.cells.clone()));
+                        out.cells.push(Restore {
+                            row: row.row_index,
+                            cells,
+                            content: row.cells.clone(),
+                            damage: (*entry).clone(),
+                        });
                     }
                 }
             }
@@ -147,6 +163,7 @@ mod tests {
             op,
             expected: expected.as_array().unwrap().clone(),
             row,
+            link: None,
             before: before.into_iter().map(jcell).collect(),
             after: after.into_iter().map(jcell).collect(),
         }
@@ -200,14 +217,15 @@ mod tests {
         let r = restores(&now, &j);
         assert_eq!(r.rows, vec![]);
         assert_eq!(r.cells.len(), 1);
-        let (row, cells, expected) = &r.cells[0];
+        let restore = &r.cells[0];
         assert_eq!(
-            (*row, expected.clone()),
+            (restore.row, restore.content.clone()),
             (1, vec![json!(2), json!("x"), json!(5)])
         );
-        assert_eq!(cells.keys().copied().collect::<Vec<_>>(), vec![1]);
+        assert_eq!(restore.damage.expected, vec![json!(1)]);
+        assert_eq!(restore.cells.keys().copied().collect::<Vec<_>>(), vec![1]);
         assert_eq!(
-            cells[&1].data.user_entered_value,
+            restore.cells[&1].data.user_entered_value,
             Some(ExtendedValue::StringValue("b".into()))
         );
     }
@@ -224,7 +242,10 @@ mod tests {
         // a person typed "y" over the misplaced "x"; qty still holds the misplaced 6
         let now = tab(vec![vec![json!(2), json!("y"), json!(6)]]);
         let r = restores(&now, &j);
-        assert_eq!(r.cells[0].1.keys().copied().collect::<Vec<_>>(), vec![2]);
+        assert_eq!(
+            r.cells[0].cells.keys().copied().collect::<Vec<_>>(),
+            vec![2]
+        );
     }
 
     #[test]
@@ -242,7 +263,7 @@ mod tests {
         ]);
         let r = restores(&now, &j);
         assert_eq!(r.cells.len(), 1);
-        assert_eq!(r.cells[0].0, 2);
+        assert_eq!(r.cells[0].row, 2);
     }
 
     #[test]

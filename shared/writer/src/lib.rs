@@ -295,12 +295,30 @@ impl Writer {
             if misplaced == Some(0) {
                 return Ok(plan.stats);
             }
-            // Which rows were hit instead (grid row and op only: no values).
-            let rows: Vec<(usize, &str)> = journal
+            // Which rows were hit instead: grid row, op, the key meant and
+            // the key found (keys only, never other cells).
+            let rows: Vec<String> = journal
                 .iter()
-                .flat_map(|j| j.misplaced())
-                .take(5)
-                .map(|e| (e.row, e.op.name()))
+                .flat_map(|j| {
+                    j.misplaced().into_iter().map(|e| {
+                        let found: Vec<&serde_json::Value> = j
+                            .key_index
+                            .iter()
+                            .map(|&i| {
+                                e.before
+                                    .get(i)
+                                    .map_or(&serde_json::Value::Null, |c| &c.value)
+                            })
+                            .collect();
+                        format!(
+                            "{} row {} key {:?} found {:?}",
+                            e.op.name(),
+                            e.row,
+                            e.expected,
+                            found
+                        )
+                    })
+                })
                 .collect();
             tracing::warn!(
                 spreadsheet_id = %target.spreadsheet_id,

@@ -582,6 +582,8 @@ impl Driver<'_> {
             body["unsettled"] = json!(true);
         }
         let response = self.model.post(&body).await;
+        // As the script does with every answer: keys into keyless rows.
+        self.model.write_back_keys(&rows, &response);
         let changed = response["rows"]
             .as_array()
             .map(|rs| {

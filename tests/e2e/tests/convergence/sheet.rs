@@ -163,7 +163,10 @@ impl<'a> SheetModel<'a> {
     }
 
     /// Writes the keys the webhook assigned into new rows, finding each row
-    /// as the script does: empty key cell, same content.
+    /// as the script does: empty key cell, same content. A row that cannot
+    /// be found (changed since it was sent) is left for the next snapshot,
+    /// which answers it with its key again. Returns every key answered for
+    /// a keyless sent row.
     pub fn write_back_keys(&self, sent: &[SheetRow], response: &Json) -> Vec<i64> {
         let mut keys = Vec::new();
         for outcome in response["rows"].as_array().into_iter().flatten() {
@@ -179,17 +182,18 @@ impl<'a> SheetModel<'a> {
             if key_of(&sent_row.values).is_some() {
                 continue;
             }
-            let name = sent_row.values[1].clone();
-            let written = self.edit(|rows| {
-                for r in rows.iter_mut().skip(1) {
-                    if cell_json(&r[0]) == json!("") && cell_json(&r[1]) == name {
-                        r[0] = Cell::number(id as f64);
-                        return true;
-                    }
+            let values = sent_row.values.clone();
+            self.edit(|rows| {
+                let found: Vec<usize> = (1..rows.len())
+                    .filter(|&i| {
+                        cell_json(&rows[i][0]) == json!("")
+                            && (1..HEADER.len()).all(|c| cell_json(&rows[i][c]) == values[c])
+                    })
+                    .collect();
+                if let [i] = found[..] {
+                    rows[i][0] = Cell::number(id as f64);
                 }
-                false
             });
-            assert!(written, "new row {name} not found to write key {id}");
             keys.push(id);
         }
         keys
