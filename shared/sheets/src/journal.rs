@@ -250,6 +250,9 @@ pub struct Verdict {
     pub generation: String,
     /// Its writes that missed their row and are not repaired yet.
     pub misplaced: usize,
+    /// The watermark before it: while writes are misplaced, the highest
+    /// change the tab is known to hold (what a request should report).
+    pub prev_watermark: Option<i64>,
 }
 
 /// Reads the journal from its cell values as `values.get` or the script's
@@ -313,6 +316,10 @@ pub fn verdict(rows: &[Vec<Json>]) -> Verdict {
     Verdict {
         generation: text(header, 1),
         misplaced,
+        prev_watermark: match cell(header, 2) {
+            Json::Number(n) => n.as_i64(),
+            _ => None,
+        },
     }
 }
 
@@ -699,7 +706,8 @@ mod tests {
             verdict(&rows),
             Verdict {
                 generation: "g1".into(),
-                misplaced: 2
+                misplaced: 2,
+                prev_watermark: Some(10),
             }
         );
         assert_eq!(verdict(&[]), Verdict::default());

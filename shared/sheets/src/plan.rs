@@ -173,9 +173,22 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
         }
     }
 
-    // A misplaced batch's changes did not all land: plan them again.
+    // A misplaced batch's changes did not all land: plan again those of the
+    // keys whose write missed. The others landed, and a person may have
+    // edited those rows since: writing them again would undo that edit.
     let stamped = tab.watermark_seq();
     let watermark = repair.map_or(stamped, |j| j.prev_watermark.min(stamped));
+    let missed: HashSet<Key> = repair
+        .map(|j| {
+            j.misplaced()
+                .into_iter()
+                .filter(|e| matches!(e.op, EntryOp::Update | EntryOp::Delete))
+                .filter_map(|e| sheet_key(&e.expected, &key_types))
+                .collect()
+        })
+        .unwrap_or_default();
+    let replayed =
+        |seq: i64, key: Option<&Key>| seq > stamped || key.is_none_or(|k| missed.contains(k));
     model.seed(restored, &key_types, &mut stats);
     let mut highest = None;
     let cells_of = |values: &Map<String, Json>, stats: &mut PlanStats| {
@@ -196,6 +209,16 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
     for change in batches.iter().flat_map(|b| b.changes.iter()) {
         stats.changes += 1;
         if change.seq <= watermark {
+            stats.stale += 1;
+            continue;
+        }
+        let key = match &change.op {
+            Op::Insert { key, .. } | Op::Update { key, .. } | Op::Delete { key } => {
+                Some(db_key(key))
+            }
+            Op::Keyset { .. } => None,
+        };
+        if !replayed(change.seq, key.as_ref()) {
             stats.stale += 1;
             continue;
         }

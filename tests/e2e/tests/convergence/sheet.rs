@@ -65,11 +65,20 @@ impl<'a> SheetModel<'a> {
         }
     }
 
+    /// The watermark a request reports, as the script reads it: the tab's
+    /// metadata, or, while the journal shows writes that missed their row,
+    /// the watermark before that batch (its changes are not all there).
     pub fn watermark(&self) -> Option<i64> {
-        self.stack
+        let stamped: Option<i64> = self
+            .stack
             .emu
             .developer_metadata(SPREADSHEET, TAB, WATERMARK_KEY)
-            .and_then(|v| v.parse().ok())
+            .and_then(|v| v.parse().ok());
+        let journal = self.journal();
+        match (stamped, journal.prev_watermark) {
+            (Some(w), Some(prev)) if journal.misplaced > 0 => Some(w.min(prev)),
+            _ => stamped,
+        }
     }
 
     /// Every data row with content.
