@@ -254,6 +254,7 @@ fn merge_bench() -> (&'static str, String, Vec<Duration>) {
         edited_at: at(100),
         watermark: 50,
         row_in_flight: true,
+        unsettled: false,
     };
     let times = time(|| {
         for i in 0..ROWS {

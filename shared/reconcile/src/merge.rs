@@ -61,6 +61,10 @@ pub struct MergeContext {
     /// received (`row_state.last_db_seq > watermark`): written values are
     /// queued too (repairs).
     pub row_in_flight: bool,
+    /// The request was `unsettled`: the tab may have shown another row's
+    /// values in this row, so a cell written without a base replaces a
+    /// database value the person may not have seen (recorded when it differs).
+    pub unsettled: bool,
 }
 
 /// One cell to merge.
@@ -176,7 +180,7 @@ fn merge_cell(context: &MergeContext, cell: &CellInput<'_>, out: &mut RowMerge) 
     }
     let both_changed = match cell.base {
         Some(base) => !sheet_matches(base, cell.db),
-        None => cell.db_unseen(context.watermark),
+        None => context.unsettled || cell.db_unseen(context.watermark),
     };
     let sheet_is_later = cell
         .db_changed_at

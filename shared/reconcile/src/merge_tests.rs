@@ -17,6 +17,7 @@ fn context(policy: ConflictPolicy, edited: u32, in_flight: bool) -> MergeContext
         edited_at: at(edited),
         watermark: W,
         row_in_flight: in_flight,
+        unsettled: false,
     }
 }
 
@@ -421,4 +422,31 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn an_unsettled_paste_records_every_database_value_it_replaces() {
+    // The database value went to the sheet long ago (seq 5 ≤ W), but the
+    // tab was unsettled: the row may have shown another row's value there.
+    let db = Value::Text("seen long ago".into());
+    let sheet = Value::Text("pasted".into());
+    let cell = CellInput {
+        column: "note",
+        sheet: &sheet,
+        base: None,
+        db: &db,
+        db_changed_at: Some(at(1)),
+        db_seq: Some(5),
+    };
+    let settled = merge_row(&context(ConflictPolicy::Latest, 9, false), &[cell]);
+    assert_eq!(settled.conflicts, vec![]);
+    let mut unsettled = context(ConflictPolicy::Latest, 9, false);
+    unsettled.unsettled = true;
+    let merged = merge_row(&unsettled, &[cell]);
+    assert_eq!(merged.writes, vec![("note".to_string(), sheet.clone())]);
+    assert_eq!(merged.conflicts.len(), 1);
+    assert_eq!(
+        (&merged.conflicts[0].db_value, merged.conflicts[0].winner),
+        (&db, Side::Sheet)
+    );
 }

@@ -56,7 +56,7 @@ pub fn plan_edit(
         let planned = match &row.key {
             None => insert(binding, row),
             Some(key) => match table.get(key) {
-                Some(current) => update(binding, row, current, states.get(key), at),
+                Some(current) => update(binding, row, current, states.get(key), at, unsettled),
                 None => match states.get(key) {
                     Some(state) if state.unseen_delete(at.watermark) => {
                         plan.skips.push(deleted_in_db(binding, row, key, state));
@@ -169,6 +169,7 @@ fn update(
     current: &TableRow,
     state: Option<&RowState>,
     at: EventTime,
+    unsettled: bool,
 ) -> Result<Write, Rejection> {
     let keys: HashSet<usize> = key_columns(binding).into_iter().collect();
     let in_flight = state.is_some_and(|s| s.unseen_db_change(at.watermark));
@@ -199,6 +200,7 @@ fn update(
         edited_at: at.edited_at,
         watermark: at.watermark,
         row_in_flight: in_flight,
+        unsettled,
     };
     let merged = merge_row(&context, &cells);
     let column_of = |name: &str| binding.columns.iter().position(|c| c.name == name);

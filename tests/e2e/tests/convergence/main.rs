@@ -296,6 +296,7 @@ impl Driver<'_> {
             Op::SheetInsert => self.sheet_insert(op).await,
             Op::SheetDelete => self.sheet_delete(op).await,
             Op::SheetSort => {
+                let _gate = row_moves_gate(self.stack).await;
                 let col = 1 + self.rng.below(4);
                 self.model.edit(|rows| {
                     let sort_key = |r: &Vec<sheets_emulator::Cell>| {
@@ -377,14 +378,18 @@ impl Driver<'_> {
         let watermark = self.model.watermark();
         let edited_at = now_iso();
         let new_cell = json_cell(&value);
-        let found = self.model.edit(|rows| {
-            let i = rows
-                .iter()
-                .position(|r| key_of(&[cell_json(&r[0])]) == Some(key))?;
-            let old = cell_json(&rows[i][col]);
-            rows[i][col] = new_cell;
-            let values: Vec<Json> = rows[i].iter().take(HEADER.len()).map(cell_json).collect();
-            Some((i + 1, old, values))
+        // As the script does: the journal read around the edit says whether
+        // the tab may have shown another row's values (unsettled).
+        let (found, unsettled) = self.model.settled_read(|| {
+            self.model.edit(|rows| {
+                let i = rows
+                    .iter()
+                    .position(|r| key_of(&[cell_json(&r[0])]) == Some(key))?;
+                let old = cell_json(&rows[i][col]);
+                rows[i][col] = new_cell;
+                let values: Vec<Json> = rows[i].iter().take(HEADER.len()).map(cell_json).collect();
+                Some((i + 1, old, values))
+            })
         });
         let Some((sheet_row, old, values)) = found else {
             // The writer removed the row meanwhile: nothing was typed.
@@ -405,6 +410,9 @@ impl Driver<'_> {
         ));
         let mut body = self.model.request("edit", &edited_at, watermark);
         body["rows"] = json!([sent]);
+        if unsettled {
+            body["unsettled"] = json!(true);
+        }
         body
     }
 
@@ -433,24 +441,26 @@ impl Driver<'_> {
         let watermark = self.model.watermark();
         let edited_at = now_iso();
         let cols_in = cols.clone();
-        let pasted = self.model.edit(|grid| {
-            let mut out = Vec::new();
-            for (n, key) in keys.iter().enumerate() {
-                let Some(i) = grid
-                    .iter()
-                    .position(|r| key_of(&[cell_json(&r[0])]) == Some(*key))
-                else {
-                    continue;
-                };
-                let mut olds = Vec::new();
-                for (j, &c) in cols_in.iter().enumerate() {
-                    olds.push(cell_json(&grid[i][c]));
-                    grid[i][c] = json_cell(&values[n][j]);
+        let (pasted, unsettled) = self.model.settled_read(|| {
+            self.model.edit(|grid| {
+                let mut out = Vec::new();
+                for (n, key) in keys.iter().enumerate() {
+                    let Some(i) = grid
+                        .iter()
+                        .position(|r| key_of(&[cell_json(&r[0])]) == Some(*key))
+                    else {
+                        continue;
+                    };
+                    let mut olds = Vec::new();
+                    for (j, &c) in cols_in.iter().enumerate() {
+                        olds.push(cell_json(&grid[i][c]));
+                        grid[i][c] = json_cell(&values[n][j]);
+                    }
+                    let row: Vec<Json> = grid[i].iter().take(HEADER.len()).map(cell_json).collect();
+                    out.push((i + 1, *key, olds, values[n].clone(), row));
                 }
-                let row: Vec<Json> = grid[i].iter().take(HEADER.len()).map(cell_json).collect();
-                out.push((i + 1, *key, olds, values[n].clone(), row));
-            }
-            out
+                out
+            })
         });
         if pasted.is_empty() {
             return;
@@ -475,6 +485,9 @@ impl Driver<'_> {
         ));
         let mut body = self.model.request("edit", &edited_at, watermark);
         body["rows"] = json!(sent);
+        if unsettled {
+            body["unsettled"] = json!(true);
+        }
         self.model.post(&body).await;
     }
 
@@ -491,6 +504,7 @@ impl Driver<'_> {
         let watermark = self.model.watermark();
         let edited_at = now_iso();
         let at = self.rng.below(1000);
+        let gate = row_moves_gate(self.stack).await;
         let cells: Vec<sheets_emulator::Cell> = values.iter().map(json_cell).collect();
         let sheet_row = self.model.edit(|grid| {
             let data = grid
@@ -502,6 +516,7 @@ impl Driver<'_> {
             grid.insert(i.min(data + 1), cells);
             i.min(data + 1) + 1
         });
+        drop(gate);
         let sent = SheetRow {
             row: sheet_row,
             values: values.clone(),
@@ -528,6 +543,7 @@ impl Driver<'_> {
         let key = key_of(&row.values).unwrap_or_default();
         let watermark = self.model.watermark();
         let edited_at = now_iso();
+        let gate = row_moves_gate(self.stack).await;
         let removed = self.model.edit(|grid| {
             let i = grid
                 .iter()
@@ -535,6 +551,7 @@ impl Driver<'_> {
             grid.remove(i);
             Some(i + 1)
         });
+        drop(gate);
         let Some(sheet_row) = removed else {
             return;
         };
@@ -712,6 +729,15 @@ impl Driver<'_> {
         if first.status != 200 {
             self.model.post(&body).await;
         }
+    }
+}
+
+/// See `Stack::sheet_gate`.
+async fn row_moves_gate(stack: &Stack) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    if stack.gate_row_moves {
+        Some(stack.sheet_gate.lock().await)
+    } else {
+        None
     }
 }
 
