@@ -2,12 +2,12 @@
 -- rules"): what each cell of a row last showed the sheet, and when a row
 -- the database keyed was typed into the sheet.
 
--- Per column: the outbox sequence of the last change queued for the sheet
--- that carries the cell (the capture trigger's change, or a repair or
--- re-send the webhook queued), {"col": 1290}. A column without an entry had
--- no such change since it was recorded. A cell whose sequence is above an
--- event's watermark may show the sheet something else than the table's value
--- when the script read it.
+-- Per column: the outbox sequence at which the sheet is sent the table's
+-- current value of the cell (the capture trigger's change, or a value the
+-- webhook queued), {"col": 1290}. A column without an entry holds a value
+-- the sheet itself wrote (or one written before this migration whose change
+-- the sheet had received). A cell whose sequence is above an event's
+-- watermark holds a value the sheet had not shown when the script read it.
 ALTER TABLE sheetsync.row_state
     ADD COLUMN IF NOT EXISTS cell_seq jsonb NOT NULL DEFAULT '{}'::jsonb;
 
