@@ -11,10 +11,10 @@
 //!    database value stands and is queued for the sheet.
 //! 3. Did the database change the cell behind the sheet's back? With a
 //!    base: `d` differs from `b` (the user edited a value that was no longer
-//!    the table's). Without one (paste, whole row): the sheet had not been
-//!    shown `d` when the script read the tab, i.e. the cell's own change
-//!    sequence ([`CellInput::db_seq`], the outbox sequence at which `d` goes
-//!    to the sheet) is above the event's watermark. Call this *both
+//!    the table's). Without one (paste, whole row): the sheet was not
+//!    showing `d` when the script read the tab, i.e. the cell's own change
+//!    sequence ([`CellInput::db_seq`], the last queued change carrying the
+//!    cell) is above the event's watermark. Call this *both
 //!    changed*.
 //! 4. The winner. `latest`: time decides, per cell: the sheet wins only if
 //!    `edited_at` is after the database's last change of the cell (no
@@ -79,9 +79,10 @@ pub struct CellInput<'a> {
     pub db: &'a Value,
     /// The database's last change of this cell (`row_state.cell_changed_at`).
     pub db_changed_at: Option<DateTime<Utc>>,
-    /// The outbox sequence at which the table's value of this cell goes to
-    /// the sheet (`row_state.cell_seq`); `None` when the sheet wrote that
-    /// value itself (or its change is older than any record).
+    /// The outbox sequence of the last change queued for the sheet that
+    /// carries this cell (`row_state.cell_seq`): until the watermark passes
+    /// it, the sheet may show something else than `db`. `None` when no such
+    /// change is recorded.
     pub db_seq: Option<i64>,
 }
 

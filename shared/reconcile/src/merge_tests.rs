@@ -288,8 +288,9 @@ fn a_paste_over_the_earlier_of_two_unseen_changes_is_a_conflict() {
     );
 }
 
-/// A value the sheet wrote itself (no sequence) is not one it never saw,
-/// even while another change of the row is in flight.
+/// A cell with no queued change (no sequence: a value the sheet wrote and
+/// nothing carried since) is not one the sheet never saw, even while
+/// another change of the row is in flight.
 #[test]
 fn a_paste_over_the_sheets_own_value_is_an_edit() {
     let (s, d) = (int(3), int(5));

@@ -205,4 +205,47 @@ mod tests {
             json!({"event_id": "e1", "rows": [{"row": 8, "key": {"id": 43}, "status": "inserted"}], "deleted": 0})
         );
     }
+
+    #[test]
+    fn unsettled_is_read_and_deferred_is_said_only_when_true() {
+        let body = json!({
+            "v": 1, "event_id": "k1", "spreadsheet_id": "S", "sheet": "Orders",
+            "kind": "keys", "unsettled": true, "keys": [{"id": 41}]
+        });
+        let req: SyncRequest = serde_json::from_value(body).unwrap();
+        assert!(req.unsettled);
+        let body = json!({"v": 1, "event_id": "k2", "spreadsheet_id": "S", "sheet": "Orders", "kind": "keys"});
+        let req: SyncRequest = serde_json::from_value(body).unwrap();
+        assert!(!req.unsettled);
+
+        let mut resp = SyncResponse {
+            event_id: "e1".into(),
+            rows: vec![RowOutcome {
+                row: Some(3),
+                key: Some(json!({"id": 42}).as_object().cloned().unwrap()),
+                status: RowStatus::Deferred,
+                detail: None,
+                reason: None,
+                column: None,
+            }],
+            deleted: 0,
+            resent: 0,
+            ignored_columns: vec![],
+            deferred: true,
+        };
+        let expected = json!({"event_id": "e1", "rows": [{"row": 3, "key": {"id": 42}, "status": "deferred"}],
+                              "deleted": 0, "deferred": true});
+        assert_eq!(serde_json::to_value(&resp).unwrap(), expected);
+        assert_eq!(
+            serde_json::from_value::<SyncResponse>(expected).unwrap(),
+            resp
+        );
+        resp.deferred = false;
+        assert!(
+            serde_json::to_value(&resp)
+                .unwrap()
+                .get("deferred")
+                .is_none()
+        );
+    }
 }

@@ -20,16 +20,16 @@ use crate::table::{TableRow, key_columns};
 /// Rows the sheet wrote (cells it wrote, whether it reported the key, and
 /// for a row inserted from a keyless sheet row when it was typed), one
 /// statement per distinct (times, held, inserted): a 10,000-row snapshot's
-/// rows share one. The written cells now hold values the sheet showed
-/// (their `cell_seq` goes). A row state left by a deleted row (tombstone)
-/// starts over.
+/// rows share one. A row state left by a deleted row (tombstone) starts
+/// over. The written cells keep their `cell_seq`: a change still on its way
+/// to the sheet may show it an older value until the repair queued after it
+/// lands, and until then the sheet is not showing the table's value.
 const HOLD_SQL: &str = "INSERT INTO sheetsync.row_state AS s (binding, key, cell_changed_at, sheet_held, sheet_inserted_at) \
      SELECT $1, k::jsonb, $3::text::jsonb, $4, $5::text::timestamptz FROM unnest($2::text[]) AS k \
      ON CONFLICT (binding, key) DO UPDATE SET \
      cell_changed_at = CASE WHEN s.tombstone_seq IS NULL THEN s.cell_changed_at || EXCLUDED.cell_changed_at \
      ELSE EXCLUDED.cell_changed_at END, \
-     cell_seq = CASE WHEN s.tombstone_seq IS NULL \
-     THEN s.cell_seq - ARRAY(SELECT jsonb_object_keys(EXCLUDED.cell_changed_at)) ELSE '{}'::jsonb END, \
+     cell_seq = CASE WHEN s.tombstone_seq IS NULL THEN s.cell_seq ELSE '{}'::jsonb END, \
      sheet_held = CASE WHEN s.tombstone_seq IS NULL THEN s.sheet_held OR EXCLUDED.sheet_held \
      ELSE EXCLUDED.sheet_held END, \
      sheet_inserted_at = CASE WHEN s.tombstone_seq IS NULL \
@@ -56,8 +56,9 @@ const REJECTS_SQL: &str = "INSERT INTO sheetsync.rejects (binding, event_id, she
 
 /// Changes queued for the sheet. The row's last change not from the sheet
 /// is now this one: a snapshot read before it reaches the sheet cannot undo
-/// it. Cells whose queued value the sheet has not shown (`unseen`: not a
-/// value the sheet sent) take its sequence in `cell_seq`.
+/// it. Every column the change carries takes its sequence in `cell_seq`
+/// (`unseen`): the sheet shows the table's value of those cells once the
+/// watermark passes it (before, an older change may be showing there).
 const ENQUEUE_SQL: &str = "WITH q AS (SELECT x.key, x.unseen, sheetsync.enqueue($1, x.op, x.key, x.image, 'repair') AS seq \
      FROM jsonb_to_recordset($2::text::jsonb) AS x(op text, key jsonb, image jsonb, unseen jsonb)) \
      INSERT INTO sheetsync.row_state AS s (binding, key, last_db_seq, cell_seq) \
@@ -92,7 +93,7 @@ struct Enqueue {
     op: &'static str,
     key: Box<RawValue>,
     image: Box<RawValue>,
-    /// Columns whose queued value the sheet has not shown.
+    /// Columns the change carries.
     unseen: Vec<String>,
 }
 
@@ -186,13 +187,11 @@ impl<'a> Effects<'a> {
         ));
     }
 
-    /// Queues `columns` of the stored row (with the key) for the sheet;
-    /// `shown`: those among them whose value the sheet itself sent.
+    /// Queues `columns` of the stored row (with the key) for the sheet.
     pub fn repair_update(
         &mut self,
         stored: &TableRow,
         columns: &std::collections::BTreeSet<usize>,
-        shown: &std::collections::BTreeSet<usize>,
     ) {
         let mut image: BTreeMap<&str, &RawValue> = BTreeMap::new();
         for c in key_columns(self.binding)
@@ -203,7 +202,6 @@ impl<'a> Effects<'a> {
         }
         let unseen = columns
             .iter()
-            .filter(|c| !shown.contains(c))
             .map(|&c| self.binding.columns[c].name.clone())
             .collect();
         self.push_enqueue("update", stored, &image, unseen);

@@ -11,7 +11,6 @@
 use std::collections::{HashMap, HashSet};
 
 use reconcile::Key;
-use reconcile::convert::sheet_matches;
 use serde_json::Value as Json;
 use sheetsync_store::Binding;
 use tokio_postgres::error::DbError;
@@ -319,15 +318,7 @@ async fn execute(
         }
         let repair = repair_columns(binding, &prepared.held_columns, write, &stored);
         if !repair.is_empty() {
-            // Written values the table kept as the sheet sent them: the
-            // sheet shows them already.
-            let shown = write
-                .cells
-                .iter()
-                .filter(|(c, sent)| sheet_matches(sent, &stored.values[*c]))
-                .map(|(c, _)| *c)
-                .collect();
-            effects.repair_update(&stored, &repair, &shown);
+            effects.repair_update(&stored, &repair);
         }
         let status = write.status();
         outcomes.push((

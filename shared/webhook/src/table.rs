@@ -96,8 +96,8 @@ pub struct RowState {
     pub cell_changed_at: HashMap<String, DateTime<Utc>>,
     pub sheet_held: bool,
     pub tombstone_seq: Option<i64>,
-    /// Per column: the outbox sequence at which the table's value of the
-    /// cell goes to the sheet; absent when the sheet wrote it.
+    /// Per column: the outbox sequence of the last change queued for the
+    /// sheet carrying the cell (migration 0002); absent when none is recorded.
     pub cell_seq: HashMap<String, i64>,
     /// The row was inserted from a keyless sheet row typed at this time.
     pub sheet_inserted_at: Option<DateTime<Utc>>,
@@ -122,7 +122,7 @@ impl RowState {
         let get = |e: tokio_postgres::Error| WebhookError::Internal(e.to_string());
         let seqs: String = row.try_get(5).map_err(get)?;
         // Sequences the trigger or this webhook wrote; an unreadable one
-        // counts as the sheet's own value.
+        // counts as none recorded.
         let cell_seq: HashMap<String, i64> = serde_json::from_str(&seqs).unwrap_or_default();
         Ok(RowState {
             key_json: row.try_get(0).map_err(get)?,
@@ -159,7 +159,7 @@ impl RowState {
         self.last_db_seq.is_some_and(|seq| seq > watermark)
     }
 
-    /// The sequence at which `column`'s value goes to the sheet.
+    /// The last queued change carrying `column`.
     pub fn cell_seq(&self, column: &str) -> Option<i64> {
         self.cell_seq.get(column).copied()
     }

@@ -82,14 +82,17 @@ async fn a_paste_over_two_changes_in_flight_records_both() {
             json!(["update", [42], {"id": 42, "customer": "Grace B. Hopper", "qty": 6}, "repair"]),
         ]
     );
-    // The pasted cells hold values the sheet showed: no sequence.
+    // The repair carries the pasted cells: until the watermark passes it,
+    // the sheet may show the older changes there.
+    let repair = max_seq(&env.client).await;
     assert_eq!(
         cell_seq(&env).await,
-        json!({"id": 2, "shipped": 2, "due": 2})
+        json!({"id": 2, "customer": repair, "qty": repair, "shipped": 2, "due": 2})
     );
 
-    // Pasting again at the same stale watermark overwrites only the sheet's
-    // own value: an edit, no conflict.
+    // Pasting again before the repair reached the sheet: the sheet may be
+    // showing "Grace M. Hopper" there, so the table's "Grace B. Hopper" is
+    // recorded as it is overwritten.
     let again = edit(
         "p-2",
         &now(),
@@ -97,11 +100,32 @@ async fn a_paste_over_two_changes_in_flight_records_both() {
         json!([{"row": 3, "values": [42, "Grace Brewster Hopper", 6, true, ""], "edited": ["customer"]}]),
     );
     let resp = env.post(&again).await;
+    assert_eq!(resp.body["rows"][0]["status"], "conflict", "{}", resp.body);
+    assert_eq!(
+        env.conflicts().await[2],
+        json!([
+            [42],
+            "customer",
+            "Grace Brewster Hopper",
+            "Grace B. Hopper",
+            "sheet",
+            "latest",
+            "p-2"
+        ])
+    );
+    // Once the sheet received the repair, the same paste is an edit.
+    let settled = edit(
+        "p-3",
+        &now(),
+        max_seq(&env.client).await,
+        json!([{"row": 3, "values": [42, "Grace Hopper", 6, true, ""], "edited": ["customer"]}]),
+    );
+    let resp = env.post(&settled).await;
     assert_eq!(resp.body["rows"][0]["status"], "updated", "{}", resp.body);
-    assert_eq!(env.conflicts().await.len(), 2);
+    assert_eq!(env.conflicts().await.len(), 3);
     assert_eq!(
         env.row(42).await.unwrap(),
-        json!([42, "Grace Brewster Hopper", 6, true, null])
+        json!([42, "Grace Hopper", 6, true, null])
     );
 }
 
