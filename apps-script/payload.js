@@ -33,6 +33,8 @@ function tabContext_(cfg, sheet) {
   var ss = sheet.getParent();
   var header = readHeader_(sheet);
   var keyColumns = keyColumnsFor_(cfg, sheet.getName());
+  // Read before the rows; isUnsettled_ reads it again after them.
+  var journal = readJournal_(ss, sheet.getName());
   return {
     sheet: sheet,
     name: sheet.getName(),
@@ -41,7 +43,8 @@ function tabContext_(cfg, sheet) {
     header: header,
     keyColumns: keyColumns,
     keyIndexes: keyColumns.map(function (k) { return header.indexOf(k); }),
-    watermark: readWatermark_(sheet)
+    journal: journal,
+    watermark: reportedWatermark_(readWatermark_(sheet), journal)
   };
 }
 
@@ -100,6 +103,7 @@ function baseRequest_(ctx, kind, editedAt, partial) {
   if (partial) p.partial = true;
   p.edited_at = editedAt;
   if (ctx.watermark !== null) p.watermark = ctx.watermark;
+  if (isUnsettled_(ctx)) p.unsettled = true;
   return p;
 }
 

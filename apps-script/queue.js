@@ -167,6 +167,9 @@ function settle_(cfg, request, result) {
   if (result.outcome === 'ok') {
     recordSuccess_(request.event_id);
     applyResponse_(cfg, request, result.response);
+    if (result.response && result.response.deferred === true) {
+      requireSnapshot_('the tab was unsettled (the writer is repairing rows people moved during a write)');
+    }
     return true;
   }
   if (result.outcome === 'dead') {

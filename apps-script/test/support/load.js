@@ -8,7 +8,7 @@ const vm = require('node:vm');
 const { createFakes, localDate } = require('./fakes');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const SCRIPT_FILES = ['config.js', 'values.js', 'payload.js', 'transport.js', 'queue.js', 'apply.js', 'trigger.js'];
+const SCRIPT_FILES = ['config.js', 'values.js', 'journal.js', 'payload.js', 'transport.js', 'queue.js', 'apply.js', 'trigger.js'];
 
 function loadScript(opts = {}) {
   const fakes = createFakes(opts);

@@ -643,71 +643,18 @@ mod tests {
 
     #[test]
     fn readers_get_the_same_verdict_from_values() {
-        let e = json!("");
-        let rows = vec![
-            vec![
-                json!(MARK),
-                json!("g1"),
-                json!(10.0),
-                json!(12.0),
-                json!("[0]"),
-                json!(2.0),
-            ],
-            // landed (numbers as f64, as getValues returns them)
-            vec![
-                json!("update"),
-                json!("[4]"),
-                json!(3.0),
-                e.clone(),
-                json!(4.0),
-                json!("a"),
-                json!(4.0),
-                json!("b"),
-            ],
-            // landed
-            vec![
-                json!("restore"),
-                json!(r#"[9,"p"]"#),
-                json!(2),
-                e.clone(),
-                json!(9),
-                json!("p"),
-                json!(9),
-                json!("q"),
-            ],
-            // misplaced
-            vec![
-                json!("delete"),
-                json!("[6]"),
-                json!(7),
-                e,
-                json!(5),
-                json!(""),
-            ],
-            // undone by entry 1, which landed; by entry 2, which did not
-            vec![
-                json!("carried"),
-                json!("[6]"),
-                json!(7),
-                json!(1),
-                json!(5),
-                json!(""),
-            ],
-            vec![
-                json!("carried"),
-                json!("[6]"),
-                json!(7),
-                json!(2),
-                json!(5),
-                json!(""),
-            ],
-        ];
+        // The fixture the Apps Script's test reads too.
+        let fixture: Json =
+            serde_json::from_str(include_str!("../../../tests/fixtures/journal/verdict.json"))
+                .unwrap();
+        let rows: Vec<Vec<Json>> = serde_json::from_value(fixture["rows"].clone()).unwrap();
+        let want = &fixture["verdict"];
         assert_eq!(
             verdict(&rows),
             Verdict {
-                generation: "g1".into(),
-                misplaced: 2,
-                prev_watermark: Some(10),
+                generation: want["generation"].as_str().unwrap().into(),
+                misplaced: want["misplaced"].as_u64().unwrap() as usize,
+                prev_watermark: want["prevWatermark"].as_i64(),
             }
         );
         assert_eq!(verdict(&[]), Verdict::default());
