@@ -61,6 +61,16 @@ impl TableRow {
         !self.sheet_held && self.sheet_inserted_at.is_some()
     }
 
+    /// Some cell still holds what the sheet typed (nothing changed it since
+    /// the insert): what tells the row apart among keyless rows.
+    fn typed_cells_left(&self) -> bool {
+        self.sheet_inserted_at.is_some()
+            && self
+                .cell_changed_at
+                .iter()
+                .any(|t| *t == self.sheet_inserted_at)
+    }
+
     fn cell_seq(&self, c: usize) -> Option<i64> {
         self.cell_seq.get(c).copied().flatten()
     }
@@ -259,11 +269,14 @@ pub fn diff(input: &DiffInput<'_>) -> Plan {
 /// not show yet (the script writes it back after the insert's answer) is
 /// that row, not a new one; every other keyless row is inserted.
 ///
-/// A keyless row is that row when every cell the sheet wrote into it is
-/// equal (at the sheet's precision); cells holding a value the database
-/// originated (a default, a later SQL change: `cell_seq` is set) may show
-/// anything, since the writer cannot reach a row without its key. Each
-/// table row matches at most one keyless row, the earliest typed first.
+/// A keyless row is that row when every cell the table still holds as the
+/// sheet typed it (its last change is the insert: `cell_changed_at` is
+/// `sheet_inserted_at`) is equal (at the sheet's precision), and there is at
+/// least one such cell. Cells changed since (a default, a later SQL change)
+/// may show anything, since the writer cannot reach a row without its key;
+/// but they are never the whole match, or any keyless row would take any
+/// key. Each table row matches at most one keyless row, the earliest typed
+/// first.
 fn keyless<'a>(
     input: &DiffInput<'a>,
     rows: &'a [SnapshotRow],
@@ -291,9 +304,13 @@ fn keyless<'a>(
             continue;
         }
         let found = awaiting.iter().enumerate().position(|(i, (_, table_row))| {
+            let typed = |c: usize| {
+                table_row.cell_changed_at.get(c).copied().flatten() == table_row.sheet_inserted_at
+            };
             !taken[i]
+                && comparable.iter().any(|&c| typed(c))
                 && comparable.iter().all(|&c| {
-                    table_row.cell_seq(c).is_some()
+                    !typed(c)
                         || match (row.values.get(c), table_row.values.get(c)) {
                             (Some(sheet), Some(db)) => sheet_matches(sheet, db),
                             _ => true,
@@ -453,6 +470,10 @@ fn missing(
                 // show its key (nor, if later, the row).
             } else if !keyless_seen {
                 awaiting.push(key.clone());
+            } else if !row.typed_cells_left() && !plan.inserts.is_empty() {
+                // Every cell it was typed with changed since: any keyless
+                // row of the tab may be it, so it is not judged gone.
+                plan.deferred = true;
             } else {
                 // In the tab when it was read, and neither keyed nor keyless
                 // there: the person deleted it.

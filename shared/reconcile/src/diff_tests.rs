@@ -294,10 +294,14 @@ fn a_keys_request_only_deletes_safely() {
 
 /// Row 7 was typed into the sheet at `typed` (the database keyed it; the
 /// sheet has not reported the key); SQL changed its quantity since.
+/// A row typed into the sheet at `typed` (every cell then), whose quantity
+/// the database changed since.
 fn typed_row(typed: u32) -> TableRow {
+    let t = Some(at(typed));
     TableRow {
         cell_seq: vec![None, None, Some(101), None, None],
-        sheet_inserted_at: Some(at(typed)),
+        cell_changed_at: vec![t, t, Some(at(typed + 1)), t, t],
+        sheet_inserted_at: t,
         ..table_row(7, "Zoe", 8, Some(101), false)
     }
 }
@@ -339,6 +343,23 @@ fn a_keyless_row_that_is_a_row_the_sheet_inserted_is_that_row() {
                 key: key(7),
                 reason: SkipReason::DbChangeInFlight
             }],
+            ..Plan::default()
+        }
+    );
+}
+
+#[test]
+fn a_keyless_row_never_takes_a_key_on_cells_the_database_changed_alone() {
+    // Every cell of the typed row changed since in the database: nothing the
+    // sheet typed is left to compare, so no keyless row is taken for it.
+    let mut row = typed_row(20);
+    row.cell_changed_at = vec![Some(at(30)); 5];
+    let case = Case::new(vec![(7, row)]);
+    assert_eq!(
+        case.snapshot(&[snapshot_row(None, "Other", 1)]),
+        Plan {
+            inserts: vec![0],
+            deferred: true,
             ..Plan::default()
         }
     );

@@ -119,7 +119,9 @@ async fn partial_snapshot_defers_keyed_rows() {
 }
 
 /// An edit: cells the person typed (`old`, `edited`) apply; a keyed
-/// whole-row re-send is deferred; a keyless row is inserted.
+/// whole-row re-send is deferred; a keyless row is inserted. A pasted cell
+/// (no base) records the database value it replaces: the unsettled tab may
+/// have shown another row's value there.
 #[tokio::test]
 async fn edit_applies_typed_cells_and_defers_whole_rows() {
     let env = setup().await;
@@ -137,7 +139,7 @@ async fn edit_applies_typed_cells_and_defers_whole_rows() {
         resp.body,
         json!({"event_id": "e-1", "rows": [
             {"row": 2, "key": {"id": 41}, "status": "updated"},
-            {"row": 3, "key": {"id": 42}, "status": "updated"},
+            {"row": 3, "key": {"id": 42}, "status": "conflict", "detail": "customer: the sheet's value was kept"},
             {"row": 4, "key": {"id": 43}, "status": "deferred"},
             {"row": 7, "key": {"id": 46}, "status": "inserted"}
         ], "deleted": 0, "deferred": true})
@@ -151,6 +153,19 @@ async fn edit_applies_typed_cells_and_defers_whole_rows() {
             json!([44, "Edsger Dijkstra", 7, false, null]),
             json!([45, "Barbara Liskov", 3, true, "2027-01-10"]),
             json!([46, "Zoë Ada", 4, false, "2026-12-24"]),
+        ]
+    );
+    let conflicts = env.conflicts().await;
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    // (key, column, sheet value, database value, winner, …)
+    assert_eq!(
+        conflicts[0].as_array().unwrap()[..5],
+        [
+            json!([42]),
+            json!("customer"),
+            json!("Grace B. Hopper"),
+            json!("Grace Hopper"),
+            json!("sheet")
         ]
     );
 }
