@@ -347,7 +347,7 @@ async fn execute(
             skip.index,
             RowOutcome {
                 row: skip.sheet_row,
-                key: Some(skip.key_object.clone()),
+                key: (!skip.key_object.is_empty()).then(|| skip.key_object.clone()),
                 status: skip.status,
                 detail: skip.detail.clone(),
                 reason: None,

@@ -141,6 +141,26 @@ pub fn plan_snapshot(
     // Per snapshot row: the write it becomes (possibly of no cells).
     let mut writes: BTreeMap<usize, Write> = BTreeMap::new();
     for &i in &diffed.inserts {
+        if kind.unsettled && incoming[i].key.is_none() {
+            // A keyless row of an unsettled tab may hold another row's
+            // values (a writer batch missed its row there): it is not a
+            // new row to insert until the tab settles. A row the sheet
+            // inserted it matches was answered with its key above.
+            let row = incoming[i];
+            plan.skips.push(Skip {
+                index: row.index,
+                sheet_row: row.sheet_row,
+                key: reconcile::Key(Vec::new()),
+                key_object: serde_json::Map::new(),
+                status: RowStatus::Deferred,
+                detail: None,
+                held: None,
+                conflicts: Vec::new(),
+                key_json: None,
+            });
+            plan.deferred = true;
+            continue;
+        }
         match insert(binding, incoming[i]) {
             Ok(mut write) => {
                 // A deleted key coming back while changes of it are still

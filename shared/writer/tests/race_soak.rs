@@ -1,0 +1,148 @@
+//! Many batches, each raced by people moving rows before every write the
+//! writer makes (its repairs included): seeded, checked against an oracle
+//! of what the tab must hold. `SHEETSYNC_RACE_ROUNDS` sets the batches.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use serde_json::{Value as Json, json};
+use sheets_emulator::Cell;
+use sheetsync_queue::Op;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// A person's move of rows (content kept): sort by a column, or a drag.
+fn person(seed: u64) -> impl FnOnce(&mut Vec<Vec<Cell>>) + Send + 'static {
+    move |rows: &mut Vec<Vec<Cell>>| {
+        let mut rng = Rng(seed);
+        let data = rows.len().saturating_sub(1);
+        if data < 2 {
+            return;
+        }
+        match rng.below(3) {
+            0 => {
+                let col = rng.below(3);
+                rows[1..].sort_by_key(|r| r.get(col).map(|c| format!("{:?}", c.value)));
+            }
+            1 => rows[1..].reverse(),
+            _ => {
+                let from = 1 + rng.below(data);
+                let row = rows.remove(from);
+                let to = 1 + rng.below(data);
+                rows.insert(to.min(rows.len()), row);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn batches_raced_by_row_moves_land_every_change_on_its_row() {
+    let rounds: usize = std::env::var("SHEETSYNC_RACE_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let seed: u64 = std::env::var("SHEETSYNC_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let mut rng = Rng(seed);
+    let env = setup().await;
+    // The oracle: key → (name, qty). Row 0 of the tab is the header.
+    let mut want: BTreeMap<i64, (String, i64)> = BTreeMap::new();
+    let mut rows = vec![header()];
+    for id in 1..=30 {
+        want.insert(id, (format!("n{id}"), id));
+        rows.push(vec![json!(id), json!(format!("n{id}")), json!(id)]);
+    }
+    // A row a person typed without a key: never touched by the writer.
+    rows.push(vec![Json::Null, json!("typed"), json!(-1)]);
+    env.seed(rows);
+    let mut seq = 0;
+    let mut next_id = 100;
+    let writes = Arc::new(Mutex::new(0usize));
+    for round in 0..rounds {
+        let mut changes: Vec<(i64, Op)> = Vec::new();
+        for _ in 0..1 + rng.below(8) {
+            seq += 1;
+            let keys: Vec<i64> = want.keys().copied().collect();
+            match rng.below(10) {
+                0 => {
+                    next_id += 1;
+                    let v = (format!("i{seq}"), seq);
+                    changes.push((
+                        seq,
+                        ins(next_id, json!({"id": next_id, "name": v.0, "qty": v.1})),
+                    ));
+                    want.insert(next_id, v);
+                }
+                1 if keys.len() > 5 => {
+                    let k = keys[rng.below(keys.len())];
+                    changes.push((seq, del(k)));
+                    want.remove(&k);
+                }
+                _ => {
+                    let k = keys[rng.below(keys.len())];
+                    let e = want.get_mut(&k).unwrap();
+                    if rng.below(2) == 0 {
+                        e.0 = format!("u{seq}");
+                        changes.push((seq, upd(k, json!({"id": k, "name": e.0}))));
+                    } else {
+                        e.1 = seq;
+                        changes.push((seq, upd(k, json!({"id": k, "qty": e.1}))));
+                    }
+                }
+            }
+        }
+        // People move rows before each of the next few writes.
+        for _ in 0..rng.below(4) {
+            env.emu
+                .before_next_write(SPREADSHEET, TAB, person(rng.next()));
+        }
+        let out = env
+            .apply(&[message(&format!("m{round}"), &batch(changes))])
+            .await;
+        *writes.lock().unwrap() += out.stats.sheets_requests;
+        assert_eq!(out.failed, Vec::<String>::new(), "round {round}");
+        let mut got: BTreeMap<i64, (String, i64)> = BTreeMap::new();
+        let mut typed = 0;
+        for r in &env.rows()[1..] {
+            if r.is_empty() {
+                continue;
+            }
+            match r[0].as_f64() {
+                Some(id) => {
+                    let prev = got.insert(
+                        id as i64,
+                        (
+                            r[1].as_str().unwrap_or("").to_string(),
+                            r[2].as_f64().unwrap_or(f64::NAN) as i64,
+                        ),
+                    );
+                    assert!(prev.is_none(), "round {round}: key {id} twice");
+                }
+                None => {
+                    assert_eq!(r[1..3], [json!("typed"), json!(-1.0)], "round {round}");
+                    typed += 1;
+                }
+            }
+        }
+        assert_eq!(typed, 1, "round {round}: the typed row");
+        assert_eq!(got, want, "round {round} (seed {seed})");
+    }
+}
