@@ -262,3 +262,67 @@ conflict = "db"
         "orders is already attached to public.orders\npeople is already attached to crm.people\n"
     );
 }
+
+/// `sheetsync key` with only the given webhook variables set.
+fn key_command(vars: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sheetsync"));
+    for var in [
+        "SHEETSYNC_WEBHOOK_SECRET",
+        "SHEETSYNC_WEBHOOK_SECRET_ARN",
+        "SHEETSYNC_WEBHOOK_SECRET_PARAMETER",
+        "SHEETSYNC_WEBHOOK_SECRET_PREVIOUS",
+        "GSHEET_ID",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("RUST_LOG", "trace")
+        .envs(vars.iter().copied())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The key of tests/contract/signature.json's derivation vector, and
+/// nothing of the master on either stream (logs at trace).
+#[test]
+fn key_prints_the_spreadsheets_key_and_never_the_master() {
+    let master = "sheetsync-test-secret";
+    let out = key_command(
+        &[("SHEETSYNC_WEBHOOK_SECRET", master)],
+        &["key", "--spreadsheet", "1AbC-sheetsync-test"],
+    );
+    assert_eq!(
+        stdout(&out),
+        "95c2c4306b53a070a1e36b89305a80a40756c041bba7d8e33cd2df91c4530998\n"
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(master));
+    // GSHEET_ID is the default, as for attach.
+    let out = key_command(
+        &[
+            ("SHEETSYNC_WEBHOOK_SECRET", master),
+            ("GSHEET_ID", "1XyZ-other-team"),
+        ],
+        &["key"],
+    );
+    let other = stdout(&out);
+    assert_eq!(other.trim().len(), 64);
+    assert_ne!(
+        other,
+        "95c2c4306b53a070a1e36b89305a80a40756c041bba7d8e33cd2df91c4530998\n"
+    );
+}
+
+#[test]
+fn key_without_a_master_or_with_a_url_is_refused() {
+    let err = failure(&key_command(&[], &["key", "--spreadsheet", "1AbC"]));
+    assert!(err.contains("no webhook secret configured"), "{err}");
+    let err = failure(&key_command(
+        &[("SHEETSYNC_WEBHOOK_SECRET", "m")],
+        &[
+            "key",
+            "--spreadsheet",
+            "https://docs.google.com/spreadsheets/d/1AbC/edit",
+        ],
+    ));
+    assert!(err.contains("is not a spreadsheet id"), "{err}");
+}

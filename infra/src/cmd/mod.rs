@@ -36,6 +36,8 @@ commands! {
     Relay(relay),
     /// Queue a binding's whole table for its sheet, with the full key set
     Backfill(backfill),
+    /// Print a spreadsheet's signing key for its Apps Script's Set up (from the webhook's master secret)
+    Key(key),
     /// Run the whole sync locally: PostgreSQL, a Sheets emulator with a browser grid, webhook, relay and writer
     Dev(dev),
 }
