@@ -170,7 +170,14 @@ function sheetsyncPushTable() {
   var name = isBoundSheet_(cfg, active) ? active : cfg.sheets[0];
   var request = { v: 1, event_id: Utilities.getUuid(), spreadsheet_id: ss.getId(), sheet: name };
   var result = deliver_(syncGsheetUrl_(cfg.url), cfg.secret, request);
-  if (result.outcome === 'ok') {
+  if (result.outcome === 'ok' && result.response && result.response.pending) {
+    // The server pushes a binding at most once per interval: an earlier push
+    // is already bringing the tab to the table, so nothing was queued now.
+    recordSuccess_(request.event_id);
+    var wait = result.response.retry_after_secs;
+    ui.alert('Sheetsync', 'A push of "' + name + '" is already on its way; the tab converges in a few ' +
+      'seconds.' + (wait ? ' Another push can be asked for in ' + wait + ' s.' : ''), ui.ButtonSet.OK);
+  } else if (result.outcome === 'ok') {
     recordSuccess_(request.event_id);
     var n = result.response && result.response.queued;
     ui.alert('Sheetsync', (n === undefined ? 'The table' : n + ' rows') + ' queued for "' + name +
