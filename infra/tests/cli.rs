@@ -21,6 +21,7 @@ fn sheetsync(db: &TestDb, args: &[&str]) -> Output {
         "SHEETSYNC_CONFLICT",
         "SHEETSYNC_BINDING",
         "SHEETSYNC_CONFIG",
+        "SHEETSYNC_FUNCTION_ROLE",
         "RUST_LOG",
     ] {
         cmd.env_remove(var);
@@ -325,4 +326,72 @@ fn key_without_a_master_or_with_a_url_is_refused() {
         ],
     ));
     assert!(err.contains("is not a spreadsheet id"), "{err}");
+}
+
+/// `attach --grant-to` gives the functions' role the table, `detach` takes
+/// it back; `grant` does the same for a binding attached without it.
+#[tokio::test]
+async fn attach_grants_the_functions_role_and_detach_revokes() {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    let role = sheetsync_testkit::TestRole::create(&db).await;
+    stdout(&sheetsync(&db, &["migrate"]));
+    client
+        .batch_execute(
+            "CREATE TABLE orders (id int PRIMARY KEY); CREATE TABLE notes (id int PRIMARY KEY)",
+        )
+        .await
+        .unwrap();
+    let out = sheetsync(
+        &db,
+        &[
+            "attach",
+            "--table",
+            "orders",
+            "--spreadsheet",
+            "1AbC",
+            "--sheet",
+            "Orders",
+            "--grant-to",
+            role.name(),
+        ],
+    );
+    assert!(
+        stdout(&out).ends_with(&format!("granted public.orders to role {}\n", role.name())),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    stdout(&sheetsync(
+        &db,
+        &[
+            "attach",
+            "--table",
+            "notes",
+            "--spreadsheet",
+            "1AbC",
+            "--sheet",
+            "Notes",
+        ],
+    ));
+    let as_role = role.client(&db).await;
+    as_role.batch_execute("SELECT * FROM orders").await.unwrap();
+    assert!(as_role.batch_execute("SELECT * FROM notes").await.is_err());
+    assert_eq!(
+        stdout(&sheetsync(
+            &db,
+            &["grant", "--binding", "notes", "--role", role.name()]
+        )),
+        format!("granted binding notes to role {}\n", role.name())
+    );
+    as_role.batch_execute("SELECT * FROM notes").await.unwrap();
+
+    stdout(&sheetsync(&db, &["detach", "--binding", "orders"]));
+    let err = as_role
+        .batch_execute("SELECT * FROM orders")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
+    );
 }

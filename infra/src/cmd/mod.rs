@@ -28,8 +28,10 @@ commands! {
     Migrate(migrate),
     /// Bind a table to a sheet tab and start capturing its changes
     Attach(attach),
-    /// Stop syncing a binding: drop its trigger, queue and row state
+    /// Stop syncing a binding: drop its trigger, queue and row state, revoke its grant
     Detach(detach),
+    /// Give the functions' database role what it needs on a binding's table
+    Grant(grant),
     /// Show bindings, queued changes and recent conflicts and rejects
     Status(status),
     /// Move queued changes to the SQS FIFO queue (LISTEN loop, or --once)
