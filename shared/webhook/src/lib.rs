@@ -144,9 +144,9 @@ impl Webhook {
             Ok(body) => WebhookResponse { status: 200, body },
             Err(err) => {
                 if err.status() >= 500 {
-                    tracing::error!(code = err.code(), error = %err, "request failed");
+                    tracing::error!(code = err.code(), error = %err.log_text(), "request failed");
                 } else {
-                    tracing::warn!(code = err.code(), error = %err, "request refused");
+                    tracing::warn!(code = err.code(), error = %err.log_text(), "request refused");
                 }
                 WebhookResponse::error(&err)
             }
