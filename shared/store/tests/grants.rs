@@ -1,7 +1,7 @@
 //! The functions' database role: `attach --grant-to` gives it the bound
 //! table and the sheetsync schema's rows, nothing else; `detach` takes the
 //! table back. Application roles writing a bound table need nothing of
-//! the sheetsync schema, and cannot queue for another binding.
+//! the sheetsync schema, and cannot hook a table of their own to a binding.
 
 mod common;
 
@@ -161,21 +161,38 @@ async fn an_application_role_writes_a_bound_table_without_any_sheetsync_privileg
 }
 
 #[tokio::test]
-async fn a_capture_trigger_on_another_table_queues_nothing() {
-    let (_db, client) = common::migrated().await;
+async fn a_role_cannot_put_the_capture_trigger_on_a_table_of_its_own() {
+    let (db, client) = common::migrated().await;
+    let other = TestRole::create(&db).await;
     client.batch_execute(TABLES).await.unwrap();
     attach(&client, &common::spec("orders", "Orders"))
         .await
         .unwrap();
-    // Someone with a table of their own names the orders binding.
     client
-        .batch_execute(
-            "CREATE TABLE decoy (id bigint PRIMARY KEY, customer text);
-             CREATE TRIGGER forged AFTER INSERT ON decoy
-                 FOR EACH ROW EXECUTE FUNCTION sheetsync.capture('orders');
-             INSERT INTO decoy VALUES (99, 'Mallory');",
+        .batch_execute(&format!(
+            "GRANT CREATE ON SCHEMA public TO {}",
+            other.name()
+        ))
+        .await
+        .unwrap();
+    // Someone with a table of their own names the orders binding.
+    let theirs = other.client(&db).await;
+    theirs
+        .batch_execute("CREATE TABLE decoy (id bigint PRIMARY KEY, customer text)")
+        .await
+        .unwrap();
+    assert!(
+        denied(
+            &theirs,
+            "CREATE TRIGGER forged AFTER INSERT ON decoy
+                 FOR EACH ROW EXECUTE FUNCTION sheetsync.capture('orders')"
         )
+        .await
+    );
+    theirs
+        .batch_execute("INSERT INTO decoy VALUES (99, 'Mallory')")
         .await
         .unwrap();
     assert_eq!(common::outbox(&client).await, vec![]);
+    drop(theirs);
 }
