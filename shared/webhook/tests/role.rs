@@ -88,8 +88,11 @@ async fn the_webhook_and_the_relay_run_on_the_granted_role_alone() {
         .map(|r| r["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["conflict", "rejected", "inserted"], "{body}");
+    // The tab as the sheet holds it now: row 43 removed, the new row keyed.
     let mut rows = seed_sheet_rows().as_array().unwrap().clone();
     rows.remove(2);
+    let new_key = body["rows"][2]["key"]["id"].clone();
+    rows.push(json!({"row": 6, "values": [new_key, "Zoë", 1, false, ""]}));
     let max = common::max_seq(&env.client).await;
     let body = post(
         snapshot("r-2", "2026-11-25T13:40:00Z", max, json!(rows)).to_string(),
