@@ -2,8 +2,9 @@
  * Settings (Script Properties, written by Sheetsync > Set up) and the status
  * record that Sheetsync > Status shows.
  *
- * The secret lives only in Script Properties, never in code: a copy of the
- * spreadsheet or of this project does not carry it.
+ * The spreadsheet's key lives only in Script Properties, never in code: a
+ * copy of the spreadsheet or of this project does not carry it. Anyone who
+ * can edit the spreadsheet can read it; it signs for this spreadsheet only.
  */
 
 var PROP_URL_ = 'SHEETSYNC_URL';

@@ -4,8 +4,9 @@
  *
  * Entry points:
  *   onOpen              simple trigger: adds the Sheetsync menu
- *   sheetsyncSetup      menu: asks for the webhook URL, the secret, the tab(s)
- *                       and the key column, then installs the triggers
+ *   sheetsyncSetup      menu: asks for the webhook URL, this spreadsheet's
+ *                       key, the tab(s) and the key column, then installs
+ *                       the triggers
  *   sheetsyncSyncNow    menu: sends the queue, then a snapshot of each tab
  *   sheetsyncStatus     menu: last success, pending events, last error, warnings
  *   sheetsyncPushTable  menu: asks the server to push the table to the sheet
@@ -58,13 +59,18 @@ function sheetsyncSetup() {
     ui.alert('Sheetsync', 'That is not a URL: ' + url, ui.ButtonSet.OK);
     return;
   }
-  var secret = ask_(ui, 'Sheetsync: shared secret',
-    'The webhook secret from Secrets Manager. It is kept in this script\'s properties only.',
-    cfg.secret ? '(the current secret)' : '');
+  // The key signs for this spreadsheet only (derived from the deployment's
+  // master secret, which never leaves the server): whoever can open this
+  // script can read it, and it gives them nothing beyond this spreadsheet.
+  var secret = ask_(ui, 'Sheetsync: spreadsheet key',
+    'The key of this spreadsheet (id ' + ss.getId() + '), as printed by\n' +
+    '  sheetsync key --spreadsheet ' + ss.getId() + '\n' +
+    'It is kept in this script\'s properties only.',
+    cfg.secret ? '(the current key)' : '');
   if (secret === null) return;
-  if (secret === '(the current secret)') secret = cfg.secret;
+  if (secret === '(the current key)') secret = cfg.secret;
   if (secret === '') {
-    ui.alert('Sheetsync', 'A secret is required.', ui.ButtonSet.OK);
+    ui.alert('Sheetsync', 'A key is required.', ui.ButtonSet.OK);
     return;
   }
   var sheets = ask_(ui, 'Sheetsync: tabs to sync',
@@ -164,7 +170,14 @@ function sheetsyncPushTable() {
   var name = isBoundSheet_(cfg, active) ? active : cfg.sheets[0];
   var request = { v: 1, event_id: Utilities.getUuid(), spreadsheet_id: ss.getId(), sheet: name };
   var result = deliver_(syncGsheetUrl_(cfg.url), cfg.secret, request);
-  if (result.outcome === 'ok') {
+  if (result.outcome === 'ok' && result.response && result.response.pending) {
+    // The server pushes a binding at most once per interval: an earlier push
+    // is already bringing the tab to the table, so nothing was queued now.
+    recordSuccess_(request.event_id);
+    var wait = result.response.retry_after_secs;
+    ui.alert('Sheetsync', 'A push of "' + name + '" is already on its way; the tab converges in a few ' +
+      'seconds.' + (wait ? ' Another push can be asked for in ' + wait + ' s.' : ''), ui.ButtonSet.OK);
+  } else if (result.outcome === 'ok') {
     recordSuccess_(request.event_id);
     var n = result.response && result.response.queued;
     ui.alert('Sheetsync', (n === undefined ? 'The table' : n + ' rows') + ' queued for "' + name +

@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { SCENARIOS } = require('./support/scenarios');
 const { buildFixtures, readFixture, CONTRACT_DIR, NOW } = require('./support/fixtures');
-const { loadScript, TEST_SECRET } = require('./support/load');
+const { loadScript, spreadsheetKey, TEST_MASTER, TEST_SPREADSHEET, TEST_KEY } = require('./support/load');
 
 function hmacHex(secret, message) {
   return crypto.createHmac('sha256', Buffer.from(secret, 'utf8')).update(Buffer.from(message, 'utf8')).digest('hex');
@@ -40,16 +40,29 @@ test('every fixture file is one the generator writes, with the same request', ()
   }
 });
 
-test('fixture signatures verify with the test secret, except the bad one', () => {
+test('fixture signatures verify with the spreadsheet\'s derived key, except the refused ones', () => {
+  const refused = ['error-bad-signature', 'error-signed-with-master'];
   for (const f of buildFixtures()) {
     const h = f.request.headers;
-    const expected = `v1=${hmacHex(TEST_SECRET, `${h['X-Sheetsync-Timestamp']}.${f.request.raw_body}`)}`;
-    if (f.name === 'error-bad-signature') assert.notEqual(h['X-Sheetsync-Signature'], expected);
+    const expected = `v1=${hmacHex(TEST_KEY, `${h['X-Sheetsync-Timestamp']}.${f.request.raw_body}`)}`;
+    if (refused.includes(f.name)) assert.notEqual(h['X-Sheetsync-Signature'], expected, f.name);
     else assert.equal(h['X-Sheetsync-Signature'], expected, f.name);
+    if (f.request.body) assert.equal(f.request.body.spreadsheet_id, TEST_SPREADSHEET, f.name);
   }
+  const master = readFixture('error-signed-with-master').request;
+  assert.equal(master.headers['X-Sheetsync-Signature'],
+    `v1=${hmacHex(TEST_MASTER, `${master.headers['X-Sheetsync-Timestamp']}.${master.raw_body}`)}`);
   const stale = readFixture('error-stale-timestamp');
   assert.equal(Number(stale.request.headers['X-Sheetsync-Timestamp']), NOW - 600);
   assert.ok(Buffer.byteLength(readFixture('error-too-large').request.raw_body) > 2 * 1024);
+});
+
+test('the key derivation vector (signature.json) matches the test helper', () => {
+  const v = JSON.parse(fs.readFileSync(path.join(CONTRACT_DIR, 'signature.json'), 'utf8')).key_derivation;
+  assert.equal(v.message, `sheetsync/v1/${v.spreadsheet_id}`);
+  assert.equal(spreadsheetKey(v.master, v.spreadsheet_id), v.key);
+  assert.equal(hmacHex(v.master, v.message), v.key);
+  assert.equal(v.key, TEST_KEY, 'the fixtures are signed with this key');
 });
 
 test('the single-cell edit carries the typed base value and the watermark', () => {

@@ -163,6 +163,17 @@ test('Push table to sheet posts a signed /sync_gsheet request for the active bou
   assert.match(env.fakes.ui.alerts[0].text, /5 rows queued for "Orders"/);
 });
 
+test('Push table to sheet, asked again within the server\'s interval, says a push is already on its way', () => {
+  const env = ordersFixture();
+  env.fakes.http.handler = () => ({ status: 200, body: { event_id: 'x', queued: 0, pending: true, retry_after_secs: 42 } });
+  env.script.sheetsyncPushTable();
+  assert.equal(env.fakes.http.requests.length, 1, 'a pending answer is not retried');
+  assert.equal(env.fakes.ui.alerts[0].text,
+    'A push of "Orders" is already on its way; the tab converges in a few seconds. Another push can be asked for in 42 s.');
+  env.script.sheetsyncStatus();
+  assert.doesNotMatch(env.fakes.ui.alerts[1].text, /Last error/);
+});
+
 test('the header drops trailing empty cells; a column without a header name is not sent', () => {
   const env = ordersFixture();
   env.sheet.setRows(1, [[...HEADER, '', '']]);

@@ -3,7 +3,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { loadScript, TEST_URL } = require('./support/load');
+const { loadScript, TEST_URL, TEST_KEY } = require('./support/load');
 
 function freshSpreadsheet() {
   const env = loadScript();
@@ -29,6 +29,16 @@ test('Set up stores the settings in Script Properties and installs one trigger o
   assert.equal(timer.spec.minutes, 10);
   assert.equal(fakes.triggers.find((t) => t.getHandlerFunction() === 'sheetsyncOnEdit').spec.source, '1AbC-sheetsync-test');
   assert.match(fakes.ui.alerts[0].text, /Triggers: 3 installed/);
+});
+
+test('Set up asks for this spreadsheet\'s key and says how to print it', () => {
+  const { script, fakes } = freshSpreadsheet();
+  fakes.ui.answers = [{ text: TEST_URL }, { text: TEST_KEY }, { text: '' }, { text: '' }];
+  script.sheetsyncSetup();
+  const prompt = fakes.ui.prompts[1];
+  assert.equal(prompt.title, 'Sheetsync: spreadsheet key');
+  assert.match(prompt.text, /sheetsync key --spreadsheet 1AbC-sheetsync-test/);
+  assert.equal(fakes.scriptProperties.getProperty('SHEETSYNC_SECRET'), TEST_KEY);
 });
 
 test('Set up run twice leaves one trigger of each kind, and keeps the secret when left empty', () => {

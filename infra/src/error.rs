@@ -11,6 +11,8 @@ pub enum CliError {
     Outbox(#[from] sheetsync_outbox::OutboxError),
     #[error(transparent)]
     Dev(#[from] crate::dev::DevError),
+    #[error(transparent)]
+    Secret(#[from] sheetsync_webhook::secret::SecretError),
 }
 
 pub type CmdResult = Result<(), CliError>;

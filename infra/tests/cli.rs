@@ -21,6 +21,7 @@ fn sheetsync(db: &TestDb, args: &[&str]) -> Output {
         "SHEETSYNC_CONFLICT",
         "SHEETSYNC_BINDING",
         "SHEETSYNC_CONFIG",
+        "SHEETSYNC_FUNCTION_ROLE",
         "RUST_LOG",
     ] {
         cmd.env_remove(var);
@@ -55,10 +56,12 @@ async fn migrate_attach_status_detach() {
     let db = TestDb::create().await;
     let client = db.client().await;
 
-    assert_eq!(
-        stdout(&sheetsync(&db, &["migrate"])),
-        "applied 0001_schema\napplied 0002_cell_freshness\n"
-    );
+    let every: String = sheetsync_store::migrations()
+        .iter()
+        .map(|m| format!("applied {:04}_{}\n", m.version, m.name))
+        .collect();
+    assert!(every.starts_with("applied 0001_schema\n"), "{every}");
+    assert_eq!(stdout(&sheetsync(&db, &["migrate"])), every);
     assert_eq!(
         stdout(&sheetsync(&db, &["migrate"])),
         format!(
@@ -258,5 +261,137 @@ conflict = "db"
     assert_eq!(
         stdout(&second),
         "orders is already attached to public.orders\npeople is already attached to crm.people\n"
+    );
+}
+
+/// `sheetsync key` with only the given webhook variables set.
+fn key_command(vars: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sheetsync"));
+    for var in [
+        "SHEETSYNC_WEBHOOK_SECRET",
+        "SHEETSYNC_WEBHOOK_SECRET_ARN",
+        "SHEETSYNC_WEBHOOK_SECRET_PARAMETER",
+        "SHEETSYNC_WEBHOOK_SECRET_PREVIOUS",
+        "GSHEET_ID",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("RUST_LOG", "trace")
+        .envs(vars.iter().copied())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The key of tests/contract/signature.json's derivation vector, and
+/// nothing of the master on either stream (logs at trace).
+#[test]
+fn key_prints_the_spreadsheets_key_and_never_the_master() {
+    let master = "sheetsync-test-secret";
+    let out = key_command(
+        &[("SHEETSYNC_WEBHOOK_SECRET", master)],
+        &["key", "--spreadsheet", "1AbC-sheetsync-test"],
+    );
+    assert_eq!(
+        stdout(&out),
+        "95c2c4306b53a070a1e36b89305a80a40756c041bba7d8e33cd2df91c4530998\n"
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(master));
+    // GSHEET_ID is the default, as for attach.
+    let out = key_command(
+        &[
+            ("SHEETSYNC_WEBHOOK_SECRET", master),
+            ("GSHEET_ID", "1XyZ-other-team"),
+        ],
+        &["key"],
+    );
+    let other = stdout(&out);
+    assert_eq!(other.trim().len(), 64);
+    assert_ne!(
+        other,
+        "95c2c4306b53a070a1e36b89305a80a40756c041bba7d8e33cd2df91c4530998\n"
+    );
+}
+
+#[test]
+fn key_without_a_master_or_with_a_url_is_refused() {
+    let err = failure(&key_command(&[], &["key", "--spreadsheet", "1AbC"]));
+    assert!(err.contains("no webhook secret configured"), "{err}");
+    let err = failure(&key_command(
+        &[("SHEETSYNC_WEBHOOK_SECRET", "m")],
+        &[
+            "key",
+            "--spreadsheet",
+            "https://docs.google.com/spreadsheets/d/1AbC/edit",
+        ],
+    ));
+    assert!(err.contains("is not a spreadsheet id"), "{err}");
+}
+
+/// `attach --grant-to` gives the functions' role the table, `detach` takes
+/// it back; `grant` does the same for a binding attached without it.
+#[tokio::test]
+async fn attach_grants_the_functions_role_and_detach_revokes() {
+    let db = TestDb::create().await;
+    let client = db.client().await;
+    let role = sheetsync_testkit::TestRole::create(&db).await;
+    stdout(&sheetsync(&db, &["migrate"]));
+    client
+        .batch_execute(
+            "CREATE TABLE orders (id int PRIMARY KEY); CREATE TABLE notes (id int PRIMARY KEY)",
+        )
+        .await
+        .unwrap();
+    let out = sheetsync(
+        &db,
+        &[
+            "attach",
+            "--table",
+            "orders",
+            "--spreadsheet",
+            "1AbC",
+            "--sheet",
+            "Orders",
+            "--grant-to",
+            role.name(),
+        ],
+    );
+    assert!(
+        stdout(&out).ends_with(&format!("granted public.orders to role {}\n", role.name())),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    stdout(&sheetsync(
+        &db,
+        &[
+            "attach",
+            "--table",
+            "notes",
+            "--spreadsheet",
+            "1AbC",
+            "--sheet",
+            "Notes",
+        ],
+    ));
+    let as_role = role.client(&db).await;
+    as_role.batch_execute("SELECT * FROM orders").await.unwrap();
+    assert!(as_role.batch_execute("SELECT * FROM notes").await.is_err());
+    assert_eq!(
+        stdout(&sheetsync(
+            &db,
+            &["grant", "--binding", "notes", "--role", role.name()]
+        )),
+        format!("granted binding notes to role {}\n", role.name())
+    );
+    as_role.batch_execute("SELECT * FROM notes").await.unwrap();
+
+    stdout(&sheetsync(&db, &["detach", "--binding", "orders"]));
+    let err = as_role
+        .batch_execute("SELECT * FROM orders")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
     );
 }

@@ -95,7 +95,7 @@ test('editing a cell changes the row in PostgreSQL', async () => {
   assert.ok(Number.isInteger(edit.watermark) && edit.watermark > 0, `watermark ${edit.watermark}`);
   assert.deepEqual(edit.header, ['id', 'customer', 'qty', 'shipped', 'due', 'price']);
   assert.deepEqual(edit.rows, [{ row: 4, values: [3, 'Alan M. Turing', 6, false, '2026-12-15', 12.5], old: { customer: 'Alan Turing' } }]);
-  const { secret } = await (await fetch(`${dev.url}/api/config`)).json();
+  const { key: secret } = await (await fetch(`${dev.url}/api/config`)).json();
   const { body, headers } = sent[from];
   const mac = createHmac('sha256', secret).update(`${headers['x-sheetsync-timestamp']}.${body}`).digest('hex');
   assert.equal(headers['x-sheetsync-signature'], `v1=${mac}`);

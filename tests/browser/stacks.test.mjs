@@ -92,19 +92,21 @@ test('--google: the same stack against a Sheets API at another address, no grid'
       { SHEETS_API_ROOT_URL: root, SHEETSYNC_WEBHOOK_SECRET: 'the-script-s-secret' },
     );
     assert.match(dev.stdout, /no grid is served/);
-    assert.match(dev.stdout, /secret +from SHEETSYNC_WEBHOOK_SECRET\n/);
-    assert.equal(dev.stdout.includes('the-script-s-secret'), false, 'a secret from the environment is never printed');
+    // The spreadsheet's key, derived from the master (docs/security.md).
+    const key = createHmac('sha256', 'the-script-s-secret').update('sheetsync/v1/gsheet-1').digest('hex');
+    assert.match(dev.stdout, new RegExp(`key +${key} \\(for Sheetsync → Set up… in the sheet; derived from SHEETSYNC_WEBHOOK_SECRET\\)\n`));
+    assert.equal(dev.stdout.includes('the-script-s-secret'), false, 'the master is never printed');
     assert.match(await (await fetch(`${dev.url}/`)).text(), /no grid is served/);
     await until('the first sync into the sheet', async () => (await tabRows(base, 'gsheet-1', 'Orders')).length === 6);
 
-    // What the Apps Script sends from that sheet, signed with its secret.
+    // What the Apps Script sends from that sheet, signed with its key.
     const body = JSON.stringify({
       v: 1, event_id: randomUUID(), spreadsheet_id: 'gsheet-1', sheet: 'Orders', kind: 'edit',
       edited_at: new Date().toISOString(), header: ['id', 'customer', 'qty', 'shipped', 'due', 'price'],
       rows: [{ row: 2, values: [1, 'Ada King', 3, false, '2026-12-01', 19.9], old: { customer: 'Ada Lovelace' } }],
     });
     const timestamp = String(Math.floor(Date.now() / 1000));
-    const signature = createHmac('sha256', 'the-script-s-secret').update(`${timestamp}.${body}`).digest('hex');
+    const signature = createHmac('sha256', key).update(`${timestamp}.${body}`).digest('hex');
     const res = await fetch(`${dev.url}/sync_postgres`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-Sheetsync-Timestamp': timestamp, 'X-Sheetsync-Signature': `v1=${signature}` },

@@ -140,8 +140,9 @@ def test_only_the_writer_consumes_the_queue():
 
 
 def test_each_function_reads_only_its_own_secrets():
+    previous = {"Fn::If": ["HasPreviousWebhookSecret", {"Ref": "WebhookPreviousSecretArn"}, {"Ref": "AWS::NoValue"}]}
     want = {
-        "WebhookRole": [{"Ref": "DbSecretArn"}, {"Ref": "WebhookSecretArn"}],
+        "WebhookRole": [{"Ref": "DbSecretArn"}, {"Ref": "WebhookSecretArn"}, previous],
         "RelayRole": [{"Ref": "DbSecretArn"}],
         "WriterRole": [{"Ref": "GoogleServiceAccountSecretArn"}],
     }
@@ -204,6 +205,37 @@ def test_webhook_routes():
     assert out == {"Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/sync_postgres"}, out
 
 
+def test_throttling_by_parameter_on_both_routes():
+    """Rate and burst at the edge, by parameter: every route by default, and
+    the whole-table push tighter (docs/security.md, abuse limits)."""
+    stages = of_type("AWS::ApiGatewayV2::Stage")
+    assert len(stages) == 1, list(stages)
+    props = next(iter(stages.values()))["Properties"]
+    assert props["DefaultRouteSettings"] == {
+        "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurstLimit"},
+        "ThrottlingRateLimit": {"Ref": "ApiThrottleRateLimit"},
+    }, props["DefaultRouteSettings"]
+    assert props["RouteSettings"] == {
+        "POST /sync_gsheet": {
+            "ThrottlingBurstLimit": {"Ref": "PushThrottleBurstLimit"},
+            "ThrottlingRateLimit": {"Ref": "PushThrottleRateLimit"},
+        }
+    }, props["RouteSettings"]
+    for name in ["ApiThrottleRateLimit", "ApiThrottleBurstLimit", "PushThrottleRateLimit", "PushThrottleBurstLimit"]:
+        p = SAM["Parameters"][name]
+        assert p["Type"] == "Number" and p["MinValue"] >= 1, (name, p)
+    env = RES["SheetWebhookFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["SHEETSYNC_PUSH_MIN_INTERVAL_SECS"] == {"Ref": "PushMinIntervalSecs"}
+
+
+def test_previous_webhook_secret_only_while_rotating():
+    env = RES["SheetWebhookFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["SHEETSYNC_WEBHOOK_SECRET_PREVIOUS_ARN"] == {
+        "Fn::If": ["HasPreviousWebhookSecret", {"Ref": "WebhookPreviousSecretArn"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert SAM["Parameters"]["WebhookPreviousSecretArn"]["Default"] == ""
+
+
 def test_relay_schedule_and_rds_invoke():
     rules = of_type("AWS::Events::Rule")
     assert [r["Properties"]["ScheduleExpression"] for r in rules.values()] == [{"Ref": "RelaySchedule"}]
@@ -243,7 +275,11 @@ def test_no_secret_values_in_the_template():
     assert not re.search(r"-----BEGIN|private_key|AKIA[0-9A-Z]{16}", text)
     for name, p in SAM["Parameters"].items():
         if "Secret" in name:
-            assert "Default" not in p and p["AllowedPattern"].startswith("^arn:"), name
+            # An ARN, or (an optional secret) nothing: never a value.
+            if "Default" in p:
+                assert p["Default"] == "" and p["AllowedPattern"].startswith("^(arn:"), name
+            else:
+                assert p["AllowedPattern"].startswith("^arn:"), name
 
 
 def env_names(logical):

@@ -7,7 +7,10 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { SCENARIOS } = require('./scenarios');
-const { loadScript, TEST_SECRET } = require('./load');
+const { loadScript, spreadsheetKey, TEST_MASTER, TEST_KEY } = require('./load');
+
+// Another team's spreadsheet: its key must not sign for the fixtures' one.
+const OTHER_SPREADSHEET = '1XyZ-other-team';
 
 const CONTRACT_DIR = path.resolve(__dirname, '..', '..', '..', 'tests', 'contract');
 const NOW = 1795613700; // 2026-11-25T13:35:00Z, the fixtures' clock
@@ -20,7 +23,7 @@ function readFixture(name) {
   return JSON.parse(fs.readFileSync(fixturePath(name), 'utf8'));
 }
 
-function signedRequest(rawBody, { secret = TEST_SECRET, timestamp = NOW } = {}) {
+function signedRequest(rawBody, { secret = TEST_KEY, timestamp = NOW } = {}) {
   const { script } = loadScript();
   return {
     headers: {
@@ -59,8 +62,15 @@ function buildFixtures() {
   const errors = [
     {
       name: 'error-bad-signature',
-      description: 'The single-cell edit signed with another secret ("not-the-secret").',
-      request: signedRequest(JSON.stringify(base), { secret: 'not-the-secret' }),
+      description: `The single-cell edit signed with the key of another spreadsheet (${OTHER_SPREADSHEET}, ` +
+        'under the same master): an editor of one spreadsheet cannot sign for another\'s binding.',
+      request: signedRequest(JSON.stringify(base), { secret: spreadsheetKey(TEST_MASTER, OTHER_SPREADSHEET) }),
+      response: errorResponse(401, 'bad_signature'),
+    },
+    {
+      name: 'error-signed-with-master',
+      description: 'The single-cell edit signed with the master secret itself: only derived keys sign.',
+      request: signedRequest(JSON.stringify(base), { secret: TEST_MASTER }),
       response: errorResponse(401, 'bad_signature'),
     },
     {
@@ -71,7 +81,8 @@ function buildFixtures() {
     },
     {
       name: 'error-malformed-json',
-      description: 'A correctly signed body that is not JSON (cut off mid-way).',
+      description: 'A body that is not JSON (cut off mid-way), signed with the spreadsheet\'s key. ' +
+        'It names no spreadsheet, so no key can verify it: malformed before any signature check.',
       request: signedRequest(JSON.stringify(base).slice(0, 60)),
       response: errorResponse(400, 'malformed'),
     },
@@ -143,4 +154,4 @@ function writeFixtures() {
 
 if (require.main === module) writeFixtures();
 
-module.exports = { buildFixtures, readFixture, writeFixtures, CONTRACT_DIR, NOW };
+module.exports = { buildFixtures, readFixture, writeFixtures, CONTRACT_DIR, NOW, OTHER_SPREADSHEET };

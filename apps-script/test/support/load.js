@@ -2,6 +2,7 @@
 // Loads the Apps Script files into one vm context over the fakes, the way
 // Apps Script runs a project: every file's top level shares one global scope.
 
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -19,7 +20,18 @@ function loadScript(opts = {}) {
   return { script: context, fakes };
 }
 
-const TEST_SECRET = 'sheetsync-test-secret';
+// The deployment's master secret: only the webhook and `sheetsync key` hold it.
+const TEST_MASTER = 'sheetsync-test-secret';
+const TEST_SPREADSHEET = '1AbC-sheetsync-test';
+
+/** A spreadsheet's key, as `sheetsync key --spreadsheet ID` prints it (docs/security.md). */
+function spreadsheetKey(master, spreadsheetId) {
+  return crypto.createHmac('sha256', Buffer.from(master, 'utf8'))
+    .update(Buffer.from(`sheetsync/v1/${spreadsheetId}`, 'utf8')).digest('hex');
+}
+
+// What Set up stores for the fixtures' spreadsheet.
+const TEST_KEY = spreadsheetKey(TEST_MASTER, TEST_SPREADSHEET);
 const TEST_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com/Prod/sync_postgres';
 const HEADER = ['id', 'customer', 'qty', 'shipped', 'due'];
 
@@ -45,7 +57,7 @@ function ordersFixture(opts = {}) {
   fakes.spreadsheet.addSheet('Notes').setRows(1, [['free text, not synced']]);
   const p = fakes.scriptProperties;
   p.setProperty('SHEETSYNC_URL', TEST_URL);
-  p.setProperty('SHEETSYNC_SECRET', TEST_SECRET);
+  p.setProperty('SHEETSYNC_SECRET', TEST_KEY);
   p.setProperty('SHEETSYNC_SHEETS', JSON.stringify(['Orders']));
   p.setProperty('SHEETSYNC_KEY_COLUMNS', JSON.stringify(['id']));
   Object.entries(opts.properties || {}).forEach(([k, v]) => p.setProperty(k, String(v)));
@@ -66,4 +78,7 @@ function plain(v) {
   return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
 }
 
-module.exports = { loadScript, ordersFixture, editEvent, changeEvent, plain, TEST_SECRET, TEST_URL, HEADER, SCRIPT_FILES };
+module.exports = {
+  loadScript, ordersFixture, editEvent, changeEvent, plain, spreadsheetKey,
+  TEST_MASTER, TEST_SPREADSHEET, TEST_KEY, TEST_URL, HEADER, SCRIPT_FILES,
+};

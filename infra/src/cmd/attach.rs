@@ -36,6 +36,10 @@ pub struct Args {
     /// that is not attached yet
     #[arg(long, conflicts_with_all = ["table", "spreadsheet", "sheet", "binding"])]
     from_config: bool,
+    /// The role the functions log in as: granted what they need on the table
+    /// (revoked again by detach); see docs/security.md
+    #[arg(long, env = "SHEETSYNC_FUNCTION_ROLE", value_name = "ROLE")]
+    grant_to: Option<String>,
 }
 
 impl Args {
@@ -66,7 +70,7 @@ impl Args {
                 );
                 continue;
             }
-            let b = sheetsync_store::attach(&client, spec).await?;
+            let b = sheetsync_store::attach_granting(&client, spec, self.grant_to.as_deref()).await?;
             println!(
                 "attached {} -> spreadsheet {} tab '{}' as binding {} (key {}, conflict {})",
                 b.table_display(),
@@ -76,6 +80,9 @@ impl Args {
                 b.key_columns.join(", "),
                 b.policy.as_str()
             );
+            if let Some(role) = &self.grant_to {
+                println!("granted {} to role {role}", b.table_display());
+            }
         }
         Ok(())
     }

@@ -21,15 +21,15 @@ pub struct Banner<'a> {
     pub queue: String,
     pub backfilled: u64,
     /// Shown only for a real Google Sheet, whose Apps Script needs it.
-    pub secret: Option<SecretShown<'a>>,
+    pub key: Option<KeyShown<'a>>,
 }
 
-/// The webhook secret of a run against a real sheet.
-pub enum SecretShown<'a> {
-    /// Made for this run: shown, for the Apps Script's Set up.
-    Made(&'a str),
-    /// Taken from SHEETSYNC_WEBHOOK_SECRET: never printed.
-    FromEnv,
+/// The spreadsheet's key of a run against a real sheet (the master it is
+/// derived from is never printed).
+pub struct KeyShown<'a> {
+    pub key: &'a str,
+    /// The master came from SHEETSYNC_WEBHOOK_SECRET (else: made for this run).
+    pub master_from_env: bool,
 }
 
 /// One webhook request, as the sheet → database line shows it.
@@ -81,13 +81,23 @@ impl Console {
         );
         text += &format!("  database   {}\n", b.database);
         text += &format!("  queue      {}\n", b.queue);
-        match b.secret {
-            Some(SecretShown::Made(secret)) => {
+        match &b.key {
+            Some(KeyShown {
+                key,
+                master_from_env: true,
+            }) => {
                 text += &format!(
-                    "  secret     {secret} (for Sheetsync → Set up… in the sheet; set SHEETSYNC_WEBHOOK_SECRET to keep one)\n"
+                    "  key        {key} (for Sheetsync → Set up… in the sheet; derived from SHEETSYNC_WEBHOOK_SECRET)\n"
                 )
             }
-            Some(SecretShown::FromEnv) => text += "  secret     from SHEETSYNC_WEBHOOK_SECRET\n",
+            Some(KeyShown {
+                key,
+                master_from_env: false,
+            }) => {
+                text += &format!(
+                    "  key        {key} (for Sheetsync → Set up… in the sheet; set SHEETSYNC_WEBHOOK_SECRET to keep it across runs)\n"
+                )
+            }
             None => {}
         }
         text += &format!(

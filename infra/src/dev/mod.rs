@@ -87,16 +87,21 @@ async fn run_on(
     let table = demo::prepare(&client, options.table.as_deref(), console).await?;
     let side = SheetSide::open(&options.sheet, &table.name).await?;
     let binding = bind::bind(&client, &table, side.spreadsheet_id(), side.tab()).await?;
-    // With a real sheet the Apps Script keeps its secret across runs: take
-    // SHEETSYNC_WEBHOOK_SECRET when set. The grid always gets a fresh one.
+    // With a real sheet the Apps Script keeps its key across runs: take the
+    // master from SHEETSYNC_WEBHOOK_SECRET when set. The grid always gets a
+    // fresh one.
     let kept = match options.sheet {
         SheetChoice::Google { .. } => sheetsync_config::process_env(secret::ENV),
         SheetChoice::Emulator => None,
     };
-    let secret = match &kept {
+    let master = match &kept {
         Some(secret) => secret.clone(),
         None => secret::dev_secret()?,
     };
+    let key = sheetsync_webhook::spreadsheet_key(
+        &sheetsync_webhook::Secret::new(master.as_bytes()),
+        &binding.spreadsheet_id,
+    );
 
     let writer = Arc::new(side.writer().await?);
     let queue = relay::Queue::open(options.sqs_url.as_deref()).await?;
@@ -109,7 +114,8 @@ async fn run_on(
             psql: database.psql_command(&binding),
             database: database.config().clone(),
             binding: binding.clone(),
-            secret: secret.clone(),
+            master,
+            key: key.clone(),
             emulator: side.emulator().cloned(),
             console: console.clone(),
             stop: stop.clone(),
@@ -126,10 +132,12 @@ async fn run_on(
         binding: &binding,
         queue: queue.describe(),
         backfilled: report.queued_rows,
-        secret: match (&kept, side.emulator()) {
-            (_, Some(_)) => None,
-            (Some(_), None) => Some(console::SecretShown::FromEnv),
-            (None, None) => Some(console::SecretShown::Made(&secret)),
+        key: match side.emulator() {
+            Some(_) => None,
+            None => Some(console::KeyShown {
+                key: key.reveal(),
+                master_from_env: kept.is_some(),
+            }),
         },
     });
 

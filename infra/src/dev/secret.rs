@@ -1,12 +1,14 @@
-//! The webhook secret of a dev run: random, made at start, handed to the
-//! grid page (which signs like the Apps Script) and forgotten at exit. It
-//! guards nothing real: the stack listens on loopback only.
+//! The webhook master secret of a dev run: random, made at start, and
+//! forgotten at exit; the grid page (which signs like the Apps Script) gets
+//! only its spreadsheet's key. It guards nothing real: the stack listens on
+//! loopback only.
 
 use std::io::Read;
 
 use super::DevError;
 
-/// Where a run against a real sheet takes the secret its Apps Script knows.
+/// Where a run against a real sheet takes the master its Apps Script's key
+/// is derived from.
 pub const ENV: &str = "SHEETSYNC_WEBHOOK_SECRET";
 
 pub fn dev_secret() -> Result<String, DevError> {

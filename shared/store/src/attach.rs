@@ -34,6 +34,16 @@ impl From<&BindingConfig> for AttachSpec {
 /// (`sheetsync_capture`) on the table, in one transaction. Refuses tables
 /// without a primary key and anything already bound.
 pub async fn attach(client: &Client, spec: &AttachSpec) -> Result<Binding, StoreError> {
+    attach_granting(client, spec, None).await
+}
+
+/// [`attach`], and in the same transaction the grants of [`crate::grant`]
+/// to the functions' role when one is given.
+pub async fn attach_granting(
+    client: &Client,
+    spec: &AttachSpec,
+    grantee: Option<&str>,
+) -> Result<Binding, StoreError> {
     let name = spec
         .name
         .clone()
@@ -78,6 +88,9 @@ pub async fn attach(client: &Client, spec: &AttachSpec) -> Result<Binding, Store
             quote_literal(&name)
         ))
         .await?;
+        if let Some(role) = grantee {
+            crate::grant::grant_in(c, &name, role).await?;
+        }
         Binding::load(c, &name).await
     })
     .await?;
@@ -92,16 +105,20 @@ pub async fn attach(client: &Client, spec: &AttachSpec) -> Result<Binding, Store
 }
 
 /// Drops the capture trigger and the binding (its outbox and row state go
-/// with it; conflicts and rejects stay as the record of what happened).
+/// with it; conflicts and rejects stay as the record of what happened), and
+/// revokes the functions' role's rights on the table.
 pub async fn detach(client: &Client, name: &str) -> Result<(), StoreError> {
     in_transaction(client, async |c: &Client| {
         let row = c
             .query_opt(
-                "SELECT table_oid FROM sheetsync.bindings WHERE name = $1 FOR UPDATE",
+                "SELECT table_oid, grantee FROM sheetsync.bindings WHERE name = $1 FOR UPDATE",
                 &[&name],
             )
             .await?
             .ok_or_else(|| StoreError::UnknownBinding(name.to_string()))?;
+        if let Some(role) = row.get::<_, Option<String>>(1) {
+            crate::grant::revoke_in(c, row.get(0), &role).await?;
+        }
         if let Some(table) = table_by_oid(c, row.get(0)).await? {
             c.batch_execute(&format!(
                 "DROP TRIGGER IF EXISTS sheetsync_capture ON {}",

@@ -41,6 +41,13 @@ pub enum StoreError {
     },
     #[error("{0}")]
     InvalidName(String),
+    #[error("role '{0}' does not exist (create the functions' login role first)")]
+    UnknownRole(String),
+    #[error(
+        "role '{role}' owns {table} or is a superuser: the functions' role must be one of its own, \
+         holding only what sheetsync grants it"
+    )]
+    RoleTooPowerful { role: String, table: String },
     #[error("the table of binding '{binding}' no longer exists; detach it")]
     TableGone { binding: String },
     #[error(

@@ -9,17 +9,19 @@ mod binding;
 mod catalog;
 mod connect;
 mod error;
+mod grant;
 mod ident;
 mod migrate;
 mod status;
 mod tls;
 mod tx;
 
-pub use attach::{AttachSpec, attach, detach};
+pub use attach::{AttachSpec, attach, attach_granting, detach};
 pub use binding::Binding;
 pub use catalog::{TableInfo, resolve_table, table_by_oid};
 pub use connect::{connect, pg_config};
 pub use error::StoreError;
+pub use grant::grant;
 pub use ident::{quote_ident, quote_literal, quote_qualified};
 pub use migrate::{AppliedMigration, Migration, migrate, migrations};
 pub use status::{

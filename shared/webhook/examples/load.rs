@@ -74,7 +74,8 @@ fn now_unix() -> i64 {
 
 async fn post(client: &HttpClient, port: u16, body: String) -> (u16, Json) {
     let ts = now_unix().to_string();
-    let signature = sign(&Secret::new(SECRET), &ts, body.as_bytes());
+    let key = sheetsync_webhook::spreadsheet_key(&Secret::new(SECRET), SPREADSHEET);
+    let signature = sign(&key.signing_secret(), &ts, body.as_bytes());
     let request = hyper::Request::post(format!("http://127.0.0.1:{port}/sync_postgres"))
         .header("content-type", "application/json")
         .header("x-sheetsync-timestamp", ts)

@@ -150,6 +150,14 @@ pub enum RowStatus {
 pub struct PushResponse {
     pub event_id: String,
     pub queued: u64,
+    /// Added to the contract: `true` when a push of this binding was queued
+    /// less than the minimum interval ago. Nothing more was queued (the
+    /// earlier push is bringing the sheet to the table); the caller may ask
+    /// again after `retry_after_secs`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
 }
 
 #[cfg(test)]

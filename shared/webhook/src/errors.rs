@@ -72,9 +72,37 @@ impl WebhookError {
         }
     }
 
+    /// The error as logged: its message with anything in double quotes
+    /// left out. What is quoted there is a value the request or the database
+    /// echoed (serde's `invalid type: string "…"`, PostgreSQL's `invalid
+    /// input syntax for type integer: "…"`): cell data, which stays out of
+    /// the logs. The answer to the script keeps it, since the script sent it.
+    pub fn log_text(&self) -> String {
+        redact_quoted(&self.to_string())
+    }
+
     pub fn body(&self) -> Json {
         json!({"error": {"code": self.code(), "message": self.public_message()}})
     }
+}
+
+/// `a "b" c` → `a "…" c`; an unclosed quote hides the rest.
+fn redact_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut parts = text.split('"');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    let mut inside = true;
+    for part in parts {
+        if inside {
+            out.push_str("\"…\"");
+        } else {
+            out.push_str(part);
+        }
+        inside = !inside;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -122,6 +150,30 @@ mod tests {
             assert_eq!((err.status(), err.code()), (status, code));
             assert_eq!(err.body()["error"]["code"], code);
         }
+    }
+
+    #[test]
+    fn logged_errors_leave_echoed_values_out() {
+        let serde = serde_json::from_str::<u32>(r#""my-salary-90000""#).unwrap_err();
+        let err = WebhookError::Malformed(serde.to_string());
+        assert_eq!(
+            err.log_text(),
+            "request body is not a v1 sheetsync request: invalid type: string \"…\", expected u32 at line 1 column 17"
+        );
+        assert!(
+            err.body()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("my-salary-90000")
+        );
+        let db = WebhookError::Internal(
+            r#"invalid input syntax for type integer: "abc" (22P02)"#.into(),
+        );
+        assert_eq!(
+            db.log_text(),
+            "internal error: invalid input syntax for type integer: \"…\" (22P02)"
+        );
+        assert_eq!(redact_quoted(r#"a "b" c "d"#), r#"a "…" c "…""#);
     }
 
     #[test]

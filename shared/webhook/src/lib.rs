@@ -4,12 +4,15 @@
 //! queues the whole table for the sheet.
 //!
 //! * [`contract`]: the wire format; [`signature`]: HMAC verification;
-//!   [`errors`]: the contract's error answers; [`secret`]: where the secret
-//!   comes from.
+//!   [`keys`]: each spreadsheet's key, derived from the master secrets;
+//!   [`authenticate`]: a request checked against its spreadsheet's key;
+//!   [`errors`]: the contract's error answers; [`secret`]: where the
+//!   master secrets come from.
 //! * [`db`]: the container's connections; [`process`]: one transaction per
 //!   request (idempotent per event id), planned by [`edit`] and
 //!   [`snapshot`], written by [`rows`].
 
+pub mod authenticate;
 pub mod bindings;
 pub mod config;
 pub mod contract;
@@ -23,6 +26,7 @@ pub mod http;
 
 pub mod idempotency;
 pub mod incoming;
+pub mod keys;
 pub mod plan;
 pub mod process;
 pub mod push;
@@ -42,6 +46,7 @@ use serde_json::Value as Json;
 pub use config::{Clock, ConfigError, WebhookConfig};
 pub use db::Db;
 pub use errors::WebhookError;
+pub use keys::{MasterSecrets, SpreadsheetKey, spreadsheet_key};
 pub use signature::Secret;
 
 use bindings::BindingCache;
@@ -118,7 +123,7 @@ impl Webhook {
         }
     }
 
-    /// Everything from the environment: the secret (fetched once, here),
+    /// Everything from the environment: the master secrets (fetched once, here),
     /// the database settings and the limits. `max_connections` is 1 in a
     /// Lambda container.
     pub async fn from_env(max_connections: usize) -> Result<Webhook, ConfigError> {
@@ -139,9 +144,9 @@ impl Webhook {
             Ok(body) => WebhookResponse { status: 200, body },
             Err(err) => {
                 if err.status() >= 500 {
-                    tracing::error!(code = err.code(), error = %err, "request failed");
+                    tracing::error!(code = err.code(), error = %err.log_text(), "request failed");
                 } else {
-                    tracing::warn!(code = err.code(), error = %err, "request refused");
+                    tracing::warn!(code = err.code(), error = %err.log_text(), "request refused");
                 }
                 WebhookResponse::error(&err)
             }
@@ -167,14 +172,19 @@ impl Webhook {
                 limit,
             });
         }
-        signature::verify(
-            &self.config.secret,
-            req.header(signature::TIMESTAMP_HEADER),
-            req.header(signature::SIGNATURE_HEADER),
-            &req.body,
+        let (spreadsheet_id, generation) = authenticate::authenticate(
+            &self.config.masters,
+            req,
             self.now_unix(),
             self.config.window_secs,
         )?;
+        if generation == keys::Generation::Previous {
+            // Rotation is done when this line stops appearing.
+            tracing::warn!(
+                spreadsheet_id = %spreadsheet_id,
+                "request signed with a key of the previous master secret; give this spreadsheet's script its current key"
+            );
+        }
         match endpoint {
             Endpoint::SyncPostgres => {
                 let request: contract::SyncRequest = parse(&req.body)?;
@@ -206,7 +216,7 @@ impl Webhook {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, WebhookError> {
     serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))
 }
 

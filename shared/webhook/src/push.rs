@@ -2,6 +2,11 @@
 //! is queued for the sheet with its full key set (the relay's backfill), in
 //! one transaction with the event id's claim, so a retried request queues
 //! nothing twice.
+//!
+//! A binding is pushed at most once per `push_min_interval`: a push asked
+//! for sooner answers `"pending": true` and writes nothing (not even its
+//! event id), so a loop of signed requests costs one row lock each, not a
+//! table scan and a rewrite of the tab.
 
 use serde_json::Value as Json;
 use sheetsync_outbox::{OutboxError, backfill};
@@ -17,6 +22,18 @@ const CHUNK_ROWS: usize = 1000;
 
 const SAVE_SQL: &str =
     "UPDATE sheetsync.processed_events SET response = $2::text::jsonb WHERE event_id = $1";
+
+/// Takes the binding's push slot when its last push is at least `$2`
+/// seconds old. A concurrent push waits on the row lock, then sees the
+/// winner's time and takes nothing.
+const SLOT_SQL: &str = "UPDATE sheetsync.bindings SET last_push_at = now()
+     WHERE name = $1
+       AND (last_push_at IS NULL OR last_push_at <= now() - make_interval(secs => $2))";
+
+/// Seconds until the slot frees.
+const WAIT_SQL: &str =
+    "SELECT ceil(extract(epoch FROM last_push_at + make_interval(secs => $2) - now()))::bigint
+       FROM sheetsync.bindings WHERE name = $1";
 
 pub async fn sync_gsheet(webhook: &Webhook, req: PushRequest) -> Result<Json, WebhookError> {
     if req.v != VERSION {
@@ -42,10 +59,23 @@ pub async fn sync_gsheet(webhook: &Webhook, req: PushRequest) -> Result<Json, We
             tx.rollback().await?;
             return Ok(None);
         }
+        let interval = webhook.config().push_min_interval.as_secs_f64();
+        if tx.execute(SLOT_SQL, &[&binding.name, &interval]).await? == 0 {
+            let wait = tx.query_opt(WAIT_SQL, &[&binding.name, &interval]).await?;
+            tx.rollback().await?;
+            let retry_after = wait
+                .and_then(|r| r.get::<_, Option<i64>>(0))
+                .unwrap_or(0)
+                .max(1) as u64;
+            tracing::info!(event_id = %req.event_id, binding = %binding.name, retry_after_secs = retry_after, "push already queued; nothing more queued");
+            return Ok(Some(pending(&req.event_id, retry_after)?));
+        }
         let report = backfill(&tx, &binding, CHUNK_ROWS).await.map_err(outbox_error)?;
         let body = serde_json::to_value(PushResponse {
             event_id: req.event_id.clone(),
             queued: report.queued_rows,
+            pending: false,
+            retry_after_secs: None,
         })
         .map_err(|e| WebhookError::Internal(e.to_string()))?;
         tx.execute(SAVE_SQL, &[&req.event_id, &body.to_string()]).await?;
@@ -69,6 +99,16 @@ pub async fn sync_gsheet(webhook: &Webhook, req: PushRequest) -> Result<Json, We
             Err(err)
         }
     }
+}
+
+fn pending(event_id: &str, retry_after_secs: u64) -> Result<Json, TxError> {
+    serde_json::to_value(PushResponse {
+        event_id: event_id.to_string(),
+        queued: 0,
+        pending: true,
+        retry_after_secs: Some(retry_after_secs),
+    })
+    .map_err(|e| WebhookError::Internal(e.to_string()).into())
 }
 
 fn outbox_error(e: OutboxError) -> TxError {

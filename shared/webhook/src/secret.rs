@@ -1,14 +1,42 @@
-//! Where the webhook secret comes from: `SHEETSYNC_WEBHOOK_SECRET` itself, or
-//! a Secrets Manager secret (`SHEETSYNC_WEBHOOK_SECRET_ARN`) or an SSM
-//! parameter (`SHEETSYNC_WEBHOOK_SECRET_PARAMETER`), fetched once at init.
+//! Where the webhook's master secrets come from: `SHEETSYNC_WEBHOOK_SECRET`
+//! itself, or a Secrets Manager secret (`SHEETSYNC_WEBHOOK_SECRET_ARN`) or an
+//! SSM parameter (`SHEETSYNC_WEBHOOK_SECRET_PARAMETER`), fetched once at
+//! init; during a key rotation also the previous master, from the same
+//! names with `_PREVIOUS` (`SHEETSYNC_WEBHOOK_SECRET_PREVIOUS`,
+//! `SHEETSYNC_WEBHOOK_SECRET_PREVIOUS_ARN`,
+//! `SHEETSYNC_WEBHOOK_SECRET_PREVIOUS_PARAMETER`).
 
 use sheetsync_aws::{AwsError, SdkConfig};
 
+use crate::keys::MasterSecrets;
 use crate::signature::Secret;
 
 pub const SECRET_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET";
 pub const SECRET_ARN_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET_ARN";
 pub const SECRET_PARAMETER_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET_PARAMETER";
+pub const PREVIOUS_SECRET_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET_PREVIOUS";
+pub const PREVIOUS_SECRET_ARN_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET_PREVIOUS_ARN";
+pub const PREVIOUS_SECRET_PARAMETER_ENV: &str = "SHEETSYNC_WEBHOOK_SECRET_PREVIOUS_PARAMETER";
+
+/// The three names one master secret may come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretNames {
+    pub value: &'static str,
+    pub arn: &'static str,
+    pub parameter: &'static str,
+}
+
+pub const CURRENT: SecretNames = SecretNames {
+    value: SECRET_ENV,
+    arn: SECRET_ARN_ENV,
+    parameter: SECRET_PARAMETER_ENV,
+};
+
+pub const PREVIOUS: SecretNames = SecretNames {
+    value: PREVIOUS_SECRET_ENV,
+    arn: PREVIOUS_SECRET_ARN_ENV,
+    parameter: PREVIOUS_SECRET_PARAMETER_ENV,
+};
 pub use sheetsync_aws::DB_PASSWORD_SECRET_ARN_ENV;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,18 +64,25 @@ impl From<AwsError> for SecretError {
     }
 }
 
-/// Where to read the secret from, decided from the environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where to read a secret from, decided from the environment. A plain
+/// value is never shown: `Display` names the variable holding it.
+#[derive(Clone, PartialEq, Eq)]
 pub enum SecretSource {
-    Value(String),
+    Value { name: &'static str, value: String },
     SecretsManager(String),
     Ssm(String),
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretSource({self})")
+    }
 }
 
 impl std::fmt::Display for SecretSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SecretSource::Value(_) => write!(f, "{SECRET_ENV}"),
+            SecretSource::Value { name, .. } => write!(f, "{name}"),
             SecretSource::SecretsManager(arn) => write!(f, "Secrets Manager {arn}"),
             SecretSource::Ssm(name) => write!(f, "SSM parameter {name}"),
         }
@@ -55,21 +90,28 @@ impl std::fmt::Display for SecretSource {
 }
 
 impl SecretSource {
-    /// A plain value wins over the AWS names (handy for local runs).
+    /// The current master. A plain value wins over the AWS names (handy for
+    /// local runs).
     pub fn from_env() -> Result<SecretSource, SecretError> {
         SecretSource::from_lookup(&|name| std::env::var(name).ok())
     }
 
     pub fn from_lookup(env: &dyn Fn(&str) -> Option<String>) -> Result<SecretSource, SecretError> {
+        SecretSource::named(CURRENT, env).ok_or(SecretError::NotConfigured)
+    }
+
+    /// The source the names point at, if any is set.
+    pub fn named(names: SecretNames, env: &dyn Fn(&str) -> Option<String>) -> Option<SecretSource> {
         let var = |name| env(name).filter(|v: &String| !v.is_empty());
-        if let Some(value) = var(SECRET_ENV) {
-            Ok(SecretSource::Value(value))
-        } else if let Some(arn) = var(SECRET_ARN_ENV) {
-            Ok(SecretSource::SecretsManager(arn))
-        } else if let Some(name) = var(SECRET_PARAMETER_ENV) {
-            Ok(SecretSource::Ssm(name))
+        if let Some(value) = var(names.value) {
+            Some(SecretSource::Value {
+                name: names.value,
+                value,
+            })
+        } else if let Some(arn) = var(names.arn) {
+            Some(SecretSource::SecretsManager(arn))
         } else {
-            Err(SecretError::NotConfigured)
+            var(names.parameter).map(SecretSource::Ssm)
         }
     }
 
@@ -78,7 +120,7 @@ impl SecretSource {
     /// overrides such as `AWS_ENDPOINT_URL`) from the environment.
     pub async fn load(&self, aws: Option<&SdkConfig>) -> Result<Secret, SecretError> {
         let text = match self {
-            SecretSource::Value(value) => value.clone(),
+            SecretSource::Value { value, .. } => value.clone(),
             SecretSource::SecretsManager(arn) => {
                 let config = aws_or_default(aws).await;
                 sheetsync_aws::secret_string(&config, arn).await?
@@ -93,6 +135,36 @@ impl SecretSource {
             return Err(SecretError::Empty);
         }
         Ok(Secret::new(text.into_bytes()))
+    }
+}
+
+/// Where the current and (during a rotation) the previous master come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MasterSources {
+    pub current: SecretSource,
+    pub previous: Option<SecretSource>,
+}
+
+impl MasterSources {
+    pub fn from_env() -> Result<MasterSources, SecretError> {
+        MasterSources::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(env: &dyn Fn(&str) -> Option<String>) -> Result<MasterSources, SecretError> {
+        Ok(MasterSources {
+            current: SecretSource::from_lookup(env)?,
+            previous: SecretSource::named(PREVIOUS, env),
+        })
+    }
+
+    /// Fetches both (see [`SecretSource::load`]).
+    pub async fn load(&self, aws: Option<&SdkConfig>) -> Result<MasterSecrets, SecretError> {
+        let current = self.current.load(aws).await?;
+        let previous = match &self.previous {
+            Some(source) => Some(source.load(aws).await?),
+            None => None,
+        };
+        Ok(MasterSecrets::new(current).with_previous(previous))
     }
 }
 
@@ -171,7 +243,10 @@ mod tests {
         ]);
         assert_eq!(
             SecretSource::from_lookup(&all).unwrap(),
-            SecretSource::Value("plain".into())
+            SecretSource::Value {
+                name: SECRET_ENV,
+                value: "plain".into()
+            }
         );
         let aws = env(&[
             (SECRET_ENV, ""),
@@ -193,19 +268,63 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn the_previous_master_is_optional_and_read_from_its_own_names() {
+        let only_current = |name: &str| (name == SECRET_ENV).then(|| "new".to_string());
+        let sources = MasterSources::from_lookup(&only_current).unwrap();
+        assert_eq!(sources.previous, None);
+        let rotating = |name: &str| match name {
+            SECRET_ARN_ENV => Some("arn:new".to_string()),
+            PREVIOUS_SECRET_ARN_ENV => Some("arn:old".to_string()),
+            _ => None,
+        };
+        let sources = MasterSources::from_lookup(&rotating).unwrap();
+        assert_eq!(
+            sources.current,
+            SecretSource::SecretsManager("arn:new".into())
+        );
+        assert_eq!(
+            sources.previous,
+            Some(SecretSource::SecretsManager("arn:old".into()))
+        );
+        let only_previous = |name: &str| (name == PREVIOUS_SECRET_ENV).then(|| "old".to_string());
+        assert!(matches!(
+            MasterSources::from_lookup(&only_previous),
+            Err(SecretError::NotConfigured)
+        ));
+    }
+
+    #[test]
+    fn a_plain_value_is_never_displayed() {
+        let source = SecretSource::Value {
+            name: PREVIOUS_SECRET_ENV,
+            value: "hunter2".into(),
+        };
+        assert_eq!(source.to_string(), PREVIOUS_SECRET_ENV);
+        assert!(!format!("{source:?}").contains("hunter2"));
+    }
+
     #[tokio::test]
     async fn a_plain_value_is_used_as_is() {
-        let secret = SecretSource::Value("s3cret".into())
-            .load(None)
-            .await
-            .unwrap();
+        let secret = SecretSource::Value {
+            name: SECRET_ENV,
+            value: "s3cret".into(),
+        }
+        .load(None)
+        .await
+        .unwrap();
         let sig = crate::signature::sign(&secret, "1", b"x");
         assert_eq!(
             sig,
             crate::signature::sign(&Secret::new("s3cret"), "1", b"x")
         );
         assert!(matches!(
-            SecretSource::Value(String::new()).load(None).await,
+            SecretSource::Value {
+                name: SECRET_ENV,
+                value: String::new()
+            }
+            .load(None)
+            .await,
             Err(SecretError::Empty)
         ));
     }

@@ -161,6 +161,7 @@ async fn snapshot_in_parts() {
 async fn error_cases() {
     for name in [
         "error-bad-signature",
+        "error-signed-with-master",
         "error-stale-timestamp",
         "error-malformed-json",
         "error-unknown-sheet",
@@ -193,6 +194,7 @@ fn every_fixture_is_replayed() {
         "edit-single-cell",
         "error-bad-signature",
         "error-malformed-json",
+        "error-signed-with-master",
         "error-stale-timestamp",
         "error-too-large",
         "error-unknown-key-column",
@@ -232,6 +234,28 @@ fn signature_test_vector() {
         300,
     )
     .unwrap();
+}
+
+/// The key derivation vector beside it: the key `sheetsync key` prints for
+/// the fixtures' spreadsheet, which signed every accepted fixture.
+#[test]
+fn key_derivation_test_vector() {
+    let vector = &load("signature")["key_derivation"];
+    let master = Secret::new(vector["master"].as_str().unwrap());
+    let spreadsheet = vector["spreadsheet_id"].as_str().unwrap();
+    let key = sheetsync_webhook::spreadsheet_key(&master, spreadsheet);
+    assert_eq!(key.reveal(), vector["key"].as_str().unwrap());
+    assert_eq!(
+        vector["message"].as_str().unwrap(),
+        format!(
+            "{}{spreadsheet}",
+            sheetsync_webhook::keys::DERIVATION_PREFIX
+        )
+    );
+    assert_eq!(
+        (vector["master"].as_str(), spreadsheet),
+        (Some(common::SECRET), common::SPREADSHEET)
+    );
 }
 
 /// Prints each fixture's actual response (for filling in `response`):

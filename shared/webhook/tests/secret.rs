@@ -75,3 +75,40 @@ async fn the_secret_comes_from_an_ssm_parameter() {
     let secret = SecretSource::Ssm(name).load(Some(&config)).await.unwrap();
     assert!(same_secret(&secret, "from-ssm"));
 }
+
+/// During a rotation the previous master comes from its own secret; a
+/// script still holding a key derived from it is accepted.
+#[tokio::test]
+async fn the_previous_master_comes_from_secrets_manager_too() {
+    use sheetsync_webhook::keys::Generation;
+    use sheetsync_webhook::secret::MasterSources;
+    use sheetsync_webhook::spreadsheet_key;
+
+    let moto = Moto::shared().await;
+    let config = config_for(moto.endpoint_url());
+    let client = aws_sdk_secretsmanager::Client::new(&config);
+    let arn = client
+        .create_secret()
+        .name(format!("sheetsync/webhook-previous-{}", std::process::id()))
+        .secret_string("the-old-master")
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let sources = MasterSources::from_lookup(&|name| match name {
+        "SHEETSYNC_WEBHOOK_SECRET" => Some("the-new-master".to_string()),
+        "SHEETSYNC_WEBHOOK_SECRET_PREVIOUS_ARN" => Some(arn.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let masters = sources.load(Some(&config)).await.unwrap();
+    assert!(masters.has_previous());
+    let old_key = spreadsheet_key(&Secret::new("the-old-master"), "S");
+    let sig = sign(&old_key.signing_secret(), "1000", b"{}");
+    let generation = masters
+        .verify("S", Some("1000"), Some(&sig), b"{}", 1000, 300)
+        .map_err(|e| e.code())
+        .unwrap();
+    assert_eq!(generation, Generation::Previous);
+}

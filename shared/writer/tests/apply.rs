@@ -94,6 +94,28 @@ async fn updates_appends_and_deletes_land_in_two_requests() {
     assert_eq!((out.stats.sheets_requests, out.stats.misplaced), (2, 0));
 }
 
+/// Least privilege at Google: the writer's tokens are for the
+/// `spreadsheets` scope alone (no Drive), and that is enough to read and
+/// write the tab.
+#[tokio::test]
+async fn the_writer_asks_google_for_the_spreadsheets_scope_only() {
+    let env = setup().await;
+    env.seed(orders());
+    let b = batch(vec![(1, upd(2, json!({"id": 2, "qty": 20})))]);
+    assert_eq!(
+        env.apply(&[message("m1", &b)]).await.failed,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        env.emu.granted_scopes().into_iter().collect::<Vec<_>>(),
+        vec!["https://www.googleapis.com/auth/spreadsheets".to_string()]
+    );
+    assert_eq!(
+        sheetsync_sheets::auth::SCOPE,
+        "https://www.googleapis.com/auth/spreadsheets"
+    );
+}
+
 #[tokio::test]
 async fn typed_cells_keep_their_type_and_null_clears() {
     let env = setup().await;

@@ -52,7 +52,7 @@ export async function startDev(extraArgs = [], extraEnv = {}) {
     return URL_LINE.test(dev.stdout);
   }, 120000);
   dev.url = URL_LINE.exec(dev.stdout)[1];
-  dev.secret = (/secret\s+(\S+)/.exec(dev.stdout) || [])[1];
+  dev.key = (/key\s+([0-9a-f]{64})/.exec(dev.stdout) || [])[1];
   // The throwaway cluster's URL is printed; a DATABASE_URL is shown only by name.
   dev.databaseUrl = (/psql (postgres:\/\/\S+)/.exec(dev.stdout) || [])[1] || env.DATABASE_URL;
   dev.clusterDir = (/in (\/\S+sheetsync-pg-[^\s,)]+)/.exec(dev.stdout) || [])[1];

@@ -5,11 +5,12 @@ use reconcile::convert::{from_pg_json, from_sheet};
 use reconcile::{Column, ConflictPolicy, PgType, Value};
 use serde_json::Value as Json;
 use sheetsync_store::Binding;
-use sheetsync_webhook::Secret;
+use sheetsync_webhook::authenticate::{authenticate, claimed_spreadsheet};
 use sheetsync_webhook::contract::{PushRequest, SyncRequest};
 use sheetsync_webhook::header::Header;
 use sheetsync_webhook::incoming::Incoming;
-use sheetsync_webhook::signature::{sign, verify};
+use sheetsync_webhook::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
+use sheetsync_webhook::{MasterSecrets, Secret, WebhookRequest, spreadsheet_key};
 
 const SECRET: &str = "fuzz-secret";
 const NOW: i64 = 1_795_613_700;
@@ -56,21 +57,26 @@ pub fn webhook_request(data: &[u8]) {
     };
     let (timestamp, rest) = split_line(rest);
     let (signature, body) = split_line(rest);
-    let secret = Secret::new(SECRET);
+    let masters = MasterSecrets::new(Secret::new(SECRET));
     let timestamp = String::from_utf8_lossy(timestamp).into_owned();
     let signature = if flags & 1 == 0 {
-        sign(&secret, &timestamp, body)
+        // Signed as the script of the spreadsheet the body names would.
+        let spreadsheet = claimed_spreadsheet(body).unwrap_or_default();
+        let key = spreadsheet_key(masters.current(), &spreadsheet);
+        sign(&key.signing_secret(), &timestamp, body)
     } else {
         String::from_utf8_lossy(signature).into_owned()
     };
-    let _ = verify(
-        &secret,
-        Some(&timestamp),
-        Some(&signature),
-        body,
-        NOW,
-        WINDOW,
-    );
+    let request = WebhookRequest {
+        method: "POST".into(),
+        path: "/sync_postgres".into(),
+        headers: vec![
+            (TIMESTAMP_HEADER.into(), timestamp),
+            (SIGNATURE_HEADER.into(), signature),
+        ],
+        body: body.to_vec(),
+    };
+    let _ = authenticate(&masters, &request, NOW, WINDOW);
     let _ = serde_json::from_slice::<PushRequest>(body);
     let Ok(request) = serde_json::from_slice::<SyncRequest>(body) else {
         return;

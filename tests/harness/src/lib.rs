@@ -15,10 +15,12 @@
 //! migrations themselves.
 
 pub mod moto;
+mod role;
 mod server;
 mod stale;
 mod testdb;
 mod url;
 
+pub use role::TestRole;
 pub use server::PgSource;
 pub use testdb::TestDb;

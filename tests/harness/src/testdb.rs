@@ -74,6 +74,11 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("test database url {} does not parse: {e}", self.url))
     }
 
+    /// The server's administrative database (for cluster-wide objects).
+    pub(crate) fn server_admin_url(&self) -> &str {
+        &self.server.admin_url
+    }
+
     /// Where the database lives.
     pub fn source(&self) -> &PgSource {
         &self.server.source

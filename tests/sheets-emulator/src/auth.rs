@@ -1,7 +1,7 @@
 //! The OAuth2 token endpoint (service-account JWT-bearer grant, RS256 checked
 //! against the test key) and bearer-token checks on API calls.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -84,6 +84,8 @@ struct Issued {
 struct TokenState {
     tokens: HashMap<String, Issued>,
     lifetime: Duration,
+    /// Every scope a granted token was asked for (least-privilege checks).
+    granted_scopes: BTreeSet<String>,
 }
 
 /// Issued access tokens.
@@ -99,6 +101,7 @@ impl Default for Tokens {
             state: Mutex::new(TokenState {
                 tokens: HashMap::new(),
                 lifetime: Duration::from_secs(3599),
+                granted_scopes: BTreeSet::new(),
             }),
             random: SystemRandom::new(),
             public_key: pem_body(TEST_PUBLIC_KEY_PEM),
@@ -145,6 +148,11 @@ impl Tokens {
     /// How long new tokens live (Google: 3599 s); shorten it to exercise refreshes.
     pub fn set_lifetime(&self, lifetime: Duration) {
         self.state().lifetime = lifetime;
+    }
+
+    /// Every OAuth scope a token was granted for so far.
+    pub fn granted_scopes(&self) -> BTreeSet<String> {
+        self.state().granted_scopes.clone()
     }
 
     /// Forget every issued token: the next API call with one gets 401.
@@ -199,6 +207,9 @@ impl Tokens {
             .map_err(|_| OAuthError::new(500, "internal_failure", "no randomness"))?;
         let access_token = format!("ya29.emu-{}", hex::encode(bytes));
         let mut state = self.state();
+        state
+            .granted_scopes
+            .extend(scopes.iter().map(|s| (*s).to_string()));
         let lifetime = state.lifetime;
         let now = Instant::now();
         state.tokens.retain(|_, issued| issued.expires > now);

@@ -290,6 +290,11 @@ impl Emulator {
     }
 
     /// Invalidates every issued token: API calls with them get 401 until the client fetches a new one.
+    /// Every OAuth scope a token was granted for so far.
+    pub fn granted_scopes(&self) -> std::collections::BTreeSet<String> {
+        self.shared.tokens.granted_scopes()
+    }
+
     pub fn revoke_tokens(&self) {
         self.shared.tokens.revoke_all()
     }

@@ -19,8 +19,9 @@ pub async fn config(State(state): State<Arc<AppState>>) -> Response {
         "keyColumns": b.key_columns,
         "psql": state.psql,
         "columns": b.columns,
-        // The page signs its requests as the Apps Script does. A dev-only
-        // secret, made at start: the server listens on loopback only.
-        "secret": state.secret,
+        // The page signs its requests as the Apps Script does, with the
+        // spreadsheet's key (never the master). A dev-only key, made at
+        // start: the server listens on loopback only.
+        "key": state.key.reveal(),
     }))
 }

@@ -161,7 +161,7 @@
   async function sign(timestamp, body) {
     if (!signingKey) {
       signingKey = await crypto.subtle.importKey(
-        'raw', encoder.encode(cfg.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+        'raw', encoder.encode(cfg.key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
     }
     const mac = await crypto.subtle.sign('HMAC', signingKey, encoder.encode(`${timestamp}.${body}`));
     return Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, '0')).join('');

@@ -22,7 +22,7 @@ use axum::routing::{get, post};
 use sheets_emulator::Emulator;
 use sheetsync_config::DbConfig;
 use sheetsync_store::Binding;
-use sheetsync_webhook::{Db, Secret, Webhook, WebhookConfig};
+use sheetsync_webhook::{Db, Secret, SpreadsheetKey, Webhook, WebhookConfig};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -41,7 +41,10 @@ pub struct Setup {
     pub psql: String,
     pub database: DbConfig,
     pub binding: Binding,
-    pub secret: String,
+    /// The webhook's master secret.
+    pub master: String,
+    /// The binding's spreadsheet key (what the page signs with).
+    pub key: SpreadsheetKey,
     pub emulator: Option<Emulator>,
     pub console: Arc<Console>,
     pub stop: Stop,
@@ -51,7 +54,7 @@ pub struct Setup {
 pub(crate) struct AppState {
     pub(crate) webhook: Webhook,
     pub(crate) binding: Binding,
-    pub(crate) secret: String,
+    pub(crate) key: SpreadsheetKey,
     pub(crate) psql: String,
     pub(crate) activity: activity::Source,
     pub(crate) console: Arc<Console>,
@@ -81,7 +84,7 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| DevError::io("listening address", e))?;
-        let webhook_config = WebhookConfig::new(Secret::new(setup.secret.clone()));
+        let webhook_config = WebhookConfig::new(Secret::new(setup.master.as_bytes()));
         let body_limit = webhook_config.max_body_bytes + 1;
         let state = Arc::new(AppState {
             webhook: Webhook::new(
@@ -89,7 +92,7 @@ impl Server {
                 Db::new(setup.database.clone(), WEBHOOK_CONNECTIONS),
             ),
             binding: setup.binding,
-            secret: setup.secret,
+            key: setup.key,
             psql: setup.psql,
             activity: activity::Source::new(setup.database),
             console: setup.console,

@@ -11,10 +11,11 @@ use sheetsync_store::{AttachSpec, attach, migrate};
 use sheetsync_testkit::TestDb;
 use sheetsync_webhook::signature::sign;
 use sheetsync_webhook::{
-    Clock, Db, Secret, Webhook, WebhookConfig, WebhookRequest, WebhookResponse,
+    Clock, Db, Secret, Webhook, WebhookConfig, WebhookRequest, WebhookResponse, spreadsheet_key,
 };
 use tokio_postgres::Client;
 
+/// The deployment's master secret (scripts never see it).
 pub const SECRET: &str = "sheetsync-test-secret";
 pub const SPREADSHEET: &str = "1AbC-sheetsync-test";
 pub const SHEET: &str = "Orders";
@@ -102,13 +103,27 @@ pub async fn setup_with(
     }
 }
 
-/// A request signed at [`NOW`].
+/// A request signed at [`NOW`], as the script of the spreadsheet it names
+/// signs it.
 pub fn signed(path: &str, body: &str) -> WebhookRequest {
     signed_at(path, body, NOW)
 }
 
 pub fn signed_at(path: &str, body: &str, at: i64) -> WebhookRequest {
-    let secret = Secret::new(SECRET);
+    let spreadsheet = serde_json::from_str::<Json>(body)
+        .ok()
+        .and_then(|b| b["spreadsheet_id"].as_str().map(str::to_string))
+        .unwrap_or_else(|| SPREADSHEET.to_string());
+    signed_with(
+        &spreadsheet_key(&Secret::new(SECRET), &spreadsheet).signing_secret(),
+        path,
+        body,
+        at,
+    )
+}
+
+/// A request signed with any key.
+pub fn signed_with(secret: &Secret, path: &str, body: &str, at: i64) -> WebhookRequest {
     WebhookRequest {
         method: "POST".into(),
         path: path.into(),
@@ -117,7 +132,7 @@ pub fn signed_at(path: &str, body: &str, at: i64) -> WebhookRequest {
             ("X-Sheetsync-Timestamp".into(), at.to_string()),
             (
                 "X-Sheetsync-Signature".into(),
-                sign(&secret, &at.to_string(), body.as_bytes()),
+                sign(secret, &at.to_string(), body.as_bytes()),
             ),
         ],
         body: body.as_bytes().to_vec(),

@@ -21,7 +21,7 @@ use sheetsync_store::{AttachSpec, Binding, attach, migrate};
 use sheetsync_testkit::TestDb;
 use sheetsync_testkit::moto::Moto;
 use sheetsync_webhook::signature::sign;
-use sheetsync_webhook::{Db, Secret, Webhook, WebhookConfig, WebhookRequest};
+use sheetsync_webhook::{Db, Secret, Webhook, WebhookConfig, WebhookRequest, spreadsheet_key};
 use sheetsync_writer::{Message, RetryPolicy, Writer};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -331,7 +331,11 @@ impl Stack {
                 ("X-Sheetsync-Timestamp".into(), at.clone()),
                 (
                     "X-Sheetsync-Signature".into(),
-                    sign(&Secret::new(SECRET), &at, body.as_bytes()),
+                    sign(
+                        &spreadsheet_key(&Secret::new(SECRET), SPREADSHEET).signing_secret(),
+                        &at,
+                        body.as_bytes(),
+                    ),
                 ),
             ],
             body: body.as_bytes().to_vec(),

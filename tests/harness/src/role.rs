@@ -1,0 +1,116 @@
+//! A login role of its own for one test (roles are cluster-wide, so each
+//! gets a unique name), dropped with the value.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio_postgres::NoTls;
+
+use crate::TestDb;
+
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+/// Every test role's name starts so.
+const PREFIX: &str = "sheetsync_test_role_";
+
+#[derive(Debug)]
+pub struct TestRole {
+    name: String,
+    password: String,
+    /// The database the role was made for (its privileges there are dropped
+    /// first), and the server's admin database.
+    db_url: String,
+    admin_url: String,
+}
+
+impl TestRole {
+    /// `CREATE ROLE … LOGIN` with no privilege of its own, for `db`.
+    pub async fn create(db: &TestDb) -> TestRole {
+        let name = format!(
+            "{PREFIX}{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let password = format!("pw-{name}");
+        let client = db.client().await;
+        client
+            .batch_execute(&format!(
+                "DROP ROLE IF EXISTS {name}; CREATE ROLE {name} LOGIN PASSWORD '{password}'"
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test role {name}: {e}"));
+        TestRole {
+            name,
+            password,
+            db_url: db.url().to_string(),
+            admin_url: db.server_admin_url().to_string(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// `db`'s connection settings, logging in as this role.
+    pub fn config(&self, db: &TestDb) -> tokio_postgres::Config {
+        let mut config = db.config();
+        config.user(&self.name).password(&self.password);
+        config
+    }
+
+    /// A connection to `db` as this role.
+    pub async fn client(&self, db: &TestDb) -> tokio_postgres::Client {
+        let (client, conn) = self
+            .config(db)
+            .connect(NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect as {}: {e}", self.name));
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        client
+    }
+}
+
+impl Drop for TestRole {
+    fn drop(&mut self) {
+        // As TestDb's drop: a runtime of its own on a thread of its own.
+        let (name, db_url, admin_url) = (
+            self.name.clone(),
+            self.db_url.clone(),
+            self.admin_url.clone(),
+        );
+        let dropper = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                // Its grants in the test database (gone already if the
+                // database was dropped first).
+                if let Ok((client, conn)) = tokio_postgres::connect(&db_url, NoTls).await {
+                    let conn = tokio::spawn(conn);
+                    let _ = client.batch_execute(&format!("DROP OWNED BY {name}")).await;
+                    drop(client);
+                    let _ = conn.await;
+                }
+                let (client, conn) = tokio_postgres::connect(&admin_url, NoTls).await?;
+                let conn = tokio::spawn(conn);
+                let res = client
+                    .batch_execute(&format!("DROP ROLE IF EXISTS {name}"))
+                    .await;
+                drop(client);
+                let _ = conn.await;
+                res
+            })
+            .map_err(std::io::Error::other)
+        });
+        match dropper.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("sheetsync-testkit: cannot drop role {}: {e}", self.name),
+            Err(_) => eprintln!("sheetsync-testkit: dropping role {} panicked", self.name),
+        }
+    }
+}
