@@ -64,15 +64,7 @@ impl TableRow {
     /// Some cell still holds what the sheet typed (nothing changed it since
     /// the insert): what tells the row apart among keyless rows.
     fn typed_cells_left(&self) -> bool {
-        self.sheet_inserted_at.is_some()
-            && self
-                .cell_changed_at
-                .iter()
-                .any(|t| *t == self.sheet_inserted_at)
-    }
-
-    fn cell_seq(&self, c: usize) -> Option<i64> {
-        self.cell_seq.get(c).copied().flatten()
+        self.sheet_inserted_at.is_some() && self.cell_changed_at.contains(&self.sheet_inserted_at)
     }
 }
 
