@@ -49,7 +49,7 @@ function readJournal_(ss, sheetName) {
   var entries = [];
   values.slice(1).forEach(function (row) {
     var op = String(row[0]);
-    if (['update', 'delete', 'restore', 'carried'].indexOf(op) < 0) return;
+    if (['update', 'delete', 'fix', 'restore', 'carried'].indexOf(op) < 0) return;
     var expected;
     try {
       expected = JSON.parse(String(row[1]));
@@ -65,7 +65,7 @@ function readJournal_(ss, sheetName) {
   });
   function landed(e) {
     var at = function (i) { return i < e.before.length ? e.before[i] : ''; };
-    if (e.op === 'update' || e.op === 'delete') {
+    if (e.op === 'update' || e.op === 'delete' || e.op === 'fix') {
       return keyIndex.length === e.expected.length &&
         keyIndex.every(function (k, i) { return sameJournalCell_(at(k), e.expected[i]); });
     }

@@ -29,7 +29,7 @@
 //!
 //! | column | header row | entry row |
 //! |---|---|---|
-//! | A | `sheetsync journal v1` | `update`, `delete`, `restore` or `carried` |
+//! | A | `sheetsync journal v1` | `update`, `delete`, `fix`, `restore` or `carried` |
 //! | B | generation | the expected cells, as JSON text |
 //! | C | watermark before the batch | grid row the write addressed |
 //! | D | watermark stamped | carried: the entry whose write undoes it |
@@ -66,6 +66,10 @@ pub enum EntryOp {
     Update,
     /// A keyed row removed; expected: its key cells.
     Delete,
+    /// A misplaced write undone on a keyed row; expected: its key cells.
+    /// Not a change of the row: missing it is never a reason to write the
+    /// row's changes again.
+    Fix,
     /// A misplaced write undone on a row typed without a key yet;
     /// expected: the whole row as read.
     Restore,
@@ -79,6 +83,7 @@ impl EntryOp {
         match self {
             EntryOp::Update => "update",
             EntryOp::Delete => "delete",
+            EntryOp::Fix => "fix",
             EntryOp::Restore => "restore",
             EntryOp::Carried => "carried",
         }
@@ -88,6 +93,7 @@ impl EntryOp {
         match text {
             "update" => Some(EntryOp::Update),
             "delete" => Some(EntryOp::Delete),
+            "fix" => Some(EntryOp::Fix),
             "restore" => Some(EntryOp::Restore),
             "carried" => Some(EntryOp::Carried),
             _ => None,
@@ -126,7 +132,7 @@ impl Entry {
         match self.op {
             // Judged through its link (see `Journal::misplaced`).
             EntryOp::Carried => false,
-            EntryOp::Update | EntryOp::Delete => {
+            EntryOp::Update | EntryOp::Delete | EntryOp::Fix => {
                 key_index.len() == self.expected.len()
                     && key_index
                         .iter()

@@ -392,7 +392,7 @@ impl Model {
             let key = key_cells(row);
             let touch = if key.iter().any(|k| !k.is_null()) {
                 Touch {
-                    op: EntryOp::Update,
+                    op: EntryOp::Fix,
                     row,
                     expected: key,
                 }

@@ -7,7 +7,7 @@ use reconcile::PgType;
 use serde_json::{Value as Json, json};
 use sheetsync_queue::{ChangeBatch, ColumnType, Op, RowChange, VERSION};
 
-use crate::plan::plan;
+use crate::plan::{journaled_plan, plan};
 use crate::tab::{TabImage, TabRow, Watermark};
 use crate::wire::BatchUpdate;
 
@@ -587,4 +587,41 @@ fn sheet_keys_match_table_keys_canonically() {
     apply(&mut g, p.body.as_ref().unwrap());
     assert_eq!(g[1][2].v, json!(1));
     assert_eq!(g[2][2].v, json!(5.0));
+}
+
+#[test]
+fn a_repair_writes_again_only_the_changes_whose_own_write_missed() {
+    use crate::journal::{Entry, EntryOp, Journal, JournalCell};
+    let g = orders();
+    let cell = |v: Json| JournalCell {
+        value: v,
+        ..JournalCell::default()
+    };
+    let missed = |op: EntryOp| Entry {
+        op,
+        expected: vec![json!(2)],
+        row: 2,
+        link: None,
+        // the addressed row held key 3
+        before: vec![cell(json!(3)), cell(json!("Cy")), cell(json!(3))],
+        after: vec![cell(json!(3)), cell(json!("Cy")), cell(json!(3))],
+    };
+    let journal = |op| Journal {
+        prev_watermark: 5,
+        watermark: 10,
+        key_index: vec![0],
+        width: 3,
+        entries: vec![missed(op)],
+        ..Journal::default()
+    };
+    // Seq 7 (between the batch's watermarks) changed key 2.
+    let b = batch(vec![(7, upd(2, json!({"qty": 70})))]);
+    let tab = image(&g, &["id"], Some((9, 10)));
+    // Key 2's own write missed: it is written again.
+    let p = journaled_plan(&tab, &[&b], "g".into(), Some(journal(EntryOp::Update)));
+    assert_eq!((p.stats.rows_updated, p.stats.stale), (1, 0));
+    // Only a fix of key 2 (undoing an earlier miss) missed: key 2's change
+    // landed before and is not written again over what happened since.
+    let p = journaled_plan(&tab, &[&b], "g".into(), Some(journal(EntryOp::Fix)));
+    assert_eq!((p.stats.rows_updated, p.stats.stale), (0, 1));
 }

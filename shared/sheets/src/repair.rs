@@ -89,7 +89,7 @@ pub fn restores(tab: &TabImage, journal: &Journal) -> Restores {
                     out.rows.push((key, cells));
                 }
             }
-            EntryOp::Update | EntryOp::Restore | EntryOp::Carried => {
+            EntryOp::Update | EntryOp::Fix | EntryOp::Restore | EntryOp::Carried => {
                 // The same row removed later in the batch comes back whole.
                 if entry.op != EntryOp::Carried
                     && misplaced
