@@ -189,6 +189,20 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
         .unwrap_or_default();
     let replayed =
         |seq: i64, key: Option<&Key>| seq > stamped || key.is_none_or(|k| missed.contains(k));
+    if repair.is_some() {
+        // Keys only (never cell values): which rows a repair touches.
+        tracing::debug!(
+            sheet = %tab.title,
+            missed = ?missed.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>(),
+            fixed = ?restored
+                .cells
+                .iter()
+                .map(|r| (r.row, tab.row(r.row).map(|t| t.key_cells.clone())))
+                .collect::<Vec<_>>(),
+            put_back = ?restored.rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+            "repair planned"
+        );
+    }
     model.seed(restored, &key_types, &mut stats);
     let mut highest = None;
     let cells_of = |values: &Map<String, Json>, stats: &mut PlanStats| {
