@@ -400,7 +400,7 @@ impl Model {
             damage,
         } in self.restores
         {
-            carried.push((damage, touches.len()));
+            carried.extend(damage.into_iter().map(|d| (d, touches.len())));
             // A keyed row is checked by its key, as any write; one typed
             // without a key yet only by its whole content.
             let key = key_cells(row);

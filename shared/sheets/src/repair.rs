@@ -9,6 +9,12 @@
 //! as entered. The batch's own changes are then planned again from the
 //! watermark before it ([`crate::plan::journaled_plan`]), so each lands on
 //! its own row.
+//!
+//! Damage piles up while rows keep moving: a repair that missed hit a row
+//! too, and a row can be hit several times before one round lands. So the
+//! damage is undone as a stack, newest first, on a copy of each row: a cell
+//! hit twice (x → y, then y → z) goes back to x, not to y. Each row gets one
+//! write, whatever number of entries it undoes.
 
 use std::collections::BTreeMap;
 
@@ -35,7 +41,7 @@ pub struct Restore {
     pub cells: BTreeMap<usize, Cell>,
     /// The row as read, which the journal checks for a row without a key.
     pub content: Vec<Json>,
-    pub damage: Entry,
+    pub damage: Vec<Entry>,
 }
 
 impl Restores {
@@ -59,10 +65,48 @@ fn restored(cell: &JournalCell) -> Cell {
     }
 }
 
+/// A row being undone: in the tab (`row`), or removed and coming back.
+struct Undo {
+    row: Option<usize>,
+    key: Vec<Json>,
+    /// The row's values as the undo so far leaves them.
+    cells: Vec<Json>,
+    put: BTreeMap<usize, Cell>,
+    damage: Vec<Entry>,
+}
+
+impl Undo {
+    /// Undoes `entry` on this row: the cells that still hold what its
+    /// write put there go back to what they held before it.
+    fn apply(&mut self, entry: &Entry, before: &[Json], after: &[Json]) {
+        let width = before.len().max(after.len());
+        let hit: Vec<usize> = (0..width)
+            .filter(|&c| at(before, c) != at(after, c) && at(&self.cells, c) == at(after, c))
+            .collect();
+        if hit.is_empty() {
+            return;
+        }
+        for c in hit {
+            if self.cells.len() <= c {
+                self.cells.resize(c + 1, Json::Null);
+            }
+            self.cells[c] = at(before, c).clone();
+            if let Some(cell) = entry.before.get(c) {
+                self.put.insert(c, restored(cell));
+            }
+        }
+        if !self.damage.contains(entry) {
+            self.damage.push(entry.clone());
+        }
+    }
+}
+
 /// The restores for every misplaced entry of `journal` (read with its cells
 /// as entered), against the tab as it is now.
+///
+/// `Journal::misplaced` lists the last batch's own writes first and then the
+/// damage it carried, itself newest first: the order the stack is undone in.
 pub fn restores(tab: &TabImage, journal: &Journal) -> Restores {
-    let mut out = Restores::default();
     let misplaced = journal.misplaced();
     let key_of = |cells: &[Json]| -> Vec<Json> {
         journal
@@ -71,22 +115,31 @@ pub fn restores(tab: &TabImage, journal: &Journal) -> Restores {
             .map(|&i| at(cells, i).clone())
             .collect()
     };
+    let mut undos: Vec<Undo> = Vec::new();
     for entry in &misplaced {
         let before = values(&entry.before);
         let key = key_of(&before);
         let keyed = key.iter().any(|k| !k.is_null());
         match entry.op {
             EntryOp::Delete => {
-                let present = keyed && tab.rows.iter().any(|r| r.key_cells == key);
+                let present = keyed
+                    && (tab.rows.iter().any(|r| r.key_cells == key)
+                        || undos.iter().any(|u| u.key == key));
                 if !present && before.iter().any(|v| !v.is_null()) {
-                    let cells = entry
+                    let put = entry
                         .before
                         .iter()
                         .enumerate()
                         .filter(|(_, c)| !c.value.is_null() || c.data.user_entered_value.is_some())
                         .map(|(i, c)| (i, restored(c)))
                         .collect();
-                    out.rows.push((key, cells));
+                    undos.push(Undo {
+                        row: None,
+                        key,
+                        cells: before,
+                        put,
+                        damage: Vec::new(),
+                    });
                 }
             }
             EntryOp::Update | EntryOp::Fix | EntryOp::Restore | EntryOp::Carried => {
@@ -101,28 +154,55 @@ pub fn restores(tab: &TabImage, journal: &Journal) -> Restores {
                 let after = values(&entry.after);
                 let width = before.len().max(after.len());
                 let same_row = |cells: &[Json]| (0..width).all(|i| at(cells, i) == at(&after, i));
-                for row in tab.rows.iter().filter(|r| {
+                let hits = |key_cells: &[Json], cells: &[Json]| {
                     if keyed {
-                        r.key_cells == key
+                        key_cells == key.as_slice()
                     } else {
-                        r.key_cells.iter().all(Json::is_null) && same_row(&r.cells)
+                        key_cells.iter().all(Json::is_null) && same_row(cells)
                     }
-                }) {
-                    let cells: BTreeMap<usize, Cell> = (0..width)
-                        .filter(|&c| at(&before, c) != at(&after, c))
-                        .filter(|&c| at(&row.cells, c) == at(&after, c))
-                        .filter_map(|c| entry.before.get(c).map(|cell| (c, restored(cell))))
-                        .collect();
-                    if !cells.is_empty() {
-                        out.cells.push(Restore {
-                            row: row.row_index,
-                            cells,
-                            content: row.cells.clone(),
-                            damage: (*entry).clone(),
-                        });
+                };
+                for undo in undos.iter_mut().filter(|u| hits(&u.key, &u.cells)) {
+                    undo.apply(entry, &before, &after);
+                }
+                for row in &tab.rows {
+                    if undos.iter().any(|u| u.row == Some(row.row_index)) {
+                        continue;
+                    }
+                    if hits(&row.key_cells, &row.cells) {
+                        let mut undo = Undo {
+                            row: Some(row.row_index),
+                            key: row.key_cells.clone(),
+                            cells: row.cells.clone(),
+                            put: BTreeMap::new(),
+                            damage: Vec::new(),
+                        };
+                        undo.apply(entry, &before, &after);
+                        undos.push(undo);
                     }
                 }
             }
+        }
+    }
+    let mut out = Restores::default();
+    for undo in undos {
+        match undo.row.and_then(|r| tab.row(r)) {
+            Some(row) => {
+                // A cell whose stack of damage ends where it is now needs no write.
+                let cells: BTreeMap<usize, Cell> = undo
+                    .put
+                    .into_iter()
+                    .filter(|(c, _)| at(&undo.cells, *c) != at(&row.cells, *c))
+                    .collect();
+                if !cells.is_empty() {
+                    out.cells.push(Restore {
+                        row: row.row_index,
+                        cells,
+                        content: row.cells.clone(),
+                        damage: undo.damage,
+                    });
+                }
+            }
+            None => out.rows.push((undo.key, undo.put)),
         }
     }
     out
@@ -222,7 +302,8 @@ mod tests {
             (restore.row, restore.content.clone()),
             (1, vec![json!(2), json!("x"), json!(5)])
         );
-        assert_eq!(restore.damage.expected, vec![json!(1)]);
+        assert_eq!(restore.damage.len(), 1);
+        assert_eq!(restore.damage[0].expected, vec![json!(1)]);
         assert_eq!(restore.cells.keys().copied().collect::<Vec<_>>(), vec![1]);
         assert_eq!(
             restore.cells[&1].data.user_entered_value,
@@ -287,6 +368,96 @@ mod tests {
             &journal(vec![gone]),
         );
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn a_cell_hit_twice_goes_back_to_its_first_value() {
+        // older damage on key 2: name "b" -> "x" (its undo missed); then this
+        // batch's write, meant for key 1, hit key 2 again: "x" -> "y"
+        let mut older = entry(
+            EntryOp::Carried,
+            json!([3]),
+            4,
+            vec![json!(2), json!("b"), json!(5)],
+            vec![json!(2), json!("x"), json!(5)],
+        );
+        older.link = Some(0);
+        let newest = entry(
+            EntryOp::Update,
+            json!([1]),
+            2,
+            vec![json!(2), json!("x"), json!(5)],
+            vec![json!(2), json!("y"), json!(6)],
+        );
+        let j = journal(vec![newest.clone(), older.clone()]);
+        let now = tab(vec![vec![json!(2), json!("y"), json!(6)]]);
+        let r = restores(&now, &j);
+        assert_eq!(r.cells.len(), 1, "one write for the row");
+        let restore = &r.cells[0];
+        assert_eq!(
+            restore.cells.keys().copied().collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(
+            restore.cells[&1].data.user_entered_value,
+            Some(ExtendedValue::StringValue("b".into()))
+        );
+        assert_eq!(
+            restore.cells[&2].data.user_entered_value,
+            Some(ExtendedValue::NumberValue(5.0))
+        );
+        assert_eq!(restore.damage, vec![newest, older]);
+    }
+
+    #[test]
+    fn a_row_removed_by_mistake_comes_back_without_older_damage() {
+        let mut older = entry(
+            EntryOp::Carried,
+            json!([3]),
+            4,
+            vec![json!(2), json!("b"), json!(5)],
+            vec![json!(2), json!("x"), json!(5)],
+        );
+        older.link = Some(0);
+        let gone = entry(
+            EntryOp::Delete,
+            json!([1]),
+            2,
+            vec![json!(2), json!("x"), json!(5)],
+            vec![],
+        );
+        let r = restores(
+            &tab(vec![vec![json!(1), json!("a"), json!(4)]]),
+            &journal(vec![gone, older]),
+        );
+        assert!(r.cells.is_empty());
+        assert_eq!(r.rows.len(), 1);
+        assert_eq!(
+            r.rows[0].1[&1].data.user_entered_value,
+            Some(ExtendedValue::StringValue("b".into()))
+        );
+    }
+
+    #[test]
+    fn damage_undone_to_what_the_row_holds_needs_no_write() {
+        // x -> y, then y -> x: the row holds x, as before the first
+        let mut older = entry(
+            EntryOp::Carried,
+            json!([3]),
+            4,
+            vec![json!(2), json!("x"), json!(5)],
+            vec![json!(2), json!("y"), json!(5)],
+        );
+        older.link = Some(0);
+        let newest = entry(
+            EntryOp::Update,
+            json!([1]),
+            2,
+            vec![json!(2), json!("y"), json!(5)],
+            vec![json!(2), json!("x"), json!(5)],
+        );
+        let now = tab(vec![vec![json!(2), json!("x"), json!(5)]]);
+        assert!(restores(&now, &journal(vec![newest, older])).is_empty());
     }
 
     #[test]
