@@ -32,7 +32,7 @@
 //! | A | `sheetsync journal v1` | `update`, `delete`, `fix`, `restore` or `carried` |
 //! | B | generation | the expected cells, as JSON text |
 //! | C | watermark before the batch | grid row the write addressed |
-//! | D | watermark stamped | carried: the entry whose write undoes it |
+//! | D | watermark stamped | carried: the entry whose write undoes it; update: the grid columns it writes, JSON |
 //! | E | key columns' grid indexes, JSON | the row before the write (`width` cells) … |
 //! | F | `width` | … then after it (writes only) |
 
@@ -120,6 +120,9 @@ pub struct Entry {
     pub row: usize,
     /// For carried damage: the entry (by position) whose write undoes it.
     pub link: Option<usize>,
+    /// For an update: the grid columns it writes, so a write that missed
+    /// is made again from its own after-copy (what it meant to write).
+    pub columns: Vec<usize>,
     pub before: Vec<JournalCell>,
     pub after: Vec<JournalCell>,
 }
@@ -222,11 +225,16 @@ impl Journal {
                     .map(|i| cells.get(i).map_or_else(JournalCell::default, journal_cell))
                     .collect()
             };
+            let columns = match op {
+                EntryOp::Update => serde_json::from_str(&text(cells, 3)).unwrap_or_default(),
+                _ => Vec::new(),
+            };
             journal.entries.push(Entry {
                 op,
                 expected,
                 row: usize::try_from(at).unwrap_or(0),
                 link,
+                columns,
                 before: copy(META, width),
                 after: if op.writes() {
                     copy(META + width, width)
@@ -310,6 +318,7 @@ pub fn verdict(rows: &[Vec<Json>]) -> Verdict {
                 expected,
                 row: 0,
                 link,
+                columns: Vec::new(),
                 before,
                 after: Vec::new(),
             })
@@ -370,6 +379,8 @@ pub struct Touch {
     /// Grid row addressed (0-based), as read.
     pub row: usize,
     pub expected: Vec<Json>,
+    /// Grid columns an update writes (empty for other operations).
+    pub columns: Vec<usize>,
 }
 
 /// Where a batch's journal goes and what its header says.
@@ -453,12 +464,16 @@ impl Frame {
                 number(self.width as i64),
             ],
         }];
-        rows.extend(touches.iter().map(|t| RowData {
-            values: vec![
+        rows.extend(touches.iter().map(|t| {
+            let mut values = vec![
                 text(t.op.name().to_string()),
                 text(Json::from(t.expected.clone()).to_string()),
                 number(t.row as i64),
-            ],
+            ];
+            if !t.columns.is_empty() {
+                values.push(text(Json::from(t.columns.clone()).to_string()));
+            }
+            RowData { values }
         }));
         let width = self.width.max(1);
         let copy = |cells: &[JournalCell]| -> Vec<CellData> {
@@ -693,6 +708,7 @@ mod tests {
             op,
             row,
             expected: vec![json!(row)],
+            columns: Vec::new(),
         };
         let touches = [
             touch(EntryOp::Update, 3),

@@ -18,7 +18,7 @@
 //! The writer plans through [`journaled_plan`], which wraps these requests
 //! with the journal's copies ([`crate::journal`]) so the batch's answer shows
 //! where each row landed, and which puts back what a misplaced batch hit
-//! ([`crate::repair`]) before planning its changes again.
+//! ([`crate::repair`]) and makes its missed writes again before the changes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -101,7 +101,7 @@ pub fn plan(tab: &TabImage, batches: &[&ChangeBatch]) -> Plan {
 struct Journaling {
     generation: String,
     /// The last batch's journal, read with cells as entered, when it
-    /// shows misplaced writes: they are undone and its changes replanned.
+    /// shows misplaced writes: they are undone, and made again on their rows.
     repair: Option<Journal>,
 }
 
@@ -173,27 +173,15 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
         }
     }
 
-    // A misplaced batch's changes did not all land: plan again those of the
-    // keys whose write missed. The others landed, and a person may have
-    // edited those rows since: writing them again would undo that edit.
+    // Changes at or below the stamp are in the tab already, or were in the
+    // misplaced batch, whose writes that missed are made again from its
+    // journal (below). Never from the messages in hand: a duplicate or a
+    // late redelivery may hold an older value than the one that landed.
     let stamped = tab.watermark_seq();
-    let watermark = repair.map_or(stamped, |j| j.prev_watermark.min(stamped));
-    let missed: HashSet<Key> = repair
-        .map(|j| {
-            j.misplaced()
-                .into_iter()
-                .filter(|e| matches!(e.op, EntryOp::Update | EntryOp::Delete))
-                .filter_map(|e| sheet_key(&e.expected, &key_types))
-                .collect()
-        })
-        .unwrap_or_default();
-    let replayed =
-        |seq: i64, key: Option<&Key>| seq > stamped || key.is_none_or(|k| missed.contains(k));
     if repair.is_some() {
         // Keys only (never cell values): which rows a repair touches.
         tracing::debug!(
             sheet = %tab.title,
-            missed = ?missed.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>(),
             fixed = ?restored
                 .cells
                 .iter()
@@ -204,6 +192,9 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
         );
     }
     model.seed(restored, &key_types, &mut stats);
+    if let Some(journal) = repair {
+        model.redo_missed(journal, &key_types, &mut stats);
+    }
     let mut highest = None;
     let cells_of = |values: &Map<String, Json>, stats: &mut PlanStats| {
         let mut cells = BTreeMap::new();
@@ -220,19 +211,14 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
         }
         cells
     };
-    for change in batches.iter().flat_map(|b| b.changes.iter()) {
-        stats.changes += 1;
-        if change.seq <= watermark {
-            stats.stale += 1;
-            continue;
-        }
-        let key = match &change.op {
-            Op::Insert { key, .. } | Op::Update { key, .. } | Op::Delete { key } => {
-                Some(db_key(key))
-            }
-            Op::Keyset { .. } => None,
-        };
-        if !replayed(change.seq, key.as_ref()) {
+    // In `seq` order, each once: a duplicate message may come after later ones.
+    let mut changes: Vec<_> = batches.iter().flat_map(|b| b.changes.iter()).collect();
+    stats.changes = changes.len();
+    changes.sort_by_key(|c| c.seq);
+    changes.dedup_by_key(|c| c.seq);
+    stats.stale = stats.changes - changes.len();
+    for change in changes {
+        if change.seq <= stamped {
             stats.stale += 1;
             continue;
         }
@@ -280,6 +266,7 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
         (highest, _) => highest.unwrap_or(stamped).max(stamped),
     };
     stats.watermark = Some(highest);
+    let watermark = repair.map_or(stamped, |j| j.prev_watermark.min(stamped));
     let frame = journaling.map(|j| Frame {
         tab_sheet_id: tab.sheet_id,
         journal_sheet_id: tab.journal_sheet_id(),
@@ -320,6 +307,58 @@ impl Model {
                 self.append_by_key.insert(key.clone(), self.appends.len());
             }
             self.appends.push(Some((key, cells)));
+        }
+    }
+
+    /// Makes again the last batch's writes that missed their row, from its
+    /// journal: an update's after-copy holds what it meant to write (in the
+    /// columns it wrote), a delete names its key. A row gone since (a person
+    /// deleted it) is not written again.
+    fn redo_missed(
+        &mut self,
+        journal: &Journal,
+        key_types: &[(&str, PgType)],
+        stats: &mut PlanStats,
+    ) {
+        for entry in journal.misplaced() {
+            let Some(key) = sheet_key(&entry.expected, key_types) else {
+                continue;
+            };
+            match entry.op {
+                EntryOp::Update => {
+                    // A journal written before entries named their columns:
+                    // the cells the write changed.
+                    let columns: Vec<usize> = if entry.columns.is_empty() {
+                        (0..entry.after.len())
+                            .filter(|&c| {
+                                entry.after.get(c).map(|a| &a.value)
+                                    != entry.before.get(c).map(|b| &b.value)
+                            })
+                            .collect()
+                    } else {
+                        entry.columns.clone()
+                    };
+                    let cells: BTreeMap<usize, Cell> = columns
+                        .into_iter()
+                        .filter_map(|c| {
+                            entry.after.get(c).map(|a| {
+                                (
+                                    c,
+                                    Cell {
+                                        data: a.data.clone(),
+                                        formatted: true,
+                                    },
+                                )
+                            })
+                        })
+                        .collect();
+                    if !self.set_cells(&key, &cells) {
+                        stats.skipped_updates += 1;
+                    }
+                }
+                EntryOp::Delete => self.delete(&key),
+                EntryOp::Fix | EntryOp::Restore | EntryOp::Carried => {}
+            }
         }
     }
 
@@ -409,12 +448,14 @@ impl Model {
                     op: EntryOp::Fix,
                     row,
                     expected: key,
+                    columns: Vec::new(),
                 }
             } else {
                 Touch {
                     op: EntryOp::Restore,
                     row,
                     expected: content,
+                    columns: Vec::new(),
                 }
             };
             touches.push(touch);
@@ -430,6 +471,7 @@ impl Model {
                 op: EntryOp::Update,
                 row,
                 expected: key_cells(row),
+                columns: cells.keys().copied().collect(),
             });
             writes.push((row, cells));
         }
@@ -437,6 +479,7 @@ impl Model {
             op: EntryOp::Delete,
             row,
             expected: key_cells(row),
+            columns: Vec::new(),
         }));
         let mut requests = frame
             .map(|f| f.before(&touches, &carried))

@@ -590,21 +590,33 @@ fn sheet_keys_match_table_keys_canonically() {
 }
 
 #[test]
-fn a_repair_writes_again_only_the_changes_whose_own_write_missed() {
+fn a_repair_writes_again_only_what_the_missed_writes_meant() {
     use crate::journal::{Entry, EntryOp, Journal, JournalCell};
-    let g = orders();
+    // The write meant for key 2 (qty 70) landed on the row holding key 3.
+    let mut g = orders();
+    g[3][2].v = json!(70);
     let cell = |v: Json| JournalCell {
-        value: v,
-        ..JournalCell::default()
+        value: v.clone(),
+        data: crate::wire::CellData {
+            user_entered_value: Some(match &v {
+                Json::String(s) => crate::wire::ExtendedValue::StringValue(s.clone()),
+                n => crate::wire::ExtendedValue::NumberValue(n.as_f64().unwrap()),
+            }),
+            user_entered_format: None,
+        },
     };
     let missed = |op: EntryOp| Entry {
         op,
         expected: vec![json!(2)],
         row: 2,
         link: None,
-        // the addressed row held key 3
+        columns: if op == EntryOp::Update {
+            vec![2]
+        } else {
+            vec![]
+        },
         before: vec![cell(json!(3)), cell(json!("Cy")), cell(json!(3))],
-        after: vec![cell(json!(3)), cell(json!("Cy")), cell(json!(3))],
+        after: vec![cell(json!(3)), cell(json!("Cy")), cell(json!(70))],
     };
     let journal = |op| Journal {
         prev_watermark: 5,
@@ -614,14 +626,48 @@ fn a_repair_writes_again_only_the_changes_whose_own_write_missed() {
         entries: vec![missed(op)],
         ..Journal::default()
     };
-    // Seq 7 (between the batch's watermarks) changed key 2.
-    let b = batch(vec![(7, upd(2, json!({"qty": 70})))]);
+    // Seq 7, the change that write carried, is redelivered with seq 8,
+    // a later value of the same cell that landed before: neither is
+    // written again (the tab is stamped 10); the missed write is made
+    // again from the journal, whatever messages are in hand.
+    let b = batch(vec![
+        (7, upd(2, json!({"qty": 70}))),
+        (8, upd(2, json!({"qty": 80}))),
+    ]);
     let tab = image(&g, &["id"], Some((9, 10)));
-    // Key 2's own write missed: it is written again.
     let p = journaled_plan(&tab, &[&b], "g".into(), Some(journal(EntryOp::Update)));
-    assert_eq!((p.stats.rows_updated, p.stats.stale), (1, 0));
-    // Only a fix of key 2 (undoing an earlier miss) missed: key 2's change
-    // landed before and is not written again over what happened since.
+    assert_eq!(
+        (p.stats.rows_updated, p.stats.rows_restored, p.stats.stale),
+        (1, 1, 2)
+    );
+    let tab_writes = |p: &crate::plan::Plan| -> Vec<(usize, usize, Json)> {
+        let body = serde_json::to_value(p.body.as_ref().unwrap()).unwrap();
+        body["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r.get("updateCells"))
+            .filter(|u| u["start"]["sheetId"] == json!(5))
+            .map(|u| {
+                (
+                    u["start"]["rowIndex"].as_u64().unwrap() as usize,
+                    u["start"]["columnIndex"].as_u64().unwrap() as usize,
+                    u["rows"][0]["values"][0]["userEnteredValue"].clone(),
+                )
+            })
+            .collect()
+    };
+    // Key 3's row put back first, then key 2's missed write made again.
+    assert_eq!(
+        tab_writes(&p),
+        vec![
+            (3, 2, json!({"numberValue": 3.0})),
+            (2, 2, json!({"numberValue": 70.0}))
+        ]
+    );
+    // Only a fix of key 2 (undoing an earlier miss) missed: key 2's
+    // changes landed before and are not written again.
     let p = journaled_plan(&tab, &[&b], "g".into(), Some(journal(EntryOp::Fix)));
-    assert_eq!((p.stats.rows_updated, p.stats.stale), (0, 1));
+    assert_eq!(p.stats.stale, 2);
+    assert_eq!(tab_writes(&p), vec![(3, 2, json!({"numberValue": 3.0}))]);
 }

@@ -6,9 +6,9 @@
 //! Only cells that still hold what the write put there are restored, so a
 //! person's edit made since is kept. A row removed in place of another comes
 //! back whole, at the bottom of the tab, with formulas and number formats
-//! as entered. The batch's own changes are then planned again from the
-//! watermark before it ([`crate::plan::journaled_plan`]), so each lands on
-//! its own row.
+//! as entered. The batch's writes that missed are then made again from
+//! the journal ([`crate::plan::journaled_plan`]), so each lands on its own
+//! row.
 //!
 //! Damage piles up while rows keep moving: a repair that missed hit a row
 //! too, and a row can be hit several times before one round lands. So the
@@ -244,6 +244,7 @@ mod tests {
             expected: expected.as_array().unwrap().clone(),
             row,
             link: None,
+            columns: Vec::new(),
             before: before.into_iter().map(jcell).collect(),
             after: after.into_iter().map(jcell).collect(),
         }

@@ -287,6 +287,13 @@ async fn execute(
         .iter()
         .filter(|r| !kept_keys.contains(&r.key))
         .collect();
+    if !deleted_rows.is_empty() {
+        // Keys only: which rows the request removed from the table.
+        tracing::debug!(
+            keys = ?deleted_rows.iter().map(|r| r.key.to_string()).collect::<Vec<_>>(),
+            "table rows deleted"
+        );
+    }
 
     let mut effects = Effects::new(binding, req, prepared.at);
     let mut outcomes: Vec<(usize, RowOutcome)> = Vec::new();

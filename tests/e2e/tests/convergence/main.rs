@@ -77,6 +77,7 @@ impl Drop for Trace {
                 eprintln!("=== history of key {key}:");
                 for line in self.all.borrow().iter() {
                     if line.contains(&needle)
+                        || line.contains(&format!("key {key};"))
                         || line.contains(&mention)
                         || line.ends_with(&format!("key {key}"))
                     {
