@@ -228,6 +228,8 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
                 let cells = cells_of(values, &mut stats);
                 let key = db_key(key);
                 if !model.set_cells(&key, &cells) {
+                    // Keys only: which change puts a new row in the tab.
+                    tracing::debug!(sheet = %tab.title, key = %key, seq = change.seq, stamped, "row appended");
                     model.append_by_key.insert(key.clone(), model.appends.len());
                     model.appends.push(Some((Some(key), cells)));
                 }

@@ -59,13 +59,16 @@ const REJECTS_SQL: &str = "INSERT INTO sheetsync.rejects (binding, event_id, she
 /// it. Every column the change carries takes its sequence in `cell_seq`
 /// (`unseen`): the sheet shows the table's value of those cells once the
 /// watermark passes it (before, an older change may be showing there).
-const ENQUEUE_SQL: &str = "WITH q AS (SELECT x.key, x.unseen, sheetsync.enqueue($1, x.op, x.key, x.image, 'repair') AS seq \
+/// A queued delete leaves a tombstone: a snapshot read before it reaches
+/// the sheet, still showing the row, does not insert it again.
+const ENQUEUE_SQL: &str = "WITH q AS (SELECT x.key, x.op, x.unseen, sheetsync.enqueue($1, x.op, x.key, x.image, 'repair') AS seq \
      FROM jsonb_to_recordset($2::text::jsonb) AS x(op text, key jsonb, image jsonb, unseen jsonb)) \
-     INSERT INTO sheetsync.row_state AS s (binding, key, last_db_seq, cell_seq) \
+     INSERT INTO sheetsync.row_state AS s (binding, key, last_db_seq, cell_seq, tombstone_seq) \
      SELECT $1, q.key, q.seq, (SELECT coalesce(jsonb_object_agg(u, q.seq), '{}'::jsonb) \
-     FROM jsonb_array_elements_text(q.unseen) AS u) FROM q \
+     FROM jsonb_array_elements_text(q.unseen) AS u), CASE WHEN q.op = 'delete' THEN q.seq END FROM q \
      ON CONFLICT (binding, key) DO UPDATE SET last_db_seq = EXCLUDED.last_db_seq, \
-     cell_seq = s.cell_seq || EXCLUDED.cell_seq";
+     cell_seq = s.cell_seq || EXCLUDED.cell_seq, \
+     tombstone_seq = coalesce(EXCLUDED.tombstone_seq, s.tombstone_seq)";
 
 const NOTIFY_SQL: &str = "SELECT pg_notify('sheetsync_outbox', $1)";
 
@@ -219,6 +222,17 @@ impl<'a> Effects<'a> {
             .map(|c| c.name.clone())
             .collect();
         self.push_enqueue("insert", row, &image, unseen);
+    }
+
+    /// Queues the delete of a row the sheet deleted, for a change of it
+    /// still on its way to the sheet that would put it back.
+    pub fn queue_delete(&mut self, row: &TableRow) {
+        self.enqueues.push(Enqueue {
+            op: "delete",
+            key: raw(&row.key_json),
+            image: raw("null"),
+            unseen: Vec::new(),
+        });
     }
 
     fn push_enqueue(

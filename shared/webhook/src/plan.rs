@@ -110,6 +110,10 @@ pub struct Plan {
     pub rejects: Vec<Rejection>,
     /// Table rows the sheet no longer has and had held: deleted.
     pub deletes: Vec<TableRow>,
+    /// Keys of `deletes` with a change still on its way to the sheet (a
+    /// re-send, say, that would put the row back): their delete is queued
+    /// for the sheet too, after that change.
+    pub queued_deletes: Vec<Key>,
     /// Table rows the sheet no longer has but never received: sent again.
     pub resends: Vec<TableRow>,
     /// Keys (`row_state` form) of table rows the sheet reported that no

@@ -371,6 +371,9 @@ async fn execute(
     }
     for row in &deleted_rows {
         effects.forget(&row.key_json);
+        if plan.queued_deletes.contains(&row.key) {
+            effects.queue_delete(row);
+        }
     }
     plan.resends.extend(kept);
     for row in &plan.resends {

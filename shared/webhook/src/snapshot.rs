@@ -288,7 +288,25 @@ pub fn plan_snapshot(
         .iter()
         .filter_map(|k| table.rows.get(k).cloned())
         .collect();
+    plan.queued_deletes = queued_deletes(table, &plan.deletes, at.watermark);
     plan
+}
+
+/// Deleted rows whose last change queued for the sheet is past the
+/// request's watermark: that change (a re-send of the whole row, say) would
+/// put the row back in the sheet after the person deleted it, and nothing
+/// else would remove it (the sheet's own delete queues nothing).
+fn queued_deletes(table: &Image<'_>, deletes: &[TableRow], watermark: i64) -> Vec<Key> {
+    deletes
+        .iter()
+        .filter(|row| {
+            table
+                .image
+                .get(&row.key)
+                .is_some_and(|r| r.last_db_seq.is_some_and(|seq| seq > watermark))
+        })
+        .map(|row| row.key.clone())
+        .collect()
 }
 
 /// `keys` requests: only the safe deletes; none when `unsettled`.
@@ -330,6 +348,7 @@ pub fn plan_keys(
         .iter()
         .filter_map(|k| table.rows.get(k).cloned())
         .collect();
+    plan.queued_deletes = queued_deletes(table, &plan.deletes, at.watermark);
     plan
 }
 

@@ -341,3 +341,83 @@ async fn a_snapshot_read_before_an_applied_edit_does_not_undo_it() {
     snapshot_of_seed(&env, "s-1", &read_at, watermark).await;
     assert_eq!(env.row(42).await.unwrap()[2], json!(6));
 }
+
+fn keys_request(event_id: &str, watermark: i64, ids: &[i64]) -> Json {
+    let keys: Vec<Json> = ids.iter().map(|id| json!({ "id": id })).collect();
+    json!({
+        "v": 1, "event_id": event_id, "spreadsheet_id": common::SPREADSHEET, "sheet": common::SHEET,
+        "kind": "keys", "edited_at": at(Utc::now()), "watermark": watermark, "keys": keys,
+    })
+}
+
+/// Row 50 is re-sent to the sheet; before the re-send lands, the person
+/// deletes the row there. The webhook deletes it and queues its delete after
+/// the re-send, which would otherwise put it back in the sheet for good (the
+/// sheet's own delete queues nothing), and a snapshot read before that
+/// delete lands, still showing the row, does not insert it again.
+#[tokio::test]
+async fn a_row_deleted_in_the_sheet_while_a_resend_is_on_its_way_stays_deleted() {
+    let env = setup().await;
+    let read_at = at(Utc::now());
+    let before = max_seq(&env.client).await;
+    env.client
+        .batch_execute("INSERT INTO orders (id, customer, qty) VALUES (50, 'Ken Thompson', 2)")
+        .await
+        .unwrap();
+    let inserted = max_seq(&env.client).await;
+    assert_eq!(
+        snapshot_of_seed(&env, "s-1", &read_at, before).await["resent"],
+        1
+    );
+    let resent = max_seq(&env.client).await;
+
+    // The SQL insert reached the sheet (the re-send not yet); the sheet
+    // lists 50, then the person deletes it.
+    let all = [41, 42, 43, 44, 45];
+    let listed = env
+        .post(&keys_request("k-1", inserted, &[&all[..], &[50]].concat()))
+        .await;
+    assert_eq!(listed.body["deleted"], 0, "{}", listed.body);
+    let deleted = env.post(&keys_request("k-2", inserted, &all)).await;
+    assert_eq!(deleted.body["deleted"], 1, "{}", deleted.body);
+    assert_eq!(env.row(50).await, None);
+    let outbox = env.outbox().await;
+    assert_eq!(
+        outbox.last().unwrap(),
+        &json!(["delete", [50], null, "repair"])
+    );
+    let tombstone: i64 = env
+        .client
+        .query_one(
+            "SELECT tombstone_seq FROM sheetsync.row_state WHERE key = '[50]'::jsonb",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(tombstone > resent, "the delete is queued after the re-send");
+
+    // The re-send put the row back; a snapshot read then leaves it deleted.
+    let mut rows = seed_sheet_rows();
+    rows.as_array_mut()
+        .unwrap()
+        .push(json!({"row": 7, "values": [50, "Ken Thompson", 2, false, ""]}));
+    let resp = env
+        .post(&snapshot("s-2", &at(Utc::now()), resent, rows))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(env.row(50).await, None);
+    assert_eq!(env.table().await.len(), 5);
+}
+
+/// Without a change on its way, a sheet delete queues nothing.
+#[tokio::test]
+async fn a_sheet_delete_with_nothing_on_its_way_queues_nothing() {
+    let env = setup().await;
+    let covering = max_seq(&env.client).await;
+    let resp = env
+        .post(&keys_request("k-1", covering, &[41, 42, 43, 45]))
+        .await;
+    assert_eq!(resp.body["deleted"], 1, "{}", resp.body);
+    assert_eq!(max_seq(&env.client).await, covering);
+}
