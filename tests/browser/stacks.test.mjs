@@ -85,10 +85,10 @@ test('--google: the same stack against a Sheets API at another address, no grid'
   try {
     const root = await until('the emulator', () => (/Sheets API root URL:\s+(\S+)/.exec(emulator.out) || [])[1], 30000);
     const base = root.replace(/\/$/, '');
-    const key = join(dir, 'sa.json');
-    writeFileSync(key, await (await fetch(`${base}/_emulator/service-account`)).text());
+    const credentials = join(dir, 'sa.json');
+    writeFileSync(credentials, await (await fetch(`${base}/_emulator/service-account`)).text());
     dev = await startDev(
-      ['--google', '--credentials', key, '--spreadsheet', 'gsheet-1', '--sheet', 'Orders'],
+      ['--google', '--credentials', credentials, '--spreadsheet', 'gsheet-1', '--sheet', 'Orders'],
       { SHEETS_API_ROOT_URL: root, SHEETSYNC_WEBHOOK_SECRET: 'the-script-s-secret' },
     );
     assert.match(dev.stdout, /no grid is served/);
