@@ -297,7 +297,6 @@ impl Driver<'_> {
             Op::SheetInsert => self.sheet_insert(op).await,
             Op::SheetDelete => self.sheet_delete(op).await,
             Op::SheetSort => {
-                let _gate = row_moves_gate(self.stack).await;
                 let col = 1 + self.rng.below(4);
                 self.model.edit(|rows| {
                     let sort_key = |r: &Vec<sheets_emulator::Cell>| {
@@ -505,7 +504,6 @@ impl Driver<'_> {
         let watermark = self.model.watermark();
         let edited_at = now_iso();
         let at = self.rng.below(1000);
-        let gate = row_moves_gate(self.stack).await;
         let cells: Vec<sheets_emulator::Cell> = values.iter().map(json_cell).collect();
         let sheet_row = self.model.edit(|grid| {
             let data = grid
@@ -517,7 +515,6 @@ impl Driver<'_> {
             grid.insert(i.min(data + 1), cells);
             i.min(data + 1) + 1
         });
-        drop(gate);
         let sent = SheetRow {
             row: sheet_row,
             values: values.clone(),
@@ -544,7 +541,6 @@ impl Driver<'_> {
         let key = key_of(&row.values).unwrap_or_default();
         let watermark = self.model.watermark();
         let edited_at = now_iso();
-        let gate = row_moves_gate(self.stack).await;
         let removed = self.model.edit(|grid| {
             let i = grid
                 .iter()
@@ -552,7 +548,6 @@ impl Driver<'_> {
             grid.remove(i);
             Some(i + 1)
         });
-        drop(gate);
         let Some(sheet_row) = removed else {
             return;
         };
@@ -730,15 +725,6 @@ impl Driver<'_> {
         if first.status != 200 {
             self.model.post(&body).await;
         }
-    }
-}
-
-/// See `Stack::sheet_gate`.
-async fn row_moves_gate(stack: &Stack) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-    if stack.gate_row_moves {
-        Some(stack.sheet_gate.lock().await)
-    } else {
-        None
     }
 }
 

@@ -72,16 +72,6 @@ pub struct Stack {
     pub faults: Arc<Faults>,
     /// Batches the consumer is applying right now.
     consumer_busy: Arc<AtomicU32>,
-    /// Held by the writer while it applies a batch, and by the sheet model
-    /// while a person moves rows (sort, insert between rows, delete),
-    /// unless `SHEETSYNC_E2E_ROW_MOVES_RACE=1`. Moves inside the writer's
-    /// read → write window are still injected on every run (the fault
-    /// "rows moved inside a writer's read → write window"), so the journal
-    /// and its repairs are always exercised; free-running moves racing
-    /// every batch still lose edits on most seeds (open: issue 13, see
-    /// docs/proof.md), so CI keeps this gate until they do not.
-    pub sheet_gate: Arc<tokio::sync::Mutex<()>>,
-    pub gate_row_moves: bool,
     stop: Arc<AtomicBool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -143,8 +133,6 @@ pub async fn start() -> Stack {
     let faults = Arc::new(Faults::default());
     let stop = Arc::new(AtomicBool::new(false));
     let consumer_busy = Arc::new(AtomicU32::new(0));
-    let sheet_gate = Arc::new(tokio::sync::Mutex::new(()));
-    let gate_row_moves = std::env::var("SHEETSYNC_E2E_ROW_MOVES_RACE").as_deref() != Ok("1");
     let relay_client = sheetsync_store::connect(&db_config).await.unwrap();
     let sink = DyingSink {
         inner: SqsSink::new(sqs.clone(), queue_url.clone()),
@@ -158,7 +146,6 @@ pub async fn start() -> Stack {
             writer,
             faults.clone(),
             consumer_busy.clone(),
-            sheet_gate.clone(),
             stop.clone(),
         )),
     ];
@@ -172,8 +159,6 @@ pub async fn start() -> Stack {
         sqs,
         faults,
         consumer_busy,
-        sheet_gate,
-        gate_row_moves,
         stop,
         tasks,
     }
@@ -230,7 +215,6 @@ async fn consumer_loop(
     writer: Writer,
     faults: Arc<Faults>,
     busy: Arc<AtomicU32>,
-    gate: Arc<tokio::sync::Mutex<()>>,
     stop: Arc<AtomicBool>,
 ) {
     let mut duplicates = 0u64;
@@ -273,7 +257,6 @@ async fn consumer_loop(
             })
             .collect();
         let deadline = Instant::now() + Duration::from_secs(20);
-        let held = gate.lock().await;
         let outcome = writer.apply(&batch, deadline).await;
         if Faults::take(&faults.duplicate) {
             faults.injected_duplicates.fetch_add(1, Ordering::SeqCst);
@@ -292,7 +275,6 @@ async fn consumer_loop(
                 eprintln!("consumer: duplicate send failed: {e:?}");
             }
         }
-        drop(held);
         let failed: HashSet<&str> = outcome.failed.iter().map(String::as_str).collect();
         let skip_ack = Faults::take(&faults.writer_no_ack);
         if skip_ack {
