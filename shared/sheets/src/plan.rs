@@ -251,6 +251,10 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
                         && to.as_ref().is_none_or(|t| k <= t)
                 };
                 model.delete_where(doomed);
+                let in_range = |k: &Key| {
+                    from.as_ref().is_none_or(|f| k >= f) && to.as_ref().is_none_or(|t| k <= t)
+                };
+                model.keep_one_copy(|k| keep.contains(k) && in_range(k));
             }
         }
     }
@@ -414,6 +418,22 @@ impl Model {
             .collect();
         for key in keys {
             self.delete(&key);
+        }
+    }
+
+    /// A keyset is the table's whole say over its range: each key it keeps
+    /// is one row. Copies of a key in the tab (a row pasted with its key, a
+    /// repair that could not tell two rows apart) go, but the first.
+    fn keep_one_copy(&mut self, kept: impl Fn(&Key) -> bool) {
+        for (key, rows) in self.sheet_rows.iter_mut() {
+            if rows.len() < 2 || !kept(key) {
+                continue;
+            }
+            rows.sort_unstable();
+            for row in rows.drain(1..) {
+                self.writes.remove(&row);
+                self.deleted.insert(row);
+            }
         }
     }
 

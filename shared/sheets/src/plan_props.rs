@@ -83,12 +83,16 @@ fn one_by_one(g: &mut Grid, changes: &[(i64, Op)]) {
                 let keep: Vec<Key> = keys.iter().map(|k| Key::from_json(k)).collect();
                 let from = from.as_deref().map(Key::from_json);
                 let to = to.as_deref().map(Key::from_json);
+                let mut seen: Vec<Key> = Vec::new();
                 let mut i = 1;
                 while i < g.len() {
+                    // Outside the set, or a second copy of a key it keeps.
                     let doomed = key_of(&g[i]).is_some_and(|k| {
-                        !keep.contains(&k)
-                            && from.as_ref().is_none_or(|f| &k >= f)
-                            && to.as_ref().is_none_or(|t| &k <= t)
+                        let in_range = from.as_ref().is_none_or(|f| &k >= f)
+                            && to.as_ref().is_none_or(|t| &k <= t);
+                        let copy = seen.contains(&k);
+                        seen.push(k.clone());
+                        in_range && (!keep.contains(&k) || copy)
                     });
                     if doomed {
                         g.remove(i);

@@ -423,6 +423,47 @@ fn insert_then_delete_never_reaches_the_sheet_and_delete_then_insert_moves_the_r
 }
 
 #[test]
+fn a_push_leaves_one_row_per_key() {
+    // Key 2 twice (once with another row's values), key 3 with a misplaced
+    // name, a row typed without a key: the push writes every row and its
+    // keyset removes the extra copy; the keyless row stays.
+    let mut g = grid(vec![
+        vec![json!("name"), json!("id")],
+        vec![json!("a"), json!(1)],
+        vec![json!("b"), json!(2)],
+        vec![json!("typed, no key yet"), Json::Null],
+        vec![json!("b?"), json!(3)],
+        vec![json!("c"), json!(2)],
+    ]);
+    let b = batch(vec![
+        (1, ins(1, json!({"id": 1, "name": "a"}))),
+        (2, ins(2, json!({"id": 2, "name": "b"}))),
+        (3, ins(3, json!({"id": 3, "name": "c"}))),
+        (
+            4,
+            Op::Keyset {
+                keys: vec![vec![json!(1)], vec![json!(2)], vec![json!(3)]],
+                from: None,
+                to: None,
+            },
+        ),
+    ]);
+    let p = plan(&image(&g, &["id"], None), &[&b]);
+    apply(&mut g, p.body.as_ref().unwrap());
+    assert_eq!(
+        values(&g),
+        vec![
+            vec![json!("name"), json!("id")],
+            vec![json!("a"), json!(1)],
+            vec![json!("b"), json!(2)],
+            vec![json!("typed, no key yet")],
+            vec![json!("c"), json!(3)],
+        ]
+    );
+    assert_eq!(p.stats.rows_deleted, 1);
+}
+
+#[test]
 fn keyset_removes_rows_outside_the_set_within_its_range_only() {
     let mut g = grid(vec![
         vec![json!("name"), json!("id")],
