@@ -60,13 +60,19 @@ const REJECTS_SQL: &str = "INSERT INTO sheetsync.rejects (binding, event_id, she
 /// (`unseen`): the sheet shows the table's value of those cells once the
 /// watermark passes it (before, an older change may be showing there).
 /// A queued delete leaves a tombstone: a snapshot read before it reaches
-/// the sheet, still showing the row, does not insert it again.
+/// the sheet, still showing the row, does not insert it again. A re-send
+/// (`insert`) is no change of the row: it leaves `last_db_seq` where the
+/// row's last change put it, so once the sheet has received that change, a
+/// settled read without the row means a person deleted it (a re-send moving
+/// `last_db_seq` past every watermark kept a deleted row coming back).
 const ENQUEUE_SQL: &str = "WITH q AS (SELECT x.key, x.op, x.unseen, sheetsync.enqueue($1, x.op, x.key, x.image, 'repair') AS seq \
      FROM jsonb_to_recordset($2::text::jsonb) AS x(op text, key jsonb, image jsonb, unseen jsonb)) \
      INSERT INTO sheetsync.row_state AS s (binding, key, last_db_seq, cell_seq, tombstone_seq) \
      SELECT $1, q.key, q.seq, (SELECT coalesce(jsonb_object_agg(u, q.seq), '{}'::jsonb) \
      FROM jsonb_array_elements_text(q.unseen) AS u), CASE WHEN q.op = 'delete' THEN q.seq END FROM q \
-     ON CONFLICT (binding, key) DO UPDATE SET last_db_seq = EXCLUDED.last_db_seq, \
+     ON CONFLICT (binding, key) DO UPDATE SET last_db_seq = CASE \
+     WHEN EXISTS (SELECT 1 FROM q WHERE q.key = EXCLUDED.key AND q.op = 'insert') \
+     THEN coalesce(s.last_db_seq, EXCLUDED.last_db_seq) ELSE EXCLUDED.last_db_seq END, \
      cell_seq = s.cell_seq || EXCLUDED.cell_seq, \
      tombstone_seq = coalesce(EXCLUDED.tombstone_seq, s.tombstone_seq)";
 

@@ -292,18 +292,20 @@ pub fn plan_snapshot(
     plan
 }
 
-/// Deleted rows whose last change queued for the sheet is past the
-/// request's watermark: that change (a re-send of the whole row, say) would
-/// put the row back in the sheet after the person deleted it, and nothing
-/// else would remove it (the sheet's own delete queues nothing).
+/// Deleted rows with a change queued for the sheet past the request's
+/// watermark (a change of the row, or a re-send of it, which moves only
+/// `cell_seq`): that change would put the row back in the sheet after the
+/// person deleted it, and nothing else would remove it (the sheet's own
+/// delete queues nothing).
 fn queued_deletes(table: &Image<'_>, deletes: &[TableRow], watermark: i64) -> Vec<Key> {
+    let past = |seq: &Option<i64>| seq.is_some_and(|seq| seq > watermark);
     deletes
         .iter()
         .filter(|row| {
             table
                 .image
                 .get(&row.key)
-                .is_some_and(|r| r.last_db_seq.is_some_and(|seq| seq > watermark))
+                .is_some_and(|r| past(&r.last_db_seq) || r.cell_seq.iter().any(past))
         })
         .map(|row| row.key.clone())
         .collect()

@@ -421,3 +421,38 @@ async fn a_sheet_delete_with_nothing_on_its_way_queues_nothing() {
     assert_eq!(resp.body["deleted"], 1, "{}", resp.body);
     assert_eq!(max_seq(&env.client).await, covering);
 }
+
+/// Row 50 reached the sheet (a re-send of it is still on its way) and a
+/// person deleted it before any request reported its key. A settled
+/// snapshot without it deletes it and queues the delete after the re-send:
+/// re-sending it again (the re-send counted as a change the sheet had not
+/// seen) brought it back on every snapshot, for good.
+#[tokio::test]
+async fn a_row_deleted_before_the_sheet_reported_it_is_not_sent_again() {
+    let env = setup().await;
+    let read_at = at(Utc::now());
+    let before = max_seq(&env.client).await;
+    env.client
+        .batch_execute("INSERT INTO orders (id, customer, qty) VALUES (50, 'Ken Thompson', 2)")
+        .await
+        .unwrap();
+    let inserted = max_seq(&env.client).await;
+    assert_eq!(
+        snapshot_of_seed(&env, "s-1", &read_at, before).await["resent"],
+        1
+    );
+    let resent = max_seq(&env.client).await;
+
+    let body = snapshot_of_seed(&env, "s-2", &at(Utc::now()), inserted).await;
+    assert_eq!(
+        (body["deleted"].clone(), body["resent"].clone()),
+        (json!(1), Json::Null),
+        "deleted, not sent again: {body}"
+    );
+    assert_eq!(env.row(50).await, None);
+    assert_eq!(
+        env.outbox().await.last().unwrap(),
+        &json!(["delete", [50], null, "repair"])
+    );
+    assert!(max_seq(&env.client).await > resent);
+}

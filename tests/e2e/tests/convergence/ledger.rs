@@ -44,7 +44,10 @@ pub struct Ledger {
     pub writes: Vec<Write>,
     pub created: BTreeSet<i64>,
     pub deleted_by_sql: BTreeSet<i64>,
-    pub deleted_on_sheet: BTreeSet<i64>,
+    /// Keys a person deleted in the sheet, with the operation.
+    pub deleted_on_sheet: BTreeMap<i64, usize>,
+    /// The last SQL update of each key (any column), by operation.
+    pub sql_updated: BTreeMap<i64, usize>,
 }
 
 /// A cell value in a comparable form: text as a string, integers as i64,
@@ -107,6 +110,25 @@ impl Ledger {
                 without_base,
             });
         }
+    }
+
+    /// Rows back in the table after a person deleted them, though nobody
+    /// wrote them since: keys are never reused, so a row deleted in SQL
+    /// must stay gone, and one deleted in the sheet may come back only when
+    /// SQL changed it after that delete (the change reaches the sheet).
+    pub fn resurrected(&self, table: &BTreeMap<i64, Json>) -> Vec<i64> {
+        table
+            .keys()
+            .copied()
+            .filter(|key| {
+                self.deleted_by_sql.contains(key)
+                    || self.deleted_on_sheet.get(key).is_some_and(|&deleted| {
+                        self.sql_updated
+                            .get(key)
+                            .is_none_or(|&updated| updated < deleted)
+                    })
+            })
+            .collect()
     }
 
     /// Values that are gone without a trace.

@@ -551,7 +551,7 @@ impl Driver<'_> {
         let Some(sheet_row) = removed else {
             return;
         };
-        self.ledger.deleted_on_sheet.insert(key);
+        self.ledger.deleted_on_sheet.insert(key, op);
         let ((watermark, keys), unsettled) = self.model.settled_read(|| {
             let keys: Vec<Json> = self
                 .model
@@ -654,6 +654,7 @@ impl Driver<'_> {
         written: Option<(Json, Json)>,
     ) {
         if let Some((value, old)) = written {
+            self.ledger.sql_updated.insert(key, op);
             self.ledger.write(op, Side::Sql, key, col, &value, &old);
             self.count("sql update");
             self.trace.push(format!(
@@ -962,10 +963,16 @@ async fn pipeline_converges_under_faults() {
     for key in &ledger.created {
         if !table.contains_key(key)
             && !ledger.deleted_by_sql.contains(key)
-            && !ledger.deleted_on_sheet.contains(key)
+            && !ledger.deleted_on_sheet.contains_key(key)
         {
             failures.push(format!("row {key} deleted though nobody deleted it"));
         }
+    }
+    for key in ledger.resurrected(&table) {
+        trace.keys.borrow_mut().push(key);
+        failures.push(format!(
+            "row {key} is back in the table after a person deleted it, and nobody wrote it since"
+        ));
     }
     if !rejects.is_empty() {
         failures.push(format!("rows rejected: {rejects:?}"));
