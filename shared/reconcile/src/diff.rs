@@ -55,6 +55,14 @@ pub struct TableRow {
 }
 
 impl TableRow {
+    /// A change queued for the sheet that the sheet had not received at
+    /// `watermark`: a change of the row, or a re-send of it (which moves only
+    /// `cell_seq`).
+    pub fn in_flight(&self, watermark: i64) -> bool {
+        self.last_db_seq.is_some_and(|seq| seq > watermark)
+            || self.cell_seq.iter().flatten().any(|&seq| seq > watermark)
+    }
+
     /// Inserted from the sheet and not reported by it since: the tab may
     /// show the row without its key.
     pub fn awaits_key(&self) -> bool {
@@ -374,10 +382,7 @@ fn upserts<'a>(
             }
             continue;
         };
-        if table_row
-            .last_db_seq
-            .is_some_and(|seq| seq > input.watermark)
-        {
+        if table_row.in_flight(input.watermark) {
             plan.skipped.push(Skipped {
                 row: Some(index),
                 key: key.clone(),

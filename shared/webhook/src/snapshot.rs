@@ -298,14 +298,13 @@ pub fn plan_snapshot(
 /// person deleted it, and nothing else would remove it (the sheet's own
 /// delete queues nothing).
 fn queued_deletes(table: &Image<'_>, deletes: &[TableRow], watermark: i64) -> Vec<Key> {
-    let past = |seq: &Option<i64>| seq.is_some_and(|seq| seq > watermark);
     deletes
         .iter()
         .filter(|row| {
             table
                 .image
                 .get(&row.key)
-                .is_some_and(|r| past(&r.last_db_seq) || r.cell_seq.iter().any(past))
+                .is_some_and(|r| r.in_flight(watermark))
         })
         .map(|row| row.key.clone())
         .collect()

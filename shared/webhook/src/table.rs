@@ -154,9 +154,12 @@ impl RowState {
         Some(Key::from_values(&values?))
     }
 
-    /// A database change the sheet had not received when the script read it.
+    /// A change queued for the sheet that it had not received when the
+    /// script read it: a change of the row, or a re-send of it (which moves
+    /// only `cell_seq`).
     pub fn unseen_db_change(&self, watermark: i64) -> bool {
         self.last_db_seq.is_some_and(|seq| seq > watermark)
+            || self.cell_seq.values().any(|&seq| seq > watermark)
     }
 
     /// The last queued change carrying `column`.

@@ -456,3 +456,36 @@ async fn a_row_deleted_before_the_sheet_reported_it_is_not_sent_again() {
     );
     assert!(max_seq(&env.client).await > resent);
 }
+
+/// Row 50 reached the sheet and a re-send of it is still on its way; the
+/// person edits the row. The re-send would show the sheet the old value
+/// again (and the next snapshot carry it back into the table), so the
+/// edited value is queued after it.
+#[tokio::test]
+async fn an_edit_of_a_row_with_a_resend_in_flight_is_queued_after_it() {
+    let env = setup().await;
+    let read_at = at(Utc::now());
+    let before = max_seq(&env.client).await;
+    env.client
+        .batch_execute("INSERT INTO orders (id, customer, qty) VALUES (50, 'Ken Thompson', 2)")
+        .await
+        .unwrap();
+    let inserted = max_seq(&env.client).await;
+    assert_eq!(
+        snapshot_of_seed(&env, "s-1", &read_at, before).await["resent"],
+        1
+    );
+
+    let typed = edit(
+        "e-1",
+        &at(Utc::now()),
+        inserted,
+        json!([{"row": 7, "values": [50, "Dennis Ritchie", 2, false, ""], "old": {"customer": "Ken Thompson"}}]),
+    );
+    let resp = env.post(&typed).await;
+    assert_eq!(resp.body["rows"][0]["status"], "updated", "{}", resp.body);
+    assert_eq!(
+        env.outbox().await.last().unwrap(),
+        &json!(["update", [50], {"id": 50, "customer": "Dennis Ritchie"}, "repair"])
+    );
+}
