@@ -7,7 +7,7 @@
 //! | in snapshot and table   | last DB change > `W`: skip (the change is on its way to the sheet). Else each differing cell is an edit the webhook missed: apply it; under `latest` only if `edited_at` is after the cell's last DB change, else the DB value goes to the sheet |
 //! | in snapshot, not table  | tombstone > `W`: skip (the delete is on its way). Else insert |
 //! | empty in snapshot       | a row the sheet inserted whose key the sheet does not show yet ([`TableRow::sheet_inserted_at`], not reported, not elsewhere in the snapshot) and whose cells the sheet wrote are equal: that row (answered with its key, nothing written). Else insert (the database assigns the key) |
-//! | in table, not snapshot  | the sheet held the row (`sheet_held`, or last DB change ≤ `W`): delete. A row the sheet inserted and has not reported: typed at or after the read, nothing; else, from a snapshot, delete (the tab shows it neither keyed nor keyless); from a `keys` request, which cannot see keyless rows, nothing, and the plan is [`Plan::deferred`] (a snapshot decides). Else send it to the sheet again |
+//! | in table, not snapshot  | the sheet held the row (`sheet_held`, its last whole-row change ≤ `W`, or last DB change ≤ `W`): delete. A row the sheet inserted and has not reported: typed at or after the read, nothing; else, from a snapshot, delete (the tab shows it neither keyed nor keyless); from a `keys` request, which cannot see keyless rows, nothing, and the plan is [`Plan::deferred`] (a snapshot decides). Else send it to the sheet again |
 //!
 //! A partial snapshot only upserts; a `keys` request only deletes. The
 //! second row of a key seen twice is skipped.
@@ -478,7 +478,17 @@ fn missing(
             }
             continue;
         }
-        if row.last_db_seq.is_some_and(|seq| seq <= input.watermark) {
+        // The sheet received the row (its last whole-row change is covered)
+        // and a settled read lacks it: a person deleted it, whatever update
+        // of it is still on its way (the delete wins; a delete is queued
+        // after that update).
+        let received = input
+            .columns
+            .iter()
+            .position(|c| c.key_position == Some(0))
+            .and_then(|k| row.cell_seq.get(k).copied().flatten())
+            .is_some_and(|seq| seq <= input.watermark);
+        if received || row.last_db_seq.is_some_and(|seq| seq <= input.watermark) {
             deletes.push(key.clone());
         } else if keys_only {
             not_yet.push(key.clone());

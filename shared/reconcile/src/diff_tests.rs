@@ -242,6 +242,22 @@ fn missing_rows_are_deleted_only_if_the_sheet_held_them() {
 }
 
 #[test]
+fn a_row_the_sheet_received_and_lacks_is_deleted_though_an_update_is_in_flight() {
+    // Row 2 reached the sheet whole at 90 (its key cell's sequence); an
+    // update at 120 is on its way. Row 3's insert at 130 is not there yet.
+    let mut received = table_row(2, "received, then deleted", 1, Some(120), false);
+    received.cell_seq = vec![Some(90), Some(90), Some(120)];
+    let mut sent = table_row(3, "not there yet", 1, Some(130), false);
+    sent.cell_seq = vec![Some(130); 3];
+    let case = Case::new(vec![(2, received), (3, sent)]);
+    let plan = case.snapshot(&[]);
+    assert_eq!(plan.deletes, vec![key(2)]);
+    assert_eq!(plan.to_sheet, vec![ToSheet::Row(key(3))]);
+    let plan = case.diff(SheetInput::Keys(&[]));
+    assert_eq!(plan.deletes, vec![key(2)]);
+}
+
+#[test]
 fn a_partial_snapshot_only_upserts() {
     let case = Case::new(vec![
         (1, table_row(1, "Ada", 3, Some(90), true)),
