@@ -201,6 +201,7 @@ fn update(
         watermark: at.watermark,
         row_in_flight: in_flight,
         unsettled,
+        zone: Default::default(),
     };
     let merged = merge_row(&context, &cells);
     let column_of = |name: &str| binding.columns.iter().position(|c| c.name == name);
