@@ -30,7 +30,7 @@ use serde_json::Value as Json;
 
 pub use cell::{MAX_CELL_CHARS, sheet_matches, sheet_matches_in};
 pub use pg::{from_pg_json, from_pg_value, row_from_pg_json};
-pub use sheet::{from_sheet, from_sheet_as};
+pub use sheet::{from_sheet, from_sheet_as, from_sheet_in};
 
 /// A value that cannot become its column's type. Displays as
 /// `column: reason`, in words a sheet user understands.
