@@ -129,7 +129,7 @@ pub fn plan_snapshot(
         watermark: at.watermark,
         edited_at: at.edited_at,
         unsettled: kind.unsettled,
-        zone: Default::default(),
+        zone: at.zone,
         sheet: SheetInput::Snapshot {
             rows: &snapshot,
             partial: kind.partial,
@@ -316,7 +316,7 @@ pub fn plan_keys(
         watermark: at.watermark,
         edited_at: at.edited_at,
         unsettled,
-        zone: Default::default(),
+        zone: at.zone,
         sheet: SheetInput::Keys(&keys),
     });
     plan.deferred = diffed.deferred;
