@@ -98,7 +98,9 @@ function baseRequest_(ctx, kind, editedAt, partial) {
     event_id: Utilities.getUuid(),
     spreadsheet_id: ctx.spreadsheetId,
     sheet: ctx.name,
-    kind: kind
+    kind: kind,
+    // Where the tab's date-time cells' wall clocks are (docs/contract.md).
+    tz: ctx.tz
   };
   if (partial) p.partial = true;
   p.edited_at = editedAt;

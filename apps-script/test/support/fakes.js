@@ -174,6 +174,11 @@ function zoneParts(date, tz) {
   return { ...p, ms: String(date.getUTCMilliseconds()).padStart(3, '0'), offsetMin };
 }
 
+/** The zone's offset from UTC at `date`, in minutes east. */
+function zoneOffsetMinutes(date, tz) {
+  return zoneParts(date, tz).offsetMin;
+}
+
 // A subset of Java SimpleDateFormat, as Utilities.formatDate takes it.
 function formatDate(date, tz, pattern) {
   const p = zoneParts(date, tz);
@@ -382,4 +387,4 @@ function createFakes(opts = {}) {
   };
 }
 
-module.exports = { createFakes, localDate, formatDate, int8 };
+module.exports = { createFakes, localDate, formatDate, int8, zoneOffsetMinutes };

@@ -76,9 +76,9 @@ const SCENARIOS = [
   },
   {
     files: ['snapshot-partial-1', 'snapshot-partial-2', 'snapshot-partial-keys'],
-    description: 'The same tab as `snapshot` with the request limit (SHEETSYNC_MAX_REQUEST_BYTES) set to 450 bytes: `partial` snapshots (upsert only), then one `keys` request with every key, all with the same watermark and edited_at. Send them in file order.',
+    description: 'The same tab as `snapshot` with the request limit (SHEETSYNC_MAX_REQUEST_BYTES) set to 470 bytes: `partial` snapshots (upsert only), then one `keys` request with every key, all with the same watermark and edited_at. Send them in file order.',
     run() {
-      const { script, fakes, sheet, d } = ordersFixture({ properties: { SHEETSYNC_MAX_REQUEST_BYTES: 450 } });
+      const { script, fakes, sheet, d } = ordersFixture({ properties: { SHEETSYNC_MAX_REQUEST_BYTES: 470 } });
       sheet.setRows(7, [['', 'Zoë Ada', 4, false, d('2026-12-24')]]);
       script.sheetsyncSyncNow();
       return requestsOf(fakes);

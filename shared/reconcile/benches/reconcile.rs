@@ -143,6 +143,7 @@ fn diff_bench() -> (&'static str, String, Vec<Duration>) {
         watermark: ROWS as i64,
         edited_at: at(1_000_000),
         unsettled: false,
+        zone: Default::default(),
         sheet: SheetInput::Snapshot {
             rows: &rows,
             partial: false,
@@ -255,6 +256,7 @@ fn merge_bench() -> (&'static str, String, Vec<Duration>) {
         watermark: 50,
         row_in_flight: true,
         unsettled: false,
+        zone: Default::default(),
     };
     let times = time(|| {
         for i in 0..ROWS {

@@ -28,9 +28,10 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::convert::sheet_matches;
+use crate::convert::sheet_matches_in;
 use crate::fasthash::BuildKeyHasher;
 use crate::model::{Column, ConflictPolicy, Key, Value};
+use crate::zone::SheetZone;
 
 /// What the table holds of one row, and its sync state (`row_state`).
 #[derive(Debug, Clone, PartialEq)]
@@ -127,6 +128,9 @@ pub struct DiffInput<'a> {
     /// The request is `unsettled` (docs/contract.md): the tab's keyed rows
     /// and key list cannot be trusted for destructive decisions.
     pub unsettled: bool,
+    /// The spreadsheet's time zone (the request's `tz`; UTC when absent):
+    /// date-times are compared as the wall clocks the sheet holds.
+    pub zone: SheetZone,
     pub sheet: SheetInput<'a>,
 }
 
@@ -312,7 +316,7 @@ fn keyless<'a>(
                 && comparable.iter().all(|&c| {
                     !typed(c)
                         || match (row.values.get(c), table_row.values.get(c)) {
-                            (Some(sheet), Some(db)) => sheet_matches(sheet, db),
+                            (Some(sheet), Some(db)) => sheet_matches_in(sheet, db, input.zone),
                             _ => true,
                         }
                 })
@@ -409,7 +413,7 @@ fn compare_cells(
         let (Some(sheet), Some(db)) = (row.values.get(c), table_row.values.get(c)) else {
             continue;
         };
-        if sheet_matches(sheet, db) {
+        if sheet_matches_in(sheet, db, input.zone) {
             continue;
         }
         let changed_at = table_row.cell_changed_at.get(c).copied().flatten();

@@ -105,6 +105,7 @@ impl Case {
             watermark: self.watermark,
             edited_at: self.edited_at,
             unsettled: self.unsettled,
+            zone: Default::default(),
             sheet,
         })
     }
@@ -635,6 +636,7 @@ impl World {
             watermark: self.watermark,
             edited_at: at(self.edited_at),
             unsettled,
+            zone: Default::default(),
             sheet: SheetInput::Snapshot {
                 rows: &self.sheet,
                 partial: self.partial,

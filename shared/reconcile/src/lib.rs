@@ -4,6 +4,9 @@
 //! * [`convert`]: sheet cell ⇄ typed value ⇄ PostgreSQL, with errors a sheet
 //!   user understands.
 //! * [`serial`]: Google serial numbers for dates.
+//! * [`script`]: what the Apps Script sends for a cell (a model, checked
+//!   against the script through shared fixtures).
+//! * [`zone`]: the spreadsheet's time zone, where a serial's wall clock is.
 //! * [`diff`]: a snapshot judged against the table image and the watermark.
 //! * [`merge`]: three-way merge of an edited row under the conflict policy.
 //! * [`coalesce`]: an ordered run of row changes → one change per key.
@@ -15,7 +18,10 @@ pub mod fasthash;
 mod key;
 pub mod merge;
 pub mod model;
+pub mod script;
 pub mod serial;
+pub mod zone;
 
 pub use convert::{ConvertError, Reason, from_pg_json, from_sheet};
 pub use model::{Column, ConflictPolicy, Key, KeyPart, PgType, SheetCell, Value};
+pub use zone::SheetZone;

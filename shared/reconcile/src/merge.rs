@@ -45,8 +45,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::convert::sheet_matches;
+use crate::convert::sheet_matches_in;
 use crate::model::{ConflictPolicy, Value};
+use crate::zone::SheetZone;
 
 /// What the whole row's merge needs besides its cells.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,6 +66,9 @@ pub struct MergeContext {
     /// values in this row, so a cell written without a base replaces a
     /// database value the person may not have seen (recorded when it differs).
     pub unsettled: bool,
+    /// The spreadsheet's time zone (the request's `tz`; UTC when absent):
+    /// date-times are compared as the wall clocks the sheet holds.
+    pub zone: SheetZone,
 }
 
 /// One cell to merge.
@@ -172,7 +176,7 @@ pub fn merge_row(context: &MergeContext, cells: &[CellInput<'_>]) -> RowMerge {
 }
 
 fn merge_cell(context: &MergeContext, cell: &CellInput<'_>, out: &mut RowMerge) {
-    if sheet_matches(cell.sheet, cell.db) {
+    if sheet_matches_in(cell.sheet, cell.db, context.zone) {
         return;
     }
     if cell.base == Some(cell.sheet) {
@@ -180,7 +184,7 @@ fn merge_cell(context: &MergeContext, cell: &CellInput<'_>, out: &mut RowMerge) 
         return;
     }
     let both_changed = match cell.base {
-        Some(base) => !sheet_matches(base, cell.db),
+        Some(base) => !sheet_matches_in(base, cell.db, context.zone),
         None => context.unsettled || cell.db_unseen(context.watermark),
     };
     let sheet_is_later = cell

@@ -18,6 +18,7 @@ fn context(policy: ConflictPolicy, edited: u32, in_flight: bool) -> MergeContext
         watermark: W,
         row_in_flight: in_flight,
         unsettled: false,
+        zone: Default::default(),
     }
 }
 

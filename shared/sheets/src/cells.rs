@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use reconcile::model::SheetCell;
-use reconcile::{PgType, Value};
+use reconcile::{PgType, SheetZone, Value};
 use serde_json::Value as Json;
 
 use crate::wire::{CellData, CellFormat, ExtendedValue, NumberFormat};
@@ -27,16 +27,18 @@ pub struct Cell {
     pub formatted: bool,
 }
 
-/// The cell for one column value of a queue message (`to_jsonb` form).
-/// A value its column type cannot read (which PostgreSQL never renders) is
-/// written as its text, so the sheet still shows what the table holds.
-pub fn cell_for(value: &Json, pg_type: PgType) -> Cell {
+/// The cell for one column value of a queue message (`to_jsonb` form), in a
+/// spreadsheet whose time zone is `zone` (a `timestamptz` is its wall clock
+/// there). A value its column type cannot read (which PostgreSQL never
+/// renders) is written as its text, so the sheet still shows what the table
+/// holds.
+pub fn cell_for(value: &Json, pg_type: PgType, zone: SheetZone) -> Cell {
     let typed = match value {
         Json::Null => Ok(Value::Null),
         other => reconcile::convert::from_pg_value(other, pg_type),
     };
     match typed {
-        Ok(v) => from_sheet_cell(v.to_sheet_cell()),
+        Ok(v) => from_sheet_cell(v.to_sheet_cell_in(zone)),
         Err(_) => {
             let text = match value {
                 Json::String(s) => s.clone(),

@@ -40,6 +40,12 @@ pub enum SheetsError {
     #[error("Sheets API rejected the request ({status}): {message}")]
     Rejected { status: u16, message: String },
     /// The tab's header row lacks a key column, so no row can be located.
+    #[error("spreadsheet {spreadsheet_id} has a time zone sheetsync does not know: '{zone}'")]
+    UnknownTimeZone {
+        spreadsheet_id: String,
+        zone: String,
+    },
+
     #[error("tab '{sheet}' has no header column named '{column}'")]
     MissingKeyColumn { sheet: String, column: String },
     /// The API answered 2xx with a body we cannot read.

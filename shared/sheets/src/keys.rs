@@ -1,7 +1,7 @@
 //! Row keys on both sides, in `reconcile::Key`'s canonical form: the
 //! sheet's `42.0` and the table's `42` are one key.
 
-use reconcile::{Key, KeyPart, PgType, Value};
+use reconcile::{Key, KeyPart, PgType, SheetZone, Value};
 use serde_json::Value as Json;
 
 /// The key of a queue message (`to_jsonb` values in key order).
@@ -14,13 +14,14 @@ pub fn db_key(values: &[Json]) -> Key {
 /// yet synced) or cannot be its column's type (a typo the table cannot
 /// hold). Such rows are never located, written or removed.
 ///
-/// Cells are read as the webhook reads them (`reconcile::convert::from_sheet_as`), so
+/// Cells are read as the webhook reads them (`reconcile::convert::from_sheet_in`), so
 /// `"42"` in an integer key column and a date's serial number match the
-/// table's key.
-pub fn sheet_key(cells: &[Json], columns: &[(&str, PgType)]) -> Option<Key> {
+/// table's key; a date-time serial is a wall clock in the spreadsheet's
+/// `zone`, as the writer wrote it.
+pub fn sheet_key(cells: &[Json], columns: &[(&str, PgType)], zone: SheetZone) -> Option<Key> {
     let mut parts = Vec::with_capacity(cells.len());
     for (cell, (name, pg_type)) in cells.iter().zip(columns) {
-        match reconcile::convert::from_sheet_as(cell, name, *pg_type) {
+        match reconcile::convert::from_sheet_in(cell, name, *pg_type, zone) {
             Ok(Value::Null) | Err(_) => return None,
             Ok(value) => parts.push(KeyPart::from_value(&value)),
         }
@@ -36,33 +37,58 @@ mod tests {
     #[test]
     fn sheet_and_table_forms_match() {
         let id = [("id", PgType::Int8)];
-        assert_eq!(sheet_key(&[json!(42)], &id), Some(db_key(&[json!(42)])));
-        assert_eq!(sheet_key(&[json!(42.0)], &id), Some(db_key(&[json!(42)])));
-        assert_eq!(sheet_key(&[json!("42")], &id), Some(db_key(&[json!(42)])));
+        assert_eq!(
+            sheet_key(&[json!(42)], &id, SheetZone::UTC),
+            Some(db_key(&[json!(42)]))
+        );
+        assert_eq!(
+            sheet_key(&[json!(42.0)], &id, SheetZone::UTC),
+            Some(db_key(&[json!(42)]))
+        );
+        assert_eq!(
+            sheet_key(&[json!("42")], &id, SheetZone::UTC),
+            Some(db_key(&[json!(42)]))
+        );
         assert_eq!(
             sheet_key(
                 &[json!("A-1"), json!(3)],
-                &[("code", PgType::Text), ("n", PgType::Int4)]
+                &[("code", PgType::Text), ("n", PgType::Int4)],
+                SheetZone::UTC
             ),
             Some(db_key(&[json!("A-1"), json!(3)]))
         );
         // 2026-12-01 is serial 46357.
         assert_eq!(
-            sheet_key(&[json!(46357)], &[("day", PgType::Date)]),
+            sheet_key(&[json!(46357)], &[("day", PgType::Date)], SheetZone::UTC),
             Some(db_key(&[json!("2026-12-01")]))
+        );
+        // A timestamptz key's serial is a wall clock in the spreadsheet's
+        // zone: 2026-01-01 01:00 in Berlin is midnight UTC.
+        let berlin: SheetZone = "Europe/Berlin".parse().unwrap();
+        assert_eq!(
+            sheet_key(
+                &[json!(46023.041666666664)],
+                &[("at", PgType::Timestamptz)],
+                berlin
+            ),
+            Some(db_key(&[json!("2026-01-01T00:00:00+00:00")]))
         );
     }
 
     #[test]
     fn empty_or_unreadable_key_cells_mean_no_key() {
         let id = [("id", PgType::Int4)];
-        assert_eq!(sheet_key(&[Json::Null], &id), None);
-        assert_eq!(sheet_key(&[json!("")], &[("code", PgType::Text)]), None);
-        assert_eq!(sheet_key(&[json!("4x")], &id), None);
+        assert_eq!(sheet_key(&[Json::Null], &id, SheetZone::UTC), None);
+        assert_eq!(
+            sheet_key(&[json!("")], &[("code", PgType::Text)], SheetZone::UTC),
+            None
+        );
+        assert_eq!(sheet_key(&[json!("4x")], &id, SheetZone::UTC), None);
         assert_eq!(
             sheet_key(
                 &[json!("x"), Json::Null],
-                &[("code", PgType::Text), ("n", PgType::Int4)]
+                &[("code", PgType::Text), ("n", PgType::Int4)],
+                SheetZone::UTC
             ),
             None
         );

@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use reconcile::{Key, PgType};
+use reconcile::{Key, PgType, SheetZone};
 use serde_json::{Map, Value as Json};
 use sheetsync_queue::{ChangeBatch, Op};
 
@@ -168,7 +168,7 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
             .collect(),
     };
     for row in &tab.rows {
-        if let Some(key) = sheet_key(&row.key_cells, &key_types) {
+        if let Some(key) = sheet_key(&row.key_cells, &key_types, tab.zone) {
             model.sheet_rows.entry(key).or_default().push(row.row_index);
         }
     }
@@ -191,9 +191,9 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
             "repair planned"
         );
     }
-    model.seed(restored, &key_types, &mut stats);
+    model.seed(restored, &key_types, tab.zone, &mut stats);
     if let Some(journal) = repair {
-        model.redo_missed(journal, &key_types, &mut stats);
+        model.redo_missed(journal, &key_types, tab.zone, &mut stats);
     }
     let mut highest = None;
     let cells_of = |values: &Map<String, Json>, stats: &mut PlanStats| {
@@ -202,7 +202,7 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
             match columns.get(name.as_str()) {
                 Some(&col) => {
                     let pg_type = types.get(name.as_str()).copied().unwrap_or(PgType::Text);
-                    cells.insert(col, cell_for(value, pg_type));
+                    cells.insert(col, cell_for(value, pg_type, tab.zone));
                 }
                 None => {
                     stats.unknown_columns.insert(name.clone());
@@ -304,11 +304,17 @@ impl Model {
     /// Starts from what a repair puts back: cells on rows a misplaced write
     /// hit, and rows it removed, which the batch's changes then see as rows
     /// about to be appended.
-    fn seed(&mut self, restored: Restores, key_types: &[(&str, PgType)], stats: &mut PlanStats) {
+    fn seed(
+        &mut self,
+        restored: Restores,
+        key_types: &[(&str, PgType)],
+        zone: SheetZone,
+        stats: &mut PlanStats,
+    ) {
         stats.rows_restored = restored.cells.len() + restored.rows.len();
         self.restores = restored.cells;
         for (key_cells, cells) in restored.rows {
-            let key = sheet_key(&key_cells, key_types);
+            let key = sheet_key(&key_cells, key_types, zone);
             if let Some(key) = &key {
                 self.append_by_key.insert(key.clone(), self.appends.len());
             }
@@ -324,10 +330,11 @@ impl Model {
         &mut self,
         journal: &Journal,
         key_types: &[(&str, PgType)],
+        zone: SheetZone,
         stats: &mut PlanStats,
     ) {
         for entry in journal.misplaced() {
-            let Some(key) = sheet_key(&entry.expected, key_types) else {
+            let Some(key) = sheet_key(&entry.expected, key_types, zone) else {
                 continue;
             };
             match entry.op {

@@ -35,7 +35,7 @@ fn set(row: &mut Vec<GCell>, values: &serde_json::Map<String, Json>, append: boo
         if row.len() <= col {
             row.resize(col + 1, GCell::default());
         }
-        let cell = cell_for(value, pg_type(name));
+        let cell = cell_for(value, pg_type(name), reconcile::SheetZone::UTC);
         let fields = if append || cell.formatted {
             FIELDS_VALUE_AND_FORMAT
         } else {

@@ -80,6 +80,7 @@ pub(crate) fn image(g: &Grid, keys: &[&str], watermark: Option<(i32, i64)>) -> T
         watermark: watermark.map(|(metadata_id, seq)| Watermark { metadata_id, seq }),
         key_index: idx,
         journal: None,
+        zone: reconcile::SheetZone::UTC,
     }
 }
 
@@ -584,6 +585,7 @@ fn an_empty_tab_gets_the_header_then_the_rows() {
         watermark: None,
         key_index: vec![],
         journal: None,
+        zone: reconcile::SheetZone::UTC,
     };
     let b = batch(vec![
         (1, ins(1, json!({"id": 1, "name": "a"}))),

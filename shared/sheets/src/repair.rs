@@ -269,6 +269,7 @@ mod tests {
             watermark: None,
             key_index: vec![0],
             journal: None,
+            zone: reconcile::SheetZone::UTC,
         }
     }
 

@@ -7,6 +7,7 @@
 //! together with cell values; `values.batchGet` would need a second read,
 //! and the batch would cost three requests instead of two.
 
+use reconcile::SheetZone;
 use serde_json::Value as Json;
 
 use crate::SheetsError;
@@ -51,6 +52,8 @@ pub struct TabImage {
     pub key_index: Vec<usize>,
     /// The tab's journal; `None` until a batch creates it.
     pub journal: Option<Journal>,
+    /// The spreadsheet's time zone: date-time cells are wall clocks in it.
+    pub zone: SheetZone,
 }
 
 impl TabImage {
@@ -86,6 +89,15 @@ impl TabImage {
         sheet: &str,
         key_columns: &[String],
     ) -> Result<TabImage, SheetsError> {
+        // Writing date-times in a zone other than the spreadsheet's would
+        // shift every one the script reads back: refuse a zone we do not know.
+        let zone = match &spreadsheet.properties.time_zone {
+            None => SheetZone::UTC,
+            Some(name) => name.parse().map_err(|_| SheetsError::UnknownTimeZone {
+                spreadsheet_id: spreadsheet_id.to_string(),
+                zone: name.clone(),
+            })?,
+        };
         let journal_name = journal_title(sheet);
         let journal = spreadsheet
             .sheets
@@ -140,6 +152,7 @@ impl TabImage {
             watermark,
             key_index: Vec::new(),
             journal,
+            zone,
         };
         // An empty tab gets a header from the planner; a tab with data but
         // no header fails below on its missing key column.
@@ -384,6 +397,24 @@ mod tests {
         let s = spreadsheet(grid(vec![]));
         let err = TabImage::from_spreadsheet(s, "S", "Nope", &["id".into()]).unwrap_err();
         assert_eq!(err.to_string(), "spreadsheet S has no tab 'Nope'");
+    }
+
+    #[test]
+    fn reads_the_spreadsheets_time_zone() {
+        let mut answer = grid(vec![vec![json!("id")]]);
+        let tab = TabImage::from_spreadsheet(spreadsheet(answer.clone()), "S", "Orders", &[]);
+        assert_eq!(tab.unwrap().zone, SheetZone::UTC);
+
+        answer["properties"] = json!({"timeZone": "Australia/Lord_Howe"});
+        let tab = TabImage::from_spreadsheet(spreadsheet(answer.clone()), "S", "Orders", &[]);
+        assert_eq!(tab.unwrap().zone.name(), "Australia/Lord_Howe");
+
+        answer["properties"] = json!({"timeZone": "Moon/Tranquility"});
+        let err = TabImage::from_spreadsheet(spreadsheet(answer), "S", "Orders", &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "spreadsheet S has a time zone sheetsync does not know: 'Moon/Tranquility'"
+        );
     }
 
     #[test]

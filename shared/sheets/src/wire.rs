@@ -11,7 +11,7 @@ pub const WATERMARK_KEY: &str = "sheetsync.watermark";
 
 /// Field mask of the tab read: sheet identity, its metadata, and each cell's
 /// effective value only.
-pub const READ_FIELDS: &str = "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),\
+pub const READ_FIELDS: &str = "properties(timeZone),sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),\
 developerMetadata(metadataId,metadataKey,metadataValue),\
 data(startRow,startColumn,rowData(values(effectiveValue))))";
 
@@ -34,7 +34,17 @@ pub const FIELDS_VALUE_AND_FORMAT: &str = "userEnteredValue,userEnteredFormat.nu
 #[derive(Debug, Deserialize)]
 pub struct Spreadsheet {
     #[serde(default)]
+    pub properties: SpreadsheetProperties,
+    #[serde(default)]
     pub sheets: Vec<Sheet>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpreadsheetProperties {
+    /// The IANA zone date-time cells are wall clocks in (`Europe/Berlin`).
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -41,6 +41,11 @@ pub struct SyncRequest {
     /// destructive (docs/contract.md).
     #[serde(default)]
     pub unsettled: bool,
+    /// The spreadsheet's time zone (IANA name), where its date-time cells'
+    /// wall clocks are; absent from scripts before it was sent (compared
+    /// then as instants, i.e. in UTC).
+    #[serde(default)]
+    pub tz: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -189,6 +194,11 @@ mod tests {
             Some(&["qty".to_string()][..])
         );
         assert!(!req.partial);
+        assert_eq!(req.tz, None);
+        let with_zone = json!({"v": 1, "event_id": "e2", "spreadsheet_id": "S", "sheet": "Orders",
+            "kind": "snapshot", "tz": "Europe/Berlin", "header": [], "rows": []});
+        let req: SyncRequest = serde_json::from_value(with_zone).unwrap();
+        assert_eq!(req.tz.as_deref(), Some("Europe/Berlin"));
     }
 
     #[test]
@@ -222,6 +232,7 @@ mod tests {
         });
         let req: SyncRequest = serde_json::from_value(body).unwrap();
         assert!(req.unsettled);
+        assert_eq!(req.tz, None);
         let body = json!({"v": 1, "event_id": "k2", "spreadsheet_id": "S", "sheet": "Orders", "kind": "keys"});
         let req: SyncRequest = serde_json::from_value(body).unwrap();
         assert!(!req.unsettled);

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use reconcile::merge::{CellInput, MergeContext, Side, merge_row};
-use reconcile::{Key, Value};
+use reconcile::{Key, SheetZone, Value};
 use sheetsync_store::Binding;
 
 use crate::contract::RowStatus;
@@ -13,11 +13,15 @@ use crate::incoming::{Incoming, Rejection};
 use crate::plan::{Conflict, Plan, Skip, Winner, Write, WriteKind};
 use crate::table::{RowState, TableRow, key_columns};
 
-/// The moment and sync position the event was made at.
+/// The moment and sync position the event was made at, and the zone the
+/// sheet's date-times are wall clocks in.
 #[derive(Debug, Clone, Copy)]
 pub struct EventTime {
     pub edited_at: DateTime<Utc>,
     pub watermark: i64,
+    /// The request's `tz`: sheet and table date-times are compared as the
+    /// wall clocks the sheet holds (docs/contract.md, "Time zones").
+    pub zone: SheetZone,
 }
 
 /// Plans an `edit`. `unsettled` (docs/contract.md): a keyed row that names
@@ -201,6 +205,7 @@ fn update(
         watermark: at.watermark,
         row_in_flight: in_flight,
         unsettled,
+        zone: at.zone,
     };
     let merged = merge_row(&context, &cells);
     let column_of = |name: &str| binding.columns.iter().position(|c| c.name == name);

@@ -323,7 +323,13 @@ async fn execute(
         for conflict in &write.conflicts {
             effects.conflict(&stored.key_json, conflict);
         }
-        let repair = repair_columns(binding, &prepared.held_columns, write, &stored);
+        let repair = repair_columns(
+            binding,
+            &prepared.held_columns,
+            write,
+            &stored,
+            prepared.at.zone,
+        );
         if !repair.is_empty() {
             effects.repair_update(&stored, &repair);
         }

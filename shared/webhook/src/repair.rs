@@ -2,7 +2,8 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use reconcile::convert::sheet_matches;
+use reconcile::SheetZone;
+use reconcile::convert::sheet_matches_in;
 use sheetsync_store::Binding;
 
 use crate::plan::{Write, WriteKind};
@@ -19,6 +20,7 @@ pub fn repair_columns(
     held_columns: &HashSet<usize>,
     write: &Write,
     stored: &TableRow,
+    zone: SheetZone,
 ) -> BTreeSet<usize> {
     let mut columns = BTreeSet::new();
     match write.kind {
@@ -27,7 +29,7 @@ pub fn repair_columns(
             // writes it into the row at once.
             let keys = key_columns(binding);
             for (c, sent) in &write.sent {
-                if !keys.contains(c) && !sheet_matches(sent, &stored.values[*c]) {
+                if !keys.contains(c) && !sheet_matches_in(sent, &stored.values[*c], zone) {
                     columns.insert(*c);
                 }
             }
@@ -43,7 +45,7 @@ pub fn repair_columns(
         }
         WriteKind::Update => {
             for (c, sent) in &write.cells {
-                if !sheet_matches(sent, &stored.values[*c]) {
+                if !sheet_matches_in(sent, &stored.values[*c], zone) {
                     columns.insert(*c);
                 }
             }

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
-use reconcile::Key;
 use reconcile::convert::from_sheet;
+use reconcile::{Key, SheetZone};
 use serde_json::Value as Json;
 use sheetsync_store::Binding;
 
@@ -38,6 +38,7 @@ pub fn prepare(binding: &Binding, req: &SyncRequest) -> Result<Prepared, Webhook
     let at = EventTime {
         edited_at: req.edited_at.unwrap_or_else(Utc::now),
         watermark: req.watermark.unwrap_or(0),
+        zone: sheet_zone(req.tz.as_deref()),
     };
     if req.kind == Kind::Keys {
         let keys = req
@@ -72,6 +73,22 @@ pub fn prepare(binding: &Binding, req: &SyncRequest) -> Result<Prepared, Webhook
         ignored: header.ignored,
         at,
     })
+}
+
+/// The request's `tz`. Without one (a script from before it was sent), or
+/// with one the time zone database does not know, date-times are compared
+/// in UTC, i.e. as instants: only a value in the hour a clock is set back
+/// or forward can then look changed, and refusing the request would stop
+/// the tab's sync altogether.
+fn sheet_zone(tz: Option<&str>) -> SheetZone {
+    match tz.map(str::parse::<SheetZone>) {
+        None => SheetZone::UTC,
+        Some(Ok(zone)) => zone,
+        Some(Err(unknown)) => {
+            tracing::warn!(error = %unknown, "request's tz unknown; date-times compared in UTC");
+            SheetZone::UTC
+        }
+    }
 }
 
 /// A `keys` entry: an object by key column name, an array in key order,

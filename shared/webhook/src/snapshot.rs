@@ -129,6 +129,7 @@ pub fn plan_snapshot(
         watermark: at.watermark,
         edited_at: at.edited_at,
         unsettled: kind.unsettled,
+        zone: at.zone,
         sheet: SheetInput::Snapshot {
             rows: &snapshot,
             partial: kind.partial,
@@ -334,6 +335,7 @@ pub fn plan_keys(
         watermark: at.watermark,
         edited_at: at.edited_at,
         unsettled,
+        zone: at.zone,
         sheet: SheetInput::Keys(&keys),
     });
     plan.deferred = diffed.deferred;

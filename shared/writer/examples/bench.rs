@@ -170,6 +170,7 @@ fn planning_ms(n: usize) -> f64 {
         watermark: None,
         key_index: vec![0],
         journal: None,
+        zone: reconcile::SheetZone::UTC,
     };
     let batches: Vec<ChangeBatch> = batches("plan", n).collect();
     let refs: Vec<&ChangeBatch> = batches.iter().collect();

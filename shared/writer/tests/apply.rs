@@ -178,6 +178,44 @@ async fn typed_cells_keep_their_type_and_null_clears() {
     );
 }
 
+/// A serial is a wall clock in the spreadsheet's zone (its
+/// `properties.timeZone`): a `timestamptz` is written as the time a person
+/// in that zone reads, so the script reads back the same instant.
+#[tokio::test]
+async fn timestamptz_cells_are_wall_clocks_in_the_spreadsheets_zone() {
+    let env = setup().await;
+    env.emu.set_time_zone(SPREADSHEET, "Europe/Berlin");
+    env.seed(vec![vec![json!("id"), json!("due"), json!("at")]]);
+    let b = batch(vec![
+        // Winter (+01:00), with microseconds the serial keeps.
+        (
+            1,
+            ins(
+                1,
+                json!({"id": 1, "due": "2026-01-01", "at": "2026-01-01T00:01:07.123456+00:00"}),
+            ),
+        ),
+        // Summer (+02:00).
+        (
+            2,
+            ins(
+                2,
+                json!({"id": 2, "due": "2026-07-01", "at": "2026-07-01T06:00:00+00:00"}),
+            ),
+        ),
+    ]);
+    let out = env.apply(&[message("m1", &b)]).await;
+    assert!(out.failed.is_empty());
+    let serial = |row| match env.emu.cell(SPREADSHEET, TAB, row, 2).map(|c| c.value) {
+        Some(sheets_emulator::CellValue::Number(n)) => n,
+        other => panic!("row {row}: {other:?}"),
+    };
+    // 2026-01-01 01:01:07.123456 and 2026-07-01 08:00 (days since 1899-12-30).
+    assert_eq!(serial(1), 46023.0 + 3_667_123_456.0 / 86_400_000_000.0);
+    assert_eq!(serial(2), 46204.0 + 8.0 / 24.0);
+    assert_eq!(env.rows()[1][1], json!(46023.0));
+}
+
 #[tokio::test]
 async fn rows_sorted_between_batches_still_get_their_values() {
     let env = setup().await;

@@ -37,6 +37,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/requests", get(requests).delete(reset_requests))
         .route("/tokens", put(put_tokens).delete(revoke_tokens))
         .route("/changes", get(changes))
+        .route("/spreadsheets/{id}/time-zone", put(put_time_zone))
         .route("/spreadsheets/{id}/tabs/{tab}", get(tab).put(seed_tab))
         .route("/spreadsheets/{id}/tabs/{tab}/rows", get(tab_rows))
         .route(
@@ -340,5 +341,23 @@ async fn put_metadata(
             ok(json!({"key": key, "value": body.value}))
         }
         Err(response) => *response,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TimeZoneBody {
+    time_zone: String,
+}
+
+/// `PUT /_emulator/spreadsheets/{id}/time-zone` `{"timeZone": "Europe/Berlin"}`.
+async fn put_time_zone(State(shared): S, Path(id): Path<String>, body: Bytes) -> Response {
+    let body: TimeZoneBody = match parse(&body) {
+        Ok(body) => body,
+        Err(response) => return *response,
+    };
+    match crate::seed::set_time_zone(&shared, &id, &body.time_zone) {
+        Ok(()) => ok(json!({"timeZone": body.time_zone})),
+        Err(message) => bad_request(message),
     }
 }

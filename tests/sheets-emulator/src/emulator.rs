@@ -148,6 +148,19 @@ impl Emulator {
         }
     }
 
+    /// Sets the spreadsheet's time zone (`properties.timeZone`, an IANA
+    /// name), creating the spreadsheet if missing. New spreadsheets are in
+    /// `Etc/GMT`. Cells keep their serial numbers: a zone change moves the
+    /// instants date-time cells mean, as in Google.
+    ///
+    /// # Panics
+    /// On a name that is not an IANA time zone.
+    pub fn set_time_zone(&self, spreadsheet_id: &str, zone: &str) {
+        if let Err(e) = seed::set_time_zone(&self.shared, spreadsheet_id, zone) {
+            panic!("sheets emulator: set_time_zone: {e}");
+        }
+    }
+
     /// Sets one cell (zero-based row and column), growing the grid if needed.
     pub fn set_cell(&self, spreadsheet_id: &str, tab: &str, row: usize, col: usize, cell: Cell) {
         seed::set_cell(&self.shared, spreadsheet_id, tab, row, col, cell)

@@ -64,6 +64,8 @@ pub struct Spreadsheet {
     pub title: String,
     pub sheets: Vec<Sheet>,
     pub metadata: Vec<DeveloperMetadata>,
+    /// `properties.timeZone`: the IANA zone of date-time cells' wall clocks.
+    pub time_zone: String,
     next_sheet_id: i64,
     next_metadata_id: i32,
 }
@@ -75,6 +77,7 @@ impl Spreadsheet {
             title: title.to_string(),
             sheets: Vec::new(),
             metadata: Vec::new(),
+            time_zone: crate::time_zone::DEFAULT_TIME_ZONE.to_string(),
             next_sheet_id: 0,
             next_metadata_id: 1,
         }

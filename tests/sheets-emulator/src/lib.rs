@@ -24,7 +24,8 @@
 //! `batchGet`, `update`, `batchUpdate`, `append`, `clear`, `batchClear`,
 //! `spreadsheets.batchUpdate` (updateCells, appendCells, repeatCell,
 //! deleteDimension, insertDimension, appendDimension, sortRange, addSheet,
-//! deleteSheet, updateSheetProperties, create/update/deleteDeveloperMetadata;
+//! deleteSheet, updateSheetProperties, updateSpreadsheetProperties (`timeZone`),
+//! create/update/deleteDeveloperMetadata;
 //! atomic and in order), `developerMetadata.search` and `.get`. Formulas are
 //! stored but not evaluated.
 
@@ -49,6 +50,7 @@ mod router;
 mod seed;
 mod spreadsheet;
 mod state;
+mod time_zone;
 mod values;
 
 pub use auth::{TEST_CLIENT_EMAIL, TEST_SERVICE_ACCOUNT_JSON};
@@ -58,3 +60,4 @@ pub use emulator::Emulator;
 pub use error::ApiError;
 pub use faults::{FailNext, FaultConfig, Faults, Quota};
 pub use log::{Counters, LoggedRequest};
+pub use time_zone::DEFAULT_TIME_ZONE;

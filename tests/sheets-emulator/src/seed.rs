@@ -197,3 +197,11 @@ pub fn set_metadata(shared: &Shared, spreadsheet_id: &str, tab: &str, key: &str,
     drop(store);
     shared.notify(spreadsheet_id, sheet_id, tab, ChangeSource::Control);
 }
+
+/// Sets the spreadsheet's `properties.timeZone` (creating the spreadsheet
+/// when missing); the error is Google's for a name it does not know.
+pub fn set_time_zone(shared: &Shared, spreadsheet_id: &str, zone: &str) -> Result<(), String> {
+    let zone = crate::time_zone::checked(zone)?;
+    shared.store().ensure(spreadsheet_id).time_zone = zone;
+    Ok(())
+}

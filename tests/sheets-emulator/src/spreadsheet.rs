@@ -133,7 +133,7 @@ pub fn render(
             "title": spreadsheet.title,
             "locale": "en_US",
             "autoRecalc": "ON_CHANGE",
-            "timeZone": "Etc/GMT",
+            "timeZone": spreadsheet.time_zone,
         },
         "sheets": sheets,
         "spreadsheetUrl": format!("https://docs.google.com/spreadsheets/d/{}/edit", spreadsheet.id),
@@ -207,6 +207,7 @@ struct CreateBody {
 #[serde(rename_all = "camelCase")]
 struct CreateProperties {
     title: Option<String>,
+    time_zone: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -221,11 +222,15 @@ pub fn create(store: &mut Store, query: &Query, body: &[u8]) -> Result<(String, 
     query.allow(&[])?;
     let body: CreateBody = parse_body(body)?;
     let id = store.new_id();
-    let title = body
-        .properties
-        .and_then(|p| p.title)
+    let properties = body.properties.unwrap_or_default();
+    let title = properties
+        .title
         .unwrap_or_else(|| "Untitled spreadsheet".to_string());
     let mut spreadsheet = Spreadsheet::new(&id, &title);
+    if let Some(zone) = properties.time_zone {
+        spreadsheet.time_zone =
+            crate::time_zone::checked(&zone).map_err(ApiError::invalid_argument)?;
+    }
     let tabs = if body.sheets.is_empty() {
         vec![CreateSheet::default()]
     } else {

@@ -377,3 +377,57 @@ async fn create_makes_a_spreadsheet_with_sheet1() {
     assert_eq!(created.body["sheets"][0]["properties"]["sheetId"], 0);
     assert_eq!(emu.tabs(&id), vec!["Sheet1".to_string()]);
 }
+
+/// `properties.timeZone`: set by `create`, `updateSpreadsheetProperties`
+/// or the seed API, reported by `spreadsheets.get` (also through a field
+/// mask), and only IANA names, as Google checks.
+#[tokio::test]
+async fn the_spreadsheet_time_zone_is_kept_and_reported() {
+    let (emu, http, _) = setup().await;
+    let zone = |path: String| {
+        let http = &http;
+        async move {
+            let reply = http.get(&path).await;
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            reply.body["properties"]["timeZone"].clone()
+        }
+    };
+    let masked = format!("/v4/spreadsheets/{ID}?fields=properties(timeZone)");
+    assert_eq!(zone(masked.clone()).await, json!("Etc/GMT"));
+
+    emu.set_time_zone(ID, "Asia/Kolkata");
+    assert_eq!(
+        zone(format!("/v4/spreadsheets/{ID}")).await,
+        json!("Asia/Kolkata")
+    );
+
+    let reply = batch(
+        &http,
+        json!([{"updateSpreadsheetProperties": {
+        "properties": {"timeZone": "America/Los_Angeles"}, "fields": "timeZone"}}]),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(zone(masked.clone()).await, json!("America/Los_Angeles"));
+
+    let reply = batch(
+        &http,
+        json!([{"updateSpreadsheetProperties": {
+        "properties": {"timeZone": "Pacific Time"}, "fields": "timeZone"}}]),
+    )
+    .await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(zone(masked).await, json!("America/Los_Angeles"));
+
+    let created = http
+        .post(
+            "/v4/spreadsheets",
+            &json!({"properties": {"title": "t", "timeZone": "Australia/Lord_Howe"}}),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(
+        created.body["properties"]["timeZone"],
+        json!("Australia/Lord_Howe")
+    );
+}

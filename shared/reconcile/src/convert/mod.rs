@@ -10,11 +10,13 @@
 //! * [`sheet_matches`]: whether a sheet value is what the sheet shows for a
 //!   database value (the sheet cannot hold every database value exactly).
 //!
-//! Date-times the script sends should be the cell's wall-clock time without
-//! an offset: the writer writes `timestamp` as its wall-clock and
-//! `timestamptz` in UTC, so a wall-clock time read back means the same.
-//! An offset, when present, is honoured for `timestamptz` and dropped for
-//! `timestamp` (PostgreSQL's own cast does the same).
+//! Date-times the script sends are ISO 8601 with the offset of the
+//! spreadsheet's zone, read from cells whose serial is the wall clock in that
+//! zone ([`crate::zone`]): the writer writes `timestamp` as its wall clock
+//! and `timestamptz` as its wall clock in the spreadsheet's zone, so the
+//! offset gives back the instant. An offset is honoured for `timestamptz`
+//! and dropped for `timestamp` (PostgreSQL's own cast does the same); a
+//! date-time without one is read as UTC.
 
 mod cell;
 pub(crate) mod decimal;
@@ -26,9 +28,9 @@ use std::fmt;
 
 use serde_json::Value as Json;
 
-pub use cell::sheet_matches;
+pub use cell::{MAX_CELL_CHARS, sheet_matches, sheet_matches_in};
 pub use pg::{from_pg_json, from_pg_value, row_from_pg_json};
-pub use sheet::{from_sheet, from_sheet_as};
+pub use sheet::{from_sheet, from_sheet_as, from_sheet_in};
 
 /// A value that cannot become its column's type. Displays as
 /// `column: reason`, in words a sheet user understands.

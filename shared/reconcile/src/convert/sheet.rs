@@ -6,6 +6,7 @@ use serde_json::Value as Json;
 use super::{ConvertError, Reason, decimal, number_text, shown, time};
 use crate::model::{Column, PgType, Value};
 use crate::serial;
+use crate::zone::SheetZone;
 
 /// Converts one cell the script sent to `column`'s type. `""` and `null`
 /// are `Null`; for typed (non-text) columns so is a cell of blanks.
@@ -15,6 +16,18 @@ pub fn from_sheet(cell: &Json, column: &Column) -> Result<Value, ConvertError> {
 
 /// [`from_sheet`] when only the column's name and type are at hand.
 pub fn from_sheet_as(cell: &Json, column: &str, pg_type: PgType) -> Result<Value, ConvertError> {
+    from_sheet_in(cell, column, pg_type, SheetZone::UTC)
+}
+
+/// [`from_sheet_as`] a cell of a spreadsheet in `zone`: a serial number (an
+/// unformatted read, as the writer reads keys) is a wall clock there. ISO
+/// text carries its own offset and needs no zone.
+pub fn from_sheet_in(
+    cell: &Json,
+    column: &str,
+    pg_type: PgType,
+    zone: SheetZone,
+) -> Result<Value, ConvertError> {
     let blank = match cell {
         Json::Null => true,
         Json::String(s) => s.is_empty() || (!is_textual(pg_type) && s.trim().is_empty()),
@@ -23,14 +36,14 @@ pub fn from_sheet_as(cell: &Json, column: &str, pg_type: PgType) -> Result<Value
     if blank {
         return Ok(Value::Null);
     }
-    convert(cell, pg_type).map_err(|reason| ConvertError::new(column, reason))
+    convert(cell, pg_type, zone).map_err(|reason| ConvertError::new(column, reason))
 }
 
 fn is_textual(pg_type: PgType) -> bool {
     matches!(pg_type, PgType::Text | PgType::Json | PgType::Jsonb)
 }
 
-fn convert(cell: &Json, pg_type: PgType) -> Result<Value, Reason> {
+fn convert(cell: &Json, pg_type: PgType, zone: SheetZone) -> Result<Value, Reason> {
     match pg_type {
         PgType::Bool => boolean(cell),
         PgType::Int2 => integer(cell, i64::from(i16::MIN), i64::from(i16::MAX)),
@@ -41,8 +54,8 @@ fn convert(cell: &Json, pg_type: PgType) -> Result<Value, Reason> {
         PgType::Numeric => numeric(cell),
         PgType::Text => Ok(Value::Text(text(cell))),
         PgType::Date => date(cell),
-        PgType::Timestamp => datetime(cell).map(|(local, _)| Value::Timestamp(local)),
-        PgType::Timestamptz => datetime(cell).map(|(_, utc)| Value::TimestampTz(utc)),
+        PgType::Timestamp => datetime(cell, zone).map(|(local, _)| Value::Timestamp(local)),
+        PgType::Timestamptz => datetime(cell, zone).map(|(_, utc)| Value::TimestampTz(utc)),
         PgType::Uuid => uuid(cell),
         PgType::Json | PgType::Jsonb => Ok(Value::Json(json(cell))),
     }
@@ -154,8 +167,12 @@ fn date(cell: &Json) -> Result<Value, Reason> {
     }
 }
 
-/// The wall-clock time and the instant (a time without offset read as UTC).
-fn datetime(cell: &Json) -> Result<(chrono::NaiveDateTime, chrono::DateTime<chrono::Utc>), Reason> {
+/// The wall-clock time and the instant (a serial is a wall clock in `zone`,
+/// a text without offset is read as UTC).
+fn datetime(
+    cell: &Json,
+    zone: SheetZone,
+) -> Result<(chrono::NaiveDateTime, chrono::DateTime<chrono::Utc>), Reason> {
     let not_datetime = || Reason::NotDateTime(shown(cell));
     match cell {
         Json::Number(n) => {
@@ -163,7 +180,7 @@ fn datetime(cell: &Json) -> Result<(chrono::NaiveDateTime, chrono::DateTime<chro
                 .as_f64()
                 .and_then(serial::to_datetime)
                 .ok_or_else(not_datetime)?;
-            Ok((local, local.and_utc()))
+            Ok((local, zone.instant(local)))
         }
         Json::String(s) => {
             let iso = time::parse(s).ok_or_else(not_datetime)?;

@@ -462,9 +462,48 @@ fn a_row_from_to_jsonb() {
 }
 
 #[test]
+fn text_beyond_a_cell_is_cut_and_matches_its_cut() {
+    let long = Value::Text("é".repeat(MAX_CELL_CHARS + 1));
+    let SheetCell::Text(cut) = long.to_sheet_cell() else {
+        panic!("text is text");
+    };
+    assert_eq!(cut.chars().count(), MAX_CELL_CHARS);
+    assert!(cut.ends_with("é…"));
+    let back = sheet(json!(cut), PgType::Text).unwrap();
+    assert!(sheet_matches(&back, &long));
+    // A person's edit of the cut text is an edit.
+    let edited = Value::Text(format!("{cut}!"));
+    assert!(!sheet_matches(&edited, &long));
+    // Text that fits is written whole.
+    let fits = Value::Text("é".repeat(MAX_CELL_CHARS));
+    assert_eq!(
+        fits.to_sheet_cell(),
+        SheetCell::Text("é".repeat(MAX_CELL_CHARS))
+    );
+    let doc = Value::Json(json!({"text": "x".repeat(MAX_CELL_CHARS)}));
+    let SheetCell::Text(cut) = doc.to_sheet_cell() else {
+        panic!("JSON is text");
+    };
+    assert!(sheet_matches(
+        &sheet(json!(cut), PgType::Jsonb).unwrap(),
+        &doc
+    ));
+}
+
+#[test]
 fn the_sheet_shows_what_it_can_of_a_database_value() {
     let long = Value::Numeric("12345678901234567.89".into());
-    let as_sheet = sheet(long.to_sheet_cell().to_json(), PgType::Numeric).unwrap();
+    // Written as text, which reads back exactly.
+    assert_eq!(
+        long.to_sheet_cell(),
+        SheetCell::Text("12345678901234567.89".into())
+    );
+    assert_eq!(
+        sheet(long.to_sheet_cell().to_json(), PgType::Numeric),
+        Ok(long.clone())
+    );
+    // A number an earlier writer wrote holds what an f64 can.
+    let as_sheet = sheet(json!(12345678901234567.89), PgType::Numeric).unwrap();
     assert_ne!(as_sheet, long);
     assert!(sheet_matches(&as_sheet, &long));
     assert!(!sheet_matches(
@@ -543,6 +582,67 @@ mod round_trips {
     }
 
     use chrono::DateTime;
+
+    /// Dates and times from 1970 (before, some zones had offsets with
+    /// seconds, which the script's `Z` format drops) to 2078.
+    fn zoned_value() -> impl Strategy<Value = (Value, PgType)> {
+        let micros = 0i64..3_439_756_800_000_000i64;
+        prop_oneof![
+            value_of_type(),
+            micros.clone().prop_map(|us| {
+                (
+                    Value::Timestamp(DateTime::from_timestamp_micros(us).unwrap().naive_utc()),
+                    PgType::Timestamp,
+                )
+            }),
+            micros.prop_map(|us| {
+                (
+                    Value::TimestampTz(DateTime::from_timestamp_micros(us).unwrap()),
+                    PgType::Timestamptz,
+                )
+            }),
+        ]
+        .prop_filter("from 1970", |(value, _)| match value {
+            Value::Date(d) => d.year() >= 1970,
+            Value::Timestamp(t) => t.year() >= 1970,
+            Value::TimestampTz(t) => t.year() >= 1970,
+            _ => true,
+        })
+    }
+
+    fn zone() -> impl Strategy<Value = crate::SheetZone> {
+        prop::sample::select(vec![
+            "Etc/GMT",
+            "Europe/Berlin",
+            "America/Los_Angeles",
+            "Asia/Kolkata",
+            "Australia/Lord_Howe",
+        ])
+        .prop_map(|name| name.parse().unwrap())
+    }
+
+    use chrono::Datelike;
+
+    proptest! {
+        /// Table value → the writer's cell in a spreadsheet of `zone` →
+        /// what the script sends (`crate::script`, checked against the real
+        /// script by tests/fixtures/roundtrip) → the webhook's conversion:
+        /// the table's value at the sheet's precision.
+        #[test]
+        fn values_survive_the_sheet_in_any_zone((value, pg_type) in zoned_value(), zone in zone()) {
+            let cell = value.to_sheet_cell_in(zone);
+            let sent = crate::script::script_reading(&cell, zone);
+            prop_assert!(sent.is_some(), "{:?} → {:?}", value, cell);
+            let sent = sent.unwrap();
+            let back = from_sheet_as(&sent, "c", pg_type);
+            prop_assert!(back.is_ok(), "{:?} → {} → {:?}", value, sent, back);
+            let back = back.unwrap();
+            prop_assert!(
+                crate::convert::sheet_matches_in(&back, &value, zone),
+                "{} {:?} → {} → {:?}", zone, value, sent, back
+            );
+        }
+    }
 
     proptest! {
         /// What the writer puts into a cell reads back as the same value,

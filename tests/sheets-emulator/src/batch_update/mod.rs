@@ -142,11 +142,14 @@ impl Ctx<'_> {
             "addSheet" => self.add_sheet(payload(kind, value)?),
             "deleteSheet" => self.delete_sheet(payload(kind, value)?),
             "updateSheetProperties" => self.update_sheet_properties(payload(kind, value)?),
+            "updateSpreadsheetProperties" => {
+                self.update_spreadsheet_properties(payload(kind, value)?)
+            }
             "createDeveloperMetadata" => self.create_metadata(payload(kind, value)?),
             "updateDeveloperMetadata" => self.update_metadata(payload(kind, value)?),
             "deleteDeveloperMetadata" => self.delete_metadata(payload(kind, value)?),
             other => Err(RequestError::Api(ApiError::invalid_argument(format!(
-                "Invalid JSON payload received. Unknown name \"{other}\" at 'requests[]': Cannot find field (the Sheets API emulator implements updateCells, appendCells, repeatCell, copyPaste, deleteDimension, insertDimension, appendDimension, sortRange, addSheet, deleteSheet, updateSheetProperties and create/update/deleteDeveloperMetadata)."
+                "Invalid JSON payload received. Unknown name \"{other}\" at 'requests[]': Cannot find field (the Sheets API emulator implements updateCells, appendCells, repeatCell, copyPaste, deleteDimension, insertDimension, appendDimension, sortRange, addSheet, deleteSheet, updateSheetProperties, updateSpreadsheetProperties and create/update/deleteDeveloperMetadata)."
             )))),
         }
     }

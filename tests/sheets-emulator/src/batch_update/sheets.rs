@@ -1,4 +1,4 @@
-//! addSheet, deleteSheet, updateSheetProperties.
+//! addSheet, deleteSheet, updateSheetProperties, updateSpreadsheetProperties.
 
 // The request family shares the dispatcher's context and imports.
 use super::*;
@@ -21,6 +21,29 @@ impl Ctx<'_> {
         self.spreadsheet
             .metadata
             .retain(|m| m.location != Location::Sheet(removed.id));
+        Ok(json!({}))
+    }
+
+    /// Only `timeZone` is kept; the emulator has no other spreadsheet
+    /// property a request could change.
+    pub(super) fn update_spreadsheet_properties(
+        &mut self,
+        request: UpdateSpreadsheetProperties,
+    ) -> Outcome {
+        let fields: Vec<&str> = request.fields.split(',').map(str::trim).collect();
+        if fields.iter().all(|f| f.is_empty()) {
+            return Err("At least one field must be updated, but 'fields' is empty.".into());
+        }
+        if let Some(other) = fields.iter().find(|f| !matches!(**f, "timeZone" | "*")) {
+            return Err(
+                format!("The emulator cannot update spreadsheet property '{other}'.").into(),
+            );
+        }
+        let zone = request
+            .properties
+            .time_zone
+            .ok_or("properties.timeZone is required when fields names it")?;
+        self.spreadsheet.time_zone = crate::time_zone::checked(&zone)?;
         Ok(json!({}))
     }
 
@@ -199,6 +222,21 @@ pub struct GridPropertiesInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct DeleteSheet {
     sheet_id: Option<i32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct UpdateSpreadsheetProperties {
+    properties: SpreadsheetPropertiesInput,
+    #[serde(default)]
+    fields: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct SpreadsheetPropertiesInput {
+    #[serde(default)]
+    time_zone: Option<String>,
 }
 
 #[derive(Deserialize)]
