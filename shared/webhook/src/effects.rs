@@ -217,6 +217,10 @@ impl<'a> Effects<'a> {
     }
 
     /// Queues the whole row for the sheet (it never received it).
+    ///
+    /// The key's `cell_seq` stays the row's first whole-row change: once the
+    /// sheet has received that, a settled read without the row means a
+    /// person deleted it, whatever re-send is still on its way.
     pub fn resend(&mut self, row: &TableRow) {
         let image: BTreeMap<&str, &RawValue> = (0..self.binding.columns.len())
             .map(|c| (self.binding.columns[c].name.as_str(), raw_ref(row, c)))
@@ -225,6 +229,7 @@ impl<'a> Effects<'a> {
             .binding
             .columns
             .iter()
+            .filter(|c| c.key_position.is_none())
             .map(|c| c.name.clone())
             .collect();
         self.push_enqueue("insert", row, &image, unseen);

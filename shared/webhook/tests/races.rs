@@ -489,3 +489,37 @@ async fn an_edit_of_a_row_with_a_resend_in_flight_is_queued_after_it() {
         &json!(["update", [50], {"id": 50, "customer": "Dennis Ritchie"}, "repair"])
     );
 }
+
+/// As above, with an SQL update of row 50 on its way too: the row the
+/// sheet received and a person deleted is still deleted, not re-sent.
+#[tokio::test]
+async fn a_row_deleted_with_a_resend_and_an_update_on_their_way_stays_deleted() {
+    let env = setup().await;
+    let read_at = at(Utc::now());
+    let before = max_seq(&env.client).await;
+    env.client
+        .batch_execute("INSERT INTO orders (id, customer, qty) VALUES (50, 'Ken Thompson', 2)")
+        .await
+        .unwrap();
+    let inserted = max_seq(&env.client).await;
+    assert_eq!(
+        snapshot_of_seed(&env, "s-1", &read_at, before).await["resent"],
+        1
+    );
+    env.client
+        .batch_execute("UPDATE orders SET qty = 3 WHERE id = 50")
+        .await
+        .unwrap();
+
+    let body = snapshot_of_seed(&env, "s-2", &at(Utc::now()), inserted).await;
+    assert_eq!(
+        (body["deleted"].clone(), body["resent"].clone()),
+        (json!(1), Json::Null),
+        "deleted, not sent again: {body}"
+    );
+    assert_eq!(env.row(50).await, None);
+    assert_eq!(
+        env.outbox().await.last().unwrap(),
+        &json!(["delete", [50], null, "repair"])
+    );
+}
