@@ -486,15 +486,20 @@ fn missing(
         // and a settled read lacks it: a person deleted it, whatever update
         // of it is still on its way (the delete wins; a delete is queued
         // after that update).
-        let received = input
+        //
+        // Its insert still on its way, it is not re-sent: the insert puts it
+        // in the tab, and a re-send landing after a person deleted it there
+        // would put it back for good. Rows with no recorded insert (older
+        // than the binding) are re-sent.
+        let whole_row_seq = input
             .columns
             .iter()
             .position(|c| c.key_position == Some(0))
-            .and_then(|k| row.cell_seq.get(k).copied().flatten())
-            .is_some_and(|seq| seq <= input.watermark);
+            .and_then(|k| row.cell_seq.get(k).copied().flatten());
+        let received = whole_row_seq.is_some_and(|seq| seq <= input.watermark);
         if received || row.last_db_seq.is_some_and(|seq| seq <= input.watermark) {
             deletes.push(key.clone());
-        } else if keys_only {
+        } else if keys_only || whole_row_seq.is_some() {
             not_yet.push(key.clone());
         } else {
             resend.push(key.clone());

@@ -227,7 +227,7 @@ async fn snapshot_of_seed(env: &Env, event_id: &str, edited_at: &str, watermark:
 }
 
 /// A row inserted in SQL after the tab was read is not deleted by that
-/// snapshot (it is sent to the sheet again); once the watermark covers it,
+/// snapshot (nor sent again: its insert is on its way); once the watermark covers it,
 /// a snapshot without it deletes it.
 #[tokio::test]
 async fn a_row_inserted_after_the_snapshot_is_not_deleted_by_it() {
@@ -241,10 +241,14 @@ async fn a_row_inserted_after_the_snapshot_is_not_deleted_by_it() {
     let body = snapshot_of_seed(&env, "s-1", &read_at, watermark).await;
     assert_eq!(
         (body["deleted"].clone(), body["resent"].clone()),
-        (json!(0), json!(1))
+        (json!(0), Json::Null)
     );
     assert!(env.row(50).await.is_some());
-    assert_eq!(env.outbox().await.last().unwrap()[0], "insert");
+    // Left to its insert, which is on its way: nothing more queued.
+    assert_eq!(
+        env.outbox().await.last().unwrap(),
+        &json!(["insert", [50], {"id": 50, "customer": "Ken Thompson", "qty": 2, "shipped": null, "due": null}, "db"])
+    );
 
     let covering = max_seq(&env.client).await;
     let body = snapshot_of_seed(&env, "s-2", &at(Utc::now()), covering).await;
@@ -350,6 +354,18 @@ fn keys_request(event_id: &str, watermark: i64, ids: &[i64]) -> Json {
     })
 }
 
+/// Inserts row 50 with no insert recorded for the sheet, as a row older
+/// than the binding: a snapshot without it re-sends it.
+async fn row_without_a_recorded_insert(env: &Env) {
+    env.client
+        .batch_execute(
+            "BEGIN; SET LOCAL sheetsync.origin = 'sheet'; \
+             INSERT INTO orders (id, customer, qty) VALUES (50, 'Ken Thompson', 2); COMMIT",
+        )
+        .await
+        .unwrap();
+}
+
 /// Row 50 is re-sent to the sheet; before the re-send lands, the person
 /// deletes the row there. The webhook deletes it and queues its delete after
 /// the re-send, which would otherwise put it back in the sheet for good (the
@@ -358,32 +374,25 @@ fn keys_request(event_id: &str, watermark: i64, ids: &[i64]) -> Json {
 #[tokio::test]
 async fn a_row_deleted_in_the_sheet_while_a_resend_is_on_its_way_stays_deleted() {
     let env = setup().await;
-    let read_at = at(Utc::now());
     let before = max_seq(&env.client).await;
-    env.client
-        .batch_execute("INSERT INTO orders (id, customer, qty) VALUES (50, 'Ken Thompson', 2)")
-        .await
-        .unwrap();
-    let inserted = max_seq(&env.client).await;
+    row_without_a_recorded_insert(&env).await;
     assert_eq!(
-        snapshot_of_seed(&env, "s-1", &read_at, before).await["resent"],
+        snapshot_of_seed(&env, "s-1", &at(Utc::now()), before).await["resent"],
         1
     );
     let resent = max_seq(&env.client).await;
 
-    // The SQL insert reached the sheet (the re-send not yet); the sheet
-    // lists 50, then the person deletes it.
+    // The sheet lists 50 (it has it from elsewhere), then the person deletes it.
     let all = [41, 42, 43, 44, 45];
     let listed = env
-        .post(&keys_request("k-1", inserted, &[&all[..], &[50]].concat()))
+        .post(&keys_request("k-1", before, &[&all[..], &[50]].concat()))
         .await;
     assert_eq!(listed.body["deleted"], 0, "{}", listed.body);
-    let deleted = env.post(&keys_request("k-2", inserted, &all)).await;
+    let deleted = env.post(&keys_request("k-2", before, &all)).await;
     assert_eq!(deleted.body["deleted"], 1, "{}", deleted.body);
     assert_eq!(env.row(50).await, None);
-    let outbox = env.outbox().await;
     assert_eq!(
-        outbox.last().unwrap(),
+        env.outbox().await.last().unwrap(),
         &json!(["delete", [50], null, "repair"])
     );
     let tombstone: i64 = env
@@ -422,13 +431,13 @@ async fn a_sheet_delete_with_nothing_on_its_way_queues_nothing() {
     assert_eq!(max_seq(&env.client).await, covering);
 }
 
-/// Row 50 reached the sheet (a re-send of it is still on its way) and a
-/// person deleted it before any request reported its key. A settled
-/// snapshot without it deletes it and queues the delete after the re-send:
-/// re-sending it again (the re-send counted as a change the sheet had not
-/// seen) brought it back on every snapshot, for good.
+/// Row 50's insert is on its way when a snapshot lacks it: it is left to
+/// the insert, not re-sent (a re-send landing after a person deleted the
+/// row would bring it back for good). Once the insert reached the sheet, a
+/// settled snapshot without the row deletes it, even with an SQL update of
+/// it on its way; that update is followed by the delete.
 #[tokio::test]
-async fn a_row_deleted_before_the_sheet_reported_it_is_not_sent_again() {
+async fn a_row_deleted_before_the_sheet_reported_it_stays_deleted() {
     let env = setup().await;
     let read_at = at(Utc::now());
     let before = max_seq(&env.client).await;
@@ -437,75 +446,9 @@ async fn a_row_deleted_before_the_sheet_reported_it_is_not_sent_again() {
         .await
         .unwrap();
     let inserted = max_seq(&env.client).await;
-    assert_eq!(
-        snapshot_of_seed(&env, "s-1", &read_at, before).await["resent"],
-        1
-    );
-    let resent = max_seq(&env.client).await;
-
-    let body = snapshot_of_seed(&env, "s-2", &at(Utc::now()), inserted).await;
-    assert_eq!(
-        (body["deleted"].clone(), body["resent"].clone()),
-        (json!(1), Json::Null),
-        "deleted, not sent again: {body}"
-    );
-    assert_eq!(env.row(50).await, None);
-    assert_eq!(
-        env.outbox().await.last().unwrap(),
-        &json!(["delete", [50], null, "repair"])
-    );
-    assert!(max_seq(&env.client).await > resent);
-}
-
-/// Row 50 reached the sheet and a re-send of it is still on its way; the
-/// person edits the row. The re-send would show the sheet the old value
-/// again (and the next snapshot carry it back into the table), so the
-/// edited value is queued after it.
-#[tokio::test]
-async fn an_edit_of_a_row_with_a_resend_in_flight_is_queued_after_it() {
-    let env = setup().await;
-    let read_at = at(Utc::now());
-    let before = max_seq(&env.client).await;
-    env.client
-        .batch_execute("INSERT INTO orders (id, customer, qty) VALUES (50, 'Ken Thompson', 2)")
-        .await
-        .unwrap();
-    let inserted = max_seq(&env.client).await;
-    assert_eq!(
-        snapshot_of_seed(&env, "s-1", &read_at, before).await["resent"],
-        1
-    );
-
-    let typed = edit(
-        "e-1",
-        &at(Utc::now()),
-        inserted,
-        json!([{"row": 7, "values": [50, "Dennis Ritchie", 2, false, ""], "old": {"customer": "Ken Thompson"}}]),
-    );
-    let resp = env.post(&typed).await;
-    assert_eq!(resp.body["rows"][0]["status"], "updated", "{}", resp.body);
-    assert_eq!(
-        env.outbox().await.last().unwrap(),
-        &json!(["update", [50], {"id": 50, "customer": "Dennis Ritchie"}, "repair"])
-    );
-}
-
-/// As above, with an SQL update of row 50 on its way too: the row the
-/// sheet received and a person deleted is still deleted, not re-sent.
-#[tokio::test]
-async fn a_row_deleted_with_a_resend_and_an_update_on_their_way_stays_deleted() {
-    let env = setup().await;
-    let read_at = at(Utc::now());
-    let before = max_seq(&env.client).await;
-    env.client
-        .batch_execute("INSERT INTO orders (id, customer, qty) VALUES (50, 'Ken Thompson', 2)")
-        .await
-        .unwrap();
-    let inserted = max_seq(&env.client).await;
-    assert_eq!(
-        snapshot_of_seed(&env, "s-1", &read_at, before).await["resent"],
-        1
-    );
+    let body = snapshot_of_seed(&env, "s-1", &read_at, before).await;
+    assert_eq!(body["resent"], Json::Null, "{body}");
+    assert_eq!(max_seq(&env.client).await, inserted, "nothing queued");
     env.client
         .batch_execute("UPDATE orders SET qty = 3 WHERE id = 50")
         .await
@@ -521,5 +464,33 @@ async fn a_row_deleted_with_a_resend_and_an_update_on_their_way_stays_deleted() 
     assert_eq!(
         env.outbox().await.last().unwrap(),
         &json!(["delete", [50], null, "repair"])
+    );
+}
+
+/// Row 50 is re-sent and the re-send is still on its way; the person edits
+/// the row. The re-send would show the sheet the old value again (and the
+/// next snapshot carry it back into the table), so the edited value is
+/// queued after it.
+#[tokio::test]
+async fn an_edit_of_a_row_with_a_resend_in_flight_is_queued_after_it() {
+    let env = setup().await;
+    let before = max_seq(&env.client).await;
+    row_without_a_recorded_insert(&env).await;
+    assert_eq!(
+        snapshot_of_seed(&env, "s-1", &at(Utc::now()), before).await["resent"],
+        1
+    );
+
+    let typed = edit(
+        "e-1",
+        &at(Utc::now()),
+        before,
+        json!([{"row": 7, "values": [50, "Dennis Ritchie", 2, false, ""], "old": {"customer": "Ken Thompson"}}]),
+    );
+    let resp = env.post(&typed).await;
+    assert_eq!(resp.body["rows"][0]["status"], "updated", "{}", resp.body);
+    assert_eq!(
+        env.outbox().await.last().unwrap(),
+        &json!(["update", [50], {"id": 50, "customer": "Dennis Ritchie"}, "repair"])
     );
 }
