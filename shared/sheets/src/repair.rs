@@ -372,18 +372,21 @@ mod tests {
         assert!(r.is_empty());
     }
 
+    /// Older damage, carried and linked to entry 0 (whose write missed).
+    fn carried(before: Vec<Json>, after: Vec<Json>) -> Entry {
+        let mut older = entry(EntryOp::Carried, json!([3]), 4, before, after);
+        older.link = Some(0);
+        older
+    }
+
     #[test]
     fn a_cell_hit_twice_goes_back_to_its_first_value() {
         // older damage on key 2: name "b" -> "x" (its undo missed); then this
         // batch's write, meant for key 1, hit key 2 again: "x" -> "y"
-        let mut older = entry(
-            EntryOp::Carried,
-            json!([3]),
-            4,
+        let older = carried(
             vec![json!(2), json!("b"), json!(5)],
             vec![json!(2), json!("x"), json!(5)],
         );
-        older.link = Some(0);
         let newest = entry(
             EntryOp::Update,
             json!([1]),
@@ -413,14 +416,10 @@ mod tests {
 
     #[test]
     fn a_row_removed_by_mistake_comes_back_without_older_damage() {
-        let mut older = entry(
-            EntryOp::Carried,
-            json!([3]),
-            4,
+        let older = carried(
             vec![json!(2), json!("b"), json!(5)],
             vec![json!(2), json!("x"), json!(5)],
         );
-        older.link = Some(0);
         let gone = entry(
             EntryOp::Delete,
             json!([1]),
@@ -443,14 +442,10 @@ mod tests {
     #[test]
     fn damage_undone_to_what_the_row_holds_needs_no_write() {
         // x -> y, then y -> x: the row holds x, as before the first
-        let mut older = entry(
-            EntryOp::Carried,
-            json!([3]),
-            4,
+        let older = carried(
             vec![json!(2), json!("x"), json!(5)],
             vec![json!(2), json!("y"), json!(5)],
         );
-        older.link = Some(0);
         let newest = entry(
             EntryOp::Update,
             json!([1]),
