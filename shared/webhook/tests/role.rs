@@ -7,33 +7,12 @@ mod common;
 use std::time::Duration;
 
 use serde_json::json;
-use sheetsync_config::{DbConfig, DbConn, DbParams, SslMode};
 use sheetsync_outbox::{DrainOptions, MemoryQueue, Scope, drain};
-use sheetsync_testkit::{TestDb, TestRole};
+use sheetsync_testkit::TestRole;
 use sheetsync_webhook::{Clock, Db, Secret, Webhook, WebhookConfig};
-use tokio_postgres::config::Host;
 use tokio_postgres::error::SqlState;
 
 use common::{NOW, SECRET, SHEET, SPREADSHEET, edit, seed_sheet_rows, setup, signed, snapshot};
-
-fn as_role(db: &TestDb, role: &TestRole) -> DbConfig {
-    let config = role.config(db);
-    let host = match &config.get_hosts()[0] {
-        Host::Tcp(host) => host.clone(),
-        Host::Unix(path) => path.display().to_string(),
-    };
-    DbConfig {
-        conn: DbConn::Params(DbParams {
-            host,
-            port: config.get_ports().first().copied().unwrap_or(5432),
-            dbname: config.get_dbname().unwrap_or_default().to_string(),
-            user: role.name().to_string(),
-            password: Some(role.password().to_string()),
-        }),
-        sslmode: SslMode::Disable,
-        sslrootcert: None,
-    }
-}
 
 #[tokio::test]
 async fn the_webhook_and_the_relay_run_on_the_granted_role_alone() {
@@ -51,7 +30,7 @@ async fn the_webhook_and_the_relay_run_on_the_granted_role_alone() {
             clock: Clock::Fixed(NOW),
             ..WebhookConfig::new(Secret::new(SECRET))
         },
-        Db::new(as_role(&env.db, &role), 1),
+        Db::new(role.db_config(&env.db), 1),
     );
     let post = async |body: String, path: &str| {
         let resp = webhook.handle(signed(path, &body)).await;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use reconcile::ConflictPolicy;
 use serde_json::{Value as Json, json};
 use sheets_emulator::Emulator;
-use sheetsync_config::{DbConfig, DbConn, DbParams, SslMode, TableRef};
+use sheetsync_config::TableRef;
 use sheetsync_outbox::{DrainOptions, MemoryQueue, QueuedMessage, Scope, drain};
 use sheetsync_sheets::{Endpoints, SheetsClient, auth::parse_key};
 use sheetsync_store::{AttachSpec, attach_granting, migrate};
@@ -23,7 +23,6 @@ use sheetsync_webhook::signature::sign;
 use sheetsync_webhook::{Db, Secret, Webhook, WebhookConfig, WebhookRequest, spreadsheet_key};
 use sheetsync_writer::{Message, RetryPolicy, Writer};
 use tokio::sync::mpsc::Receiver;
-use tokio_postgres::config::Host;
 
 const MASTER: &str = "master-secret-4b1d9e77c0";
 const SPREADSHEET: &str = "logs-spreadsheet";
@@ -84,25 +83,6 @@ fn capture_logs() -> Captured {
         .finish();
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
     captured
-}
-
-fn as_role(db: &TestDb, role: &TestRole) -> DbConfig {
-    let config = role.config(db);
-    let host = match &config.get_hosts()[0] {
-        Host::Tcp(host) => host.clone(),
-        Host::Unix(path) => path.display().to_string(),
-    };
-    DbConfig {
-        conn: DbConn::Params(DbParams {
-            host,
-            port: config.get_ports().first().copied().unwrap_or(5432),
-            dbname: config.get_dbname().unwrap_or_default().to_string(),
-            user: role.name().to_string(),
-            password: Some(role.password().to_string()),
-        }),
-        sslmode: SslMode::Disable,
-        sslrootcert: None,
-    }
 }
 
 struct Pipeline {
@@ -258,9 +238,9 @@ async fn no_secret_key_password_or_cell_value_is_ever_logged() {
     let mut p = Pipeline {
         webhook: Webhook::new(
             WebhookConfig::new(Secret::new(MASTER)),
-            Db::new(as_role(&db, &role), 1),
+            Db::new(role.db_config(&db), 1),
         ),
-        relay: sheetsync_store::connect(&as_role(&db, &role))
+        relay: sheetsync_store::connect(&role.db_config(&db))
             .await
             .expect("relay connects"),
         queue,

@@ -3,7 +3,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use sheetsync_config::{DbConfig, DbConn, DbParams, SslMode};
 use tokio_postgres::NoTls;
+use tokio_postgres::config::Host;
 
 use crate::TestDb;
 
@@ -59,6 +61,27 @@ impl TestRole {
         let mut config = db.config();
         config.user(&self.name).password(&self.password);
         config
+    }
+
+    /// `db`'s settings as the functions take them (`DATABASE_*`), logging
+    /// in as this role.
+    pub fn db_config(&self, db: &TestDb) -> DbConfig {
+        let config = self.config(db);
+        let host = match &config.get_hosts()[0] {
+            Host::Tcp(host) => host.clone(),
+            Host::Unix(path) => path.display().to_string(),
+        };
+        DbConfig {
+            conn: DbConn::Params(DbParams {
+                host,
+                port: config.get_ports().first().copied().unwrap_or(5432),
+                dbname: config.get_dbname().unwrap_or_default().to_string(),
+                user: self.name.clone(),
+                password: Some(self.password.clone()),
+            }),
+            sslmode: SslMode::Disable,
+            sslrootcert: None,
+        }
     }
 
     /// A connection to `db` as this role.
