@@ -86,15 +86,7 @@ impl TestRole {
 
     /// A connection to `db` as this role.
     pub async fn client(&self, db: &TestDb) -> tokio_postgres::Client {
-        let (client, conn) = self
-            .config(db)
-            .connect(NoTls)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect as {}: {e}", self.name));
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        client
+        crate::testdb::connect(&self.config(db), &format!("the database as {}", self.name)).await
     }
 }
 

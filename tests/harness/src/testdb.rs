@@ -87,16 +87,23 @@ impl TestDb {
     /// A new connection to this database; its connection task runs on the
     /// current tokio runtime.
     pub async fn client(&self) -> Client {
-        let (client, conn) = tokio_postgres::connect(&self.url, NoTls)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to test database {}: {e}", self.name));
-        tokio::spawn(async move {
-            // The test ends the connection by dropping the client or the
-            // database; either way there is nobody left to tell.
-            let _ = conn.await;
-        });
-        client
+        connect(&self.config(), &format!("test database {}", self.name)).await
     }
+}
+
+/// A connection made with `config` (`who` names it in a panic); its
+/// connection task runs on the current tokio runtime.
+pub(crate) async fn connect(config: &tokio_postgres::Config, who: &str) -> Client {
+    let (client, conn) = config
+        .connect(NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {who}: {e}"));
+    tokio::spawn(async move {
+        // The test ends the connection by dropping the client or the
+        // database; either way there is nobody left to tell.
+        let _ = conn.await;
+    });
+    client
 }
 
 impl Drop for TestDb {
