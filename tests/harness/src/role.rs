@@ -4,10 +4,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sheetsync_config::{DbConfig, DbConn, DbParams, SslMode};
-use tokio_postgres::NoTls;
 use tokio_postgres::config::Host;
 
 use crate::TestDb;
+use crate::testdb::execute_from_drop;
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
@@ -92,40 +92,12 @@ impl TestRole {
 
 impl Drop for TestRole {
     fn drop(&mut self) {
-        // As TestDb's drop: a runtime of its own on a thread of its own.
-        let (name, db_url, admin_url) = (
-            self.name.clone(),
-            self.db_url.clone(),
-            self.admin_url.clone(),
-        );
-        let dropper = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(async {
-                // Its grants in the test database (gone already if the
-                // database was dropped first).
-                if let Ok((client, conn)) = tokio_postgres::connect(&db_url, NoTls).await {
-                    let conn = tokio::spawn(conn);
-                    let _ = client.batch_execute(&format!("DROP OWNED BY {name}")).await;
-                    drop(client);
-                    let _ = conn.await;
-                }
-                let (client, conn) = tokio_postgres::connect(&admin_url, NoTls).await?;
-                let conn = tokio::spawn(conn);
-                let res = client
-                    .batch_execute(&format!("DROP ROLE IF EXISTS {name}"))
-                    .await;
-                drop(client);
-                let _ = conn.await;
-                res
-            })
-            .map_err(std::io::Error::other)
-        });
-        match dropper.join() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("sheetsync-testkit: cannot drop role {}: {e}", self.name),
-            Err(_) => eprintln!("sheetsync-testkit: dropping role {} panicked", self.name),
+        // Its grants in the test database (gone already if the database was
+        // dropped first), then the role.
+        let _ = execute_from_drop(&self.db_url, format!("DROP OWNED BY {}", self.name));
+        let sql = format!("DROP ROLE IF EXISTS {}", self.name);
+        if let Err(e) = execute_from_drop(&self.admin_url, sql) {
+            eprintln!("sheetsync-testkit: cannot drop role {}: {e}", self.name);
         }
     }
 }

@@ -108,33 +108,35 @@ pub(crate) async fn connect(config: &tokio_postgres::Config, who: &str) -> Clien
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        // Drop may run inside a (single-threaded) tokio test, where blocking
-        // on this runtime would deadlock: drop on a thread with its own one.
-        let admin_url = self.server.admin_url.clone();
         let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-        let dropper = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(async {
-                let (client, conn) = tokio_postgres::connect(&admin_url, NoTls).await?;
-                let conn = tokio::spawn(conn);
-                let res = client.batch_execute(&sql).await;
-                drop(client);
-                let _ = conn.await;
-                res
-            })
-            .map_err(std::io::Error::other)
-        });
-        match dropper.join() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("sheetsync-testkit: cannot drop database {}: {e}", self.name),
-            Err(_) => eprintln!(
-                "sheetsync-testkit: dropping database {} panicked",
-                self.name
-            ),
+        if let Err(e) = execute_from_drop(&self.server.admin_url, sql) {
+            eprintln!("sheetsync-testkit: cannot drop database {}: {e}", self.name);
         }
     }
+}
+
+/// Runs `sql` on `url` from a `Drop`. Drop may run inside a
+/// (single-threaded) tokio test, where blocking on that runtime would
+/// deadlock: this runs on a thread with a runtime of its own.
+pub(crate) fn execute_from_drop(url: &str, sql: String) -> Result<(), String> {
+    let url = url.to_string();
+    let worker = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&url, NoTls)
+                .await
+                .map_err(|e| e.to_string())?;
+            let conn = tokio::spawn(conn);
+            let res = client.batch_execute(&sql).await;
+            drop(client);
+            let _ = conn.await;
+            res.map_err(|e| e.to_string())
+        })
+    });
+    worker.join().unwrap_or_else(|_| Err("panicked".into()))
 }
 
 async fn admin(url: &str) -> Client {
