@@ -109,17 +109,11 @@ pub async fn attach_granting(
 /// revokes the functions' role's rights on the table.
 pub async fn detach(client: &Client, name: &str) -> Result<(), StoreError> {
     in_transaction(client, async |c: &Client| {
-        let row = c
-            .query_opt(
-                "SELECT table_oid, grantee FROM sheetsync.bindings WHERE name = $1 FOR UPDATE",
-                &[&name],
-            )
-            .await?
-            .ok_or_else(|| StoreError::UnknownBinding(name.to_string()))?;
-        if let Some(role) = row.get::<_, Option<String>>(1) {
-            crate::grant::revoke_in(c, row.get(0), &role).await?;
+        let (oid, grantee) = crate::grant::lock_binding(c, name).await?;
+        if let Some(role) = grantee {
+            crate::grant::revoke_in(c, oid, &role).await?;
         }
-        if let Some(table) = table_by_oid(c, row.get(0)).await? {
+        if let Some(table) = table_by_oid(c, oid).await? {
             c.batch_execute(&format!(
                 "DROP TRIGGER IF EXISTS sheetsync_capture ON {}",
                 table.qualified()

@@ -36,16 +36,25 @@ pub async fn grant(client: &Client, name: &str, role: &str) -> Result<(), StoreE
     Ok(())
 }
 
-/// [`grant`] inside a transaction the caller holds.
-pub(crate) async fn grant_in(c: &Client, name: &str, role: &str) -> Result<(), StoreError> {
+/// Locks binding `name`'s row for the transaction the caller holds: its
+/// table's oid and the role granted on it.
+pub(crate) async fn lock_binding(
+    c: &Client,
+    name: &str,
+) -> Result<(u32, Option<String>), StoreError> {
     let row = c
         .query_opt(
-            "SELECT table_oid FROM sheetsync.bindings WHERE name = $1 FOR UPDATE",
+            "SELECT table_oid, grantee FROM sheetsync.bindings WHERE name = $1 FOR UPDATE",
             &[&name],
         )
         .await?
         .ok_or_else(|| StoreError::UnknownBinding(name.to_string()))?;
-    let oid: u32 = row.get(0);
+    Ok((row.get(0), row.get(1)))
+}
+
+/// [`grant`] inside a transaction the caller holds.
+pub(crate) async fn grant_in(c: &Client, name: &str, role: &str) -> Result<(), StoreError> {
+    let (oid, _) = lock_binding(c, name).await?;
     let table = table_by_oid(c, oid)
         .await?
         .ok_or_else(|| StoreError::TableGone {
