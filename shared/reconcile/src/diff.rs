@@ -457,6 +457,8 @@ fn missing(
     let mut deletes = Vec::new();
     let mut not_yet = Vec::new();
     let mut awaiting = Vec::new();
+    // The key's `cell_seq` is the row's insert (a re-send leaves it).
+    let key_column = input.columns.iter().position(|c| c.key_position == Some(0));
     for (key, row) in input.table {
         if present.contains(key) {
             continue;
@@ -491,11 +493,7 @@ fn missing(
         // in the tab, and a re-send landing after a person deleted it there
         // would put it back for good. Rows with no recorded insert (older
         // than the binding) are re-sent.
-        let whole_row_seq = input
-            .columns
-            .iter()
-            .position(|c| c.key_position == Some(0))
-            .and_then(|k| row.cell_seq.get(k).copied().flatten());
+        let whole_row_seq = key_column.and_then(|k| row.cell_seq.get(k).copied().flatten());
         let received = whole_row_seq.is_some_and(|seq| seq <= input.watermark);
         if received || row.last_db_seq.is_some_and(|seq| seq <= input.watermark) {
             deletes.push(key.clone());
