@@ -245,16 +245,11 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
                 let keep: HashSet<Key> = keys.iter().map(|k| db_key(k)).collect();
                 let from = from.as_deref().map(db_key);
                 let to = to.as_deref().map(db_key);
-                let doomed = |k: &Key| {
-                    !keep.contains(k)
-                        && from.as_ref().is_none_or(|f| k >= f)
-                        && to.as_ref().is_none_or(|t| k <= t)
-                };
-                model.delete_where(doomed);
                 let in_range = |k: &Key| {
                     from.as_ref().is_none_or(|f| k >= f) && to.as_ref().is_none_or(|t| k <= t)
                 };
-                model.keep_one_copy(|k| keep.contains(k) && in_range(k));
+                model.delete_where(|k| in_range(k) && !keep.contains(k));
+                model.keep_one_copy(|k| in_range(k) && keep.contains(k));
             }
         }
     }
