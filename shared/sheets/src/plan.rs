@@ -29,7 +29,7 @@ use sheetsync_queue::{ChangeBatch, Op};
 use crate::cells::{Cell, cell_for, text_cell};
 use crate::journal::{Entry, EntryOp, Frame, Journal, Touch, journal_title};
 use crate::keys::{db_key, sheet_key};
-use crate::repair::{Restore, Restores, restores};
+use crate::repair::{Restore, Restores, restored, restores};
 use crate::tab::TabImage;
 use crate::wire::{
     AppendCells, BatchUpdate, CellData, CreateDeveloperMetadata, DataFilter, DeleteDimension,
@@ -348,17 +348,7 @@ impl Model {
                     };
                     let cells: BTreeMap<usize, Cell> = columns
                         .into_iter()
-                        .filter_map(|c| {
-                            entry.after.get(c).map(|a| {
-                                (
-                                    c,
-                                    Cell {
-                                        data: a.data.clone(),
-                                        formatted: true,
-                                    },
-                                )
-                            })
-                        })
+                        .filter_map(|c| entry.after.get(c).map(|a| (c, restored(a))))
                         .collect();
                     if !self.set_cells(&key, &cells) {
                         stats.skipped_updates += 1;

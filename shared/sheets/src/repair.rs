@@ -58,7 +58,8 @@ fn values(cells: &[JournalCell]) -> Vec<Json> {
     cells.iter().map(|c| c.value.clone()).collect()
 }
 
-fn restored(cell: &JournalCell) -> Cell {
+/// A journal cell written back as entered (value, formula and format).
+pub(crate) fn restored(cell: &JournalCell) -> Cell {
     Cell {
         data: cell.data.clone(),
         formatted: true,
