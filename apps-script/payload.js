@@ -40,6 +40,7 @@ function tabContext_(cfg, sheet) {
     name: sheet.getName(),
     spreadsheetId: ss.getId(),
     tz: ss.getSpreadsheetTimeZone(),
+    locale: ss.getSpreadsheetLocale(),
     header: header,
     keyColumns: keyColumns,
     keyIndexes: keyColumns.map(function (k) { return header.indexOf(k); }),
@@ -99,8 +100,10 @@ function baseRequest_(ctx, kind, editedAt, partial) {
     spreadsheet_id: ctx.spreadsheetId,
     sheet: ctx.name,
     kind: kind,
-    // Where the tab's date-time cells' wall clocks are (docs/contract.md).
-    tz: ctx.tz
+    // Where the tab's date-time cells' wall clocks are, and how a person
+    // writes numbers and dates in text cells (docs/contract.md).
+    tz: ctx.tz,
+    locale: ctx.locale
   };
   if (partial) p.partial = true;
   p.edited_at = editedAt;

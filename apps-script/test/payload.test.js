@@ -197,3 +197,18 @@ test('with two bound tabs, a row removal sends each tab\'s keys and an insertion
   env.script.sheetsyncOnChange(changeEvent(env.fakes.spreadsheet, 'INSERT_ROW'));
   assert.deepEqual(sentBodies(env.fakes).map((b) => [b.sheet, b.rows]), [['Returns', [{ row: 3, values: ['', 42] }]]]);
 });
+
+test('a German spreadsheet: requests name its locale; typed cells go typed, text as typed', () => {
+  const env = ordersFixture({ locale: 'de_DE' });
+  const { sheet, fakes, d } = env;
+  // What getValues gives for what a person typed: Sheets parsed `50 %`
+  // (a number), a checkbox (a boolean), `3.12.2026` (a Date); a plain-text
+  // cell keeps `1.234,5` as text for the webhook to read by the locale.
+  sheet.setRows(2, [[41, '1.234,5', 0.5, true, d('2026-12-03')]]);
+  sheet.put(2, 2, { format: '@' });
+  env.script.sheetsyncOnEdit(editEvent(sheet, 2, 2, 1, 4));
+  const [body] = sentBodies(fakes);
+  assert.equal(body.locale, 'de_DE');
+  assert.equal(body.tz, 'Europe/Berlin');
+  assert.deepEqual(body.rows[0].values, [41, '1.234,5', 0.5, true, '2026-12-03']);
+});

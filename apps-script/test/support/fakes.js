@@ -113,14 +113,16 @@ class FakeSheet {
 }
 
 class FakeSpreadsheet {
-  constructor(id, tz) {
+  constructor(id, tz, locale) {
     this.id = id;
     this.tz = tz;
+    this.locale = locale;
     this.sheets = [];
     this.active = null;
   }
   getId() { return this.id; }
   getSpreadsheetTimeZone() { return this.tz; }
+  getSpreadsheetLocale() { return this.locale; }
   getSheetByName(name) { return this.sheets.find((s) => s.name === name) || null; }
   getSheets() { return this.sheets.slice(); }
   getActiveSheet() { return this.active || this.sheets[0] || null; }
@@ -218,7 +220,7 @@ const PROPERTY_TOTAL_LIMIT = 500 * 1024;
 
 function createFakes(opts = {}) {
   const clock = { ms: Date.parse(opts.now || '2026-11-25T13:35:00.123Z') };
-  const spreadsheet = new FakeSpreadsheet(opts.spreadsheetId || '1AbC-sheetsync-test', opts.tz || 'Europe/Berlin');
+  const spreadsheet = new FakeSpreadsheet(opts.spreadsheetId || '1AbC-sheetsync-test', opts.tz || 'Europe/Berlin', opts.locale || 'en_US');
   const ui = new FakeUi();
   const sleeps = [];
   let uuidCounter = 0;

@@ -7,6 +7,8 @@
 //! * [`script`]: what the Apps Script sends for a cell (a model, checked
 //!   against the script through shared fixtures).
 //! * [`zone`]: the spreadsheet's time zone, where a serial's wall clock is.
+//! * [`locale`]: the spreadsheet's locale, how a person writes numbers,
+//!   dates and TRUE/FALSE in text.
 //! * [`diff`]: a snapshot judged against the table image and the watermark.
 //! * [`merge`]: three-way merge of an edited row under the conflict policy.
 //! * [`coalesce`]: an ordered run of row changes → one change per key.
@@ -16,12 +18,14 @@ pub mod convert;
 pub mod diff;
 pub mod fasthash;
 mod key;
+pub mod locale;
 pub mod merge;
 pub mod model;
 pub mod script;
 pub mod serial;
 pub mod zone;
 
-pub use convert::{ConvertError, Reason, from_pg_json, from_sheet};
+pub use convert::{ConvertError, Reason, SheetSettings, from_pg_json, from_sheet};
+pub use locale::SheetLocale;
 pub use model::{Column, ConflictPolicy, Key, KeyPart, PgType, SheetCell, Value};
 pub use zone::SheetZone;

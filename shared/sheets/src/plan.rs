@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use reconcile::{Key, PgType, SheetZone};
+use reconcile::{Key, PgType, SheetSettings};
 use serde_json::{Map, Value as Json};
 use sheetsync_queue::{ChangeBatch, Op};
 
@@ -168,7 +168,7 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
             .collect(),
     };
     for row in &tab.rows {
-        if let Some(key) = sheet_key(&row.key_cells, &key_types, tab.zone) {
+        if let Some(key) = sheet_key(&row.key_cells, &key_types, tab.settings()) {
             model.sheet_rows.entry(key).or_default().push(row.row_index);
         }
     }
@@ -191,9 +191,9 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
             "repair planned"
         );
     }
-    model.seed(restored, &key_types, tab.zone, &mut stats);
+    model.seed(restored, &key_types, tab.settings(), &mut stats);
     if let Some(journal) = repair {
-        model.redo_missed(journal, &key_types, tab.zone, &mut stats);
+        model.redo_missed(journal, &key_types, tab.settings(), &mut stats);
     }
     let mut highest = None;
     let cells_of = |values: &Map<String, Json>, stats: &mut PlanStats| {
@@ -303,13 +303,13 @@ impl Model {
         &mut self,
         restored: Restores,
         key_types: &[(&str, PgType)],
-        zone: SheetZone,
+        settings: SheetSettings,
         stats: &mut PlanStats,
     ) {
         stats.rows_restored = restored.cells.len() + restored.rows.len();
         self.restores = restored.cells;
         for (key_cells, cells) in restored.rows {
-            let key = sheet_key(&key_cells, key_types, zone);
+            let key = sheet_key(&key_cells, key_types, settings);
             if let Some(key) = &key {
                 self.append_by_key.insert(key.clone(), self.appends.len());
             }
@@ -325,11 +325,11 @@ impl Model {
         &mut self,
         journal: &Journal,
         key_types: &[(&str, PgType)],
-        zone: SheetZone,
+        settings: SheetSettings,
         stats: &mut PlanStats,
     ) {
         for entry in journal.misplaced() {
-            let Some(key) = sheet_key(&entry.expected, key_types, zone) else {
+            let Some(key) = sheet_key(&entry.expected, key_types, settings) else {
                 continue;
             };
             match entry.op {

@@ -81,6 +81,7 @@ pub(crate) fn image(g: &Grid, keys: &[&str], watermark: Option<(i32, i64)>) -> T
         key_index: idx,
         journal: None,
         zone: reconcile::SheetZone::UTC,
+        locale: reconcile::SheetLocale::UNKNOWN,
     }
 }
 
@@ -586,6 +587,7 @@ fn an_empty_tab_gets_the_header_then_the_rows() {
         key_index: vec![],
         journal: None,
         zone: reconcile::SheetZone::UTC,
+        locale: reconcile::SheetLocale::UNKNOWN,
     };
     let b = batch(vec![
         (1, ins(1, json!({"id": 1, "name": "a"}))),

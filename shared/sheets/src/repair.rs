@@ -271,6 +271,7 @@ mod tests {
             key_index: vec![0],
             journal: None,
             zone: reconcile::SheetZone::UTC,
+            locale: reconcile::SheetLocale::UNKNOWN,
         }
     }
 

@@ -7,7 +7,7 @@
 //! together with cell values; `values.batchGet` would need a second read,
 //! and the batch would cost three requests instead of two.
 
-use reconcile::SheetZone;
+use reconcile::{SheetLocale, SheetSettings, SheetZone};
 use serde_json::Value as Json;
 
 use crate::SheetsError;
@@ -54,9 +54,20 @@ pub struct TabImage {
     pub journal: Option<Journal>,
     /// The spreadsheet's time zone: date-time cells are wall clocks in it.
     pub zone: SheetZone,
+    /// The spreadsheet's locale: how text a person typed in a key cell
+    /// reads (as the webhook reads it).
+    pub locale: SheetLocale,
 }
 
 impl TabImage {
+    /// How the tab's cells read: its zone and its locale.
+    pub fn settings(&self) -> SheetSettings {
+        SheetSettings {
+            zone: self.zone,
+            locale: self.locale,
+        }
+    }
+
     /// The watermark's sequence, 0 when the tab has none.
     pub fn watermark_seq(&self) -> i64 {
         self.watermark.map_or(0, |w| w.seq)
@@ -153,6 +164,11 @@ impl TabImage {
             key_index: Vec::new(),
             journal,
             zone,
+            locale: spreadsheet
+                .properties
+                .locale
+                .as_deref()
+                .map_or(SheetLocale::UNKNOWN, SheetLocale::from_tag),
         };
         // An empty tab gets a header from the planner; a tab with data but
         // no header fails below on its missing key column.

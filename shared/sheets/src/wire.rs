@@ -11,7 +11,7 @@ pub const WATERMARK_KEY: &str = "sheetsync.watermark";
 
 /// Field mask of the tab read: sheet identity, its metadata, and each cell's
 /// effective value only.
-pub const READ_FIELDS: &str = "properties(timeZone),sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),\
+pub const READ_FIELDS: &str = "properties(timeZone,locale),sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),\
 developerMetadata(metadataId,metadataKey,metadataValue),\
 data(startRow,startColumn,rowData(values(effectiveValue))))";
 
@@ -45,6 +45,9 @@ pub struct SpreadsheetProperties {
     /// The IANA zone date-time cells are wall clocks in (`Europe/Berlin`).
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// How people write numbers and dates in it (`de_DE`).
+    #[serde(default)]
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,7 +4,7 @@
 //! (`tests/fixtures/roundtrip/cases.json`, which the script's own tests
 //! check against the real script under Node), and the webhook's conversion
 //! and snapshot plan (`reconcile`) give back the table's value at the
-//! sheet's precision, and the plan writes nothing.
+//! sheet's precision, in every locale, and the plan writes nothing.
 //!
 //! `SHEETSYNC_BLESS=1` rewrites the fixture from the Rust model of the
 //! script (`reconcile::script`); the Node tests then say whether the real
@@ -14,13 +14,20 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
-use reconcile::convert::{from_pg_json, from_sheet_as, sheet_matches_in};
+use reconcile::convert::{
+    SheetSettings, from_pg_json, from_sheet_as, from_sheet_in, sheet_matches_in,
+};
 use reconcile::diff::{DiffInput, SheetInput, SnapshotRow, TableImage, TableRow, Tombstones, diff};
 use reconcile::model::SheetCell;
 use reconcile::script::script_reading;
-use reconcile::{Column, ConflictPolicy, Key, PgType, SheetZone, Value};
+use reconcile::{Column, ConflictPolicy, Key, PgType, SheetLocale, SheetZone, Value};
 use serde_json::{Value as Json, json};
 use sheetsync_sheets::cells::cell_for;
+
+/// Locales that write numbers and dates differently: what the writer wrote
+/// reads the same in each (text a writer wrote is never read as a person's
+/// `1.234,5`).
+const LOCALES: [&str; 6] = ["en_US", "de_DE", "fr_FR", "de_CH", "en_IN", "ja_JP"];
 
 const ZONES: [&str; 5] = [
     "Etc/GMT",
@@ -216,6 +223,14 @@ fn a_snapshot_without_edits_changes_nothing_in_any_zone() {
         let pg_type = types[sql];
         let db = from_pg_json(&case["db"].to_string(), pg_type).unwrap();
         let sheet = from_sheet_as(&case["script"], "c", pg_type).unwrap();
+        for tag in LOCALES {
+            let settings = SheetSettings {
+                zone,
+                locale: SheetLocale::from_tag(tag),
+            };
+            let in_locale = from_sheet_in(&case["script"], "c", pg_type, settings).unwrap();
+            assert_eq!(in_locale, sheet, "{tz} {tag} {sql}: {}", case["script"]);
+        }
         assert!(
             sheet_matches_in(&sheet, &db, zone),
             "{tz} {sql}: {} → {} → {sheet:?} ≠ {db:?}",

@@ -46,6 +46,11 @@ pub struct SyncRequest {
     /// then as instants, i.e. in UTC).
     #[serde(default)]
     pub tz: Option<String>,
+    /// The spreadsheet's locale (`de_DE`): how text a person typed writes
+    /// numbers, dates and TRUE/FALSE; absent from scripts before it was
+    /// sent (then only `1234.5` and `YYYY-MM-DD` text is read).
+    #[serde(default)]
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use reconcile::convert::{ConvertError, from_sheet};
-use reconcile::{Key, Value};
+use reconcile::convert::{ConvertError, from_sheet_in};
+use reconcile::{Key, SheetSettings, Value};
 use serde_json::Value as Json;
 use sheetsync_store::Binding;
 
@@ -67,14 +67,18 @@ impl Incoming {
         binding: &Binding,
         header: &Header,
         names: &[String],
-        index: usize,
-        row: &SheetRow,
+        (index, row): (usize, &SheetRow),
+        settings: SheetSettings,
     ) -> Result<Incoming, Rejection> {
+        let read = |raw: &Json, column: usize| {
+            let column = &binding.columns[column];
+            from_sheet_in(raw, &column.name, column.pg_type, settings)
+        };
         let mut cells: Vec<Option<Cell>> = vec![None; binding.columns.len()];
         for (cell, column) in header.cells.iter().enumerate() {
             let Some(column) = *column else { continue };
             let raw = row.values.get(cell).cloned().unwrap_or(Json::Null);
-            let value = from_sheet(&raw, &binding.columns[column]);
+            let value = read(&raw, column);
             cells[column] = Some(Cell { raw, value });
         }
         let mut old = HashMap::new();
@@ -85,7 +89,7 @@ impl Incoming {
                 if let Some(column) = header.column_named(names, name) {
                     set.insert(column);
                     // An unreadable base only loses the conflict record.
-                    if let Ok(value) = from_sheet(raw, &binding.columns[column]) {
+                    if let Ok(value) = read(raw, column) {
                         old.insert(column, value);
                     }
                 }

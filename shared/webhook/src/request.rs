@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
-use reconcile::convert::from_sheet;
-use reconcile::{Key, SheetZone};
+use reconcile::convert::from_sheet_in;
+use reconcile::{Key, SheetLocale, SheetSettings, SheetZone};
 use serde_json::Value as Json;
 use sheetsync_store::Binding;
 
@@ -35,16 +35,23 @@ pub struct Prepared {
 }
 
 pub fn prepare(binding: &Binding, req: &SyncRequest) -> Result<Prepared, WebhookError> {
+    let settings = SheetSettings {
+        zone: sheet_zone(req.tz.as_deref()),
+        locale: req
+            .locale
+            .as_deref()
+            .map_or(SheetLocale::UNKNOWN, SheetLocale::from_tag),
+    };
     let at = EventTime {
         edited_at: req.edited_at.unwrap_or_else(Utc::now),
         watermark: req.watermark.unwrap_or(0),
-        zone: sheet_zone(req.tz.as_deref()),
+        zone: settings.zone,
     };
     if req.kind == Kind::Keys {
         let keys = req
             .keys
             .iter()
-            .map(|k| parse_key(binding, k))
+            .map(|k| parse_key(binding, k, settings))
             .collect::<Result<HashSet<Key>, WebhookError>>()?;
         return Ok(Prepared {
             work: Work::Keys(keys),
@@ -58,7 +65,7 @@ pub fn prepare(binding: &Binding, req: &SyncRequest) -> Result<Prepared, Webhook
         .rows
         .iter()
         .enumerate()
-        .map(|(i, row)| Incoming::convert(binding, &header, &req.header, i, row))
+        .map(|(i, row)| Incoming::convert(binding, &header, &req.header, (i, row), settings))
         .collect();
     let work = match req.kind {
         Kind::Edit => Work::Edit(rows),
@@ -94,7 +101,11 @@ fn sheet_zone(tz: Option<&str>) -> SheetZone {
 /// A `keys` entry: an object by key column name, an array in key order,
 /// or a single key column's bare value. Anything else is malformed: a key
 /// misread here would delete a row.
-fn parse_key(binding: &Binding, entry: &Json) -> Result<Key, WebhookError> {
+fn parse_key(
+    binding: &Binding,
+    entry: &Json,
+    settings: SheetSettings,
+) -> Result<Key, WebhookError> {
     let columns = key_columns(binding);
     let cells: Vec<Json> = match entry {
         Json::Object(map) => columns
@@ -116,7 +127,8 @@ fn parse_key(binding: &Binding, entry: &Json) -> Result<Key, WebhookError> {
     };
     let mut values = Vec::with_capacity(columns.len());
     for (cell, &c) in cells.iter().zip(&columns) {
-        let value = from_sheet(cell, &binding.columns[c])
+        let column = &binding.columns[c];
+        let value = from_sheet_in(cell, &column.name, column.pg_type, settings)
             .map_err(|e| WebhookError::Malformed(format!("keys: {e}")))?;
         if value.is_null() {
             return Err(WebhookError::Malformed(format!(

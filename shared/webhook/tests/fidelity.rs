@@ -45,8 +45,9 @@ async fn table_rows(client: &tokio_postgres::Client) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_no_edit_snapshot_from_berlin_changes_no_row_of_any_type() {
+/// A fresh database with the `everything` table bound and filled; the
+/// outbox's last sequence is the sheet's watermark.
+async fn everything() -> (TestDb, tokio_postgres::Client, i64) {
     let db = TestDb::create().await;
     let client = db.client().await;
     migrate(&client).await.unwrap();
@@ -92,7 +93,12 @@ async fn a_no_edit_snapshot_from_berlin_changes_no_row_of_any_type() {
         .await
         .unwrap();
     let watermark = max_seq(&client).await;
+    (db, client, watermark)
+}
 
+#[tokio::test]
+async fn a_no_edit_snapshot_from_berlin_changes_no_row_of_any_type() {
+    let (db, client, watermark) = everything().await;
     // What a spreadsheet in Berlin shows, read as the script reads it.
     let zone: SheetZone = "Europe/Berlin".parse().unwrap();
     let columns: Vec<Column> = COLUMNS
@@ -119,12 +125,7 @@ async fn a_no_edit_snapshot_from_berlin_changes_no_row_of_any_type() {
         "tz": "Europe/Berlin", "header": header, "rows": rows,
     });
 
-    let config = WebhookConfig {
-        clock: Clock::Fixed(NOW),
-        ..WebhookConfig::new(Secret::new(SECRET))
-    };
-    let webhook = Webhook::new(config, Db::new(DbConfig::from_url(db.url()).unwrap(), 2));
-    let answer = webhook
+    let answer = webhook(&db)
         .handle(signed("/sync_postgres", &body.to_string()))
         .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
@@ -152,4 +153,79 @@ async fn a_no_edit_snapshot_from_berlin_changes_no_row_of_any_type() {
         .unwrap()
         .get(0);
     assert_eq!(conflicts, 0);
+}
+
+fn webhook(db: &TestDb) -> Webhook {
+    let config = WebhookConfig {
+        clock: Clock::Fixed(NOW),
+        ..WebhookConfig::new(Secret::new(SECRET))
+    };
+    Webhook::new(config, Db::new(DbConfig::from_url(db.url()).unwrap(), 2))
+}
+
+/// Text a person typed in a German spreadsheet (cells formatted as plain
+/// text, where Sheets parses nothing) is read as they meant it; what cannot
+/// be read is refused with the way to write it, and changes nothing.
+#[tokio::test]
+async fn text_typed_in_a_german_spreadsheet_reads_as_the_person_meant_it() {
+    let (db, client, watermark) = everything().await;
+    let header = ["id", "n", "f", "amount", "ok", "due", "local", "at"];
+    let row =
+        |row: usize, values: Json| json!({"row": row, "values": values, "edited": header[1..]});
+    let body = json!({
+        "v": 1, "event_id": "german", "spreadsheet_id": SPREADSHEET, "sheet": SHEET,
+        "kind": "edit", "edited_at": "2027-01-01T00:00:00Z", "watermark": watermark,
+        "tz": "Europe/Berlin", "locale": "de_DE", "header": header,
+        "rows": [
+            row(3, json!([2, "1.234", "12,5 %", "1.234,50 €", "WAHR", "3.12.2026",
+                          "3.12.2026 14:30", "3.12.2026 14:30:05"])),
+            row(4, json!([3, "-7", "(2,5)", "EUR 3", "falsch", "2026-12-24", "", ""])),
+            row(5, json!([9007199254740993_i64, "1,5", "", "", "", "", "", ""])),
+            row(6, json!([4, "", "", "", "", "3.12.26", "", ""])),
+        ],
+    });
+    let answer = webhook(&db)
+        .handle(signed("/sync_postgres", &body.to_string()))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let rows = answer.body["rows"].as_array().unwrap();
+    let statuses: Vec<&Json> = rows.iter().map(|r| &r["status"]).collect();
+    assert_eq!(
+        statuses,
+        [
+            json!("updated"),
+            json!("updated"),
+            json!("rejected"),
+            json!("rejected")
+        ]
+        .iter()
+        .collect::<Vec<_>>(),
+        "{}",
+        answer.body
+    );
+    assert_eq!(rows[2]["reason"], json!("n: '1,5' is not a whole number"));
+    assert_eq!(
+        rows[3]["reason"],
+        json!("due: '3.12.26' is not a date (write it as DD.MM.YYYY or YYYY-MM-DD)")
+    );
+    let typed: Vec<String> = client
+        .query(
+            "SELECT concat_ws(' | ', id, n, f, amount, ok, due, local,
+                    to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'))
+             FROM everything ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        typed,
+        [
+            "2 | 1234 | 0.125 | 1234.5 | t | 2026-12-03 | 2026-12-03 14:30:00 | 2026-12-03 13:30:05",
+            "3 | -7 | -2.5 | 3 | f | 2026-12-24",
+            "9007199254740993 | 42 | 0.1 | 12345678901234567890.123456789 | t | 2026-03-29 | 2026-03-29 02:30:00.123456 | 2026-10-25 01:30:00",
+        ]
+    );
 }

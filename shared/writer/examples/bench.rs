@@ -171,6 +171,7 @@ fn planning_ms(n: usize) -> f64 {
         key_index: vec![0],
         journal: None,
         zone: reconcile::SheetZone::UTC,
+        locale: reconcile::SheetLocale::UNKNOWN,
     };
     let batches: Vec<ChangeBatch> = batches("plan", n).collect();
     let refs: Vec<&ChangeBatch> = batches.iter().collect();

@@ -85,8 +85,15 @@ pub fn webhook_request(data: &[u8]) {
     let Ok(header) = Header::map(&binding, &request.header) else {
         return;
     };
+    let settings = reconcile::SheetSettings {
+        locale: request.locale.as_deref().map_or(
+            reconcile::SheetLocale::UNKNOWN,
+            reconcile::SheetLocale::from_tag,
+        ),
+        ..reconcile::SheetSettings::UTC
+    };
     for (i, row) in request.rows.iter().enumerate() {
-        let _ = Incoming::convert(&binding, &header, &request.header, i, row);
+        let _ = Incoming::convert(&binding, &header, &request.header, (i, row), settings);
     }
 }
 

@@ -38,6 +38,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/tokens", put(put_tokens).delete(revoke_tokens))
         .route("/changes", get(changes))
         .route("/spreadsheets/{id}/time-zone", put(put_time_zone))
+        .route("/spreadsheets/{id}/locale", put(put_locale))
         .route("/spreadsheets/{id}/tabs/{tab}", get(tab).put(seed_tab))
         .route("/spreadsheets/{id}/tabs/{tab}/rows", get(tab_rows))
         .route(
@@ -358,6 +359,23 @@ async fn put_time_zone(State(shared): S, Path(id): Path<String>, body: Bytes) ->
     };
     match crate::seed::set_time_zone(&shared, &id, &body.time_zone) {
         Ok(()) => ok(json!({"timeZone": body.time_zone})),
+        Err(message) => bad_request(message),
+    }
+}
+
+#[derive(Deserialize)]
+struct LocaleBody {
+    locale: String,
+}
+
+/// `PUT /_emulator/spreadsheets/{id}/locale` `{"locale": "de_DE"}`.
+async fn put_locale(State(shared): S, Path(id): Path<String>, body: Bytes) -> Response {
+    let body: LocaleBody = match parse(&body) {
+        Ok(body) => body,
+        Err(response) => return *response,
+    };
+    match crate::seed::set_locale(&shared, &id, &body.locale) {
+        Ok(()) => ok(json!({"locale": body.locale})),
         Err(message) => bad_request(message),
     }
 }

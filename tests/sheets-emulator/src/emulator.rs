@@ -161,6 +161,17 @@ impl Emulator {
         }
     }
 
+    /// Sets the spreadsheet's locale (`properties.locale`, e.g. `de_DE`),
+    /// creating the spreadsheet if missing. New spreadsheets are `en_US`.
+    ///
+    /// # Panics
+    /// On a value that is not a locale tag.
+    pub fn set_locale(&self, spreadsheet_id: &str, locale: &str) {
+        if let Err(e) = seed::set_locale(&self.shared, spreadsheet_id, locale) {
+            panic!("sheets emulator: set_locale: {e}");
+        }
+    }
+
     /// Sets one cell (zero-based row and column), growing the grid if needed.
     pub fn set_cell(&self, spreadsheet_id: &str, tab: &str, row: usize, col: usize, cell: Cell) {
         seed::set_cell(&self.shared, spreadsheet_id, tab, row, col, cell)

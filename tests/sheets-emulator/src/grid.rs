@@ -66,6 +66,8 @@ pub struct Spreadsheet {
     pub metadata: Vec<DeveloperMetadata>,
     /// `properties.timeZone`: the IANA zone of date-time cells' wall clocks.
     pub time_zone: String,
+    /// `properties.locale` (`de_DE`): how people write numbers and dates.
+    pub locale: String,
     next_sheet_id: i64,
     next_metadata_id: i32,
 }
@@ -78,6 +80,7 @@ impl Spreadsheet {
             sheets: Vec::new(),
             metadata: Vec::new(),
             time_zone: crate::time_zone::DEFAULT_TIME_ZONE.to_string(),
+            locale: "en_US".to_string(),
             next_sheet_id: 0,
             next_metadata_id: 1,
         }

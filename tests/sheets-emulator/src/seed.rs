@@ -205,3 +205,20 @@ pub fn set_time_zone(shared: &Shared, spreadsheet_id: &str, zone: &str) -> Resul
     shared.store().ensure(spreadsheet_id).time_zone = zone;
     Ok(())
 }
+
+/// Sets the spreadsheet's `properties.locale` (creating the spreadsheet
+/// when missing). The emulator parses nothing by it: it only reports it.
+pub fn set_locale(shared: &Shared, spreadsheet_id: &str, locale: &str) -> Result<(), String> {
+    let plausible = !locale.is_empty()
+        && locale.len() <= 16
+        && locale
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !plausible {
+        return Err(format!(
+            "Invalid value at 'spreadsheet.properties.locale' ({locale})"
+        ));
+    }
+    shared.store().ensure(spreadsheet_id).locale = locale.to_string();
+    Ok(())
+}

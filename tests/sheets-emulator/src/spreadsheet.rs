@@ -131,7 +131,7 @@ pub fn render(
         "spreadsheetId": spreadsheet.id,
         "properties": {
             "title": spreadsheet.title,
-            "locale": "en_US",
+            "locale": spreadsheet.locale,
             "autoRecalc": "ON_CHANGE",
             "timeZone": spreadsheet.time_zone,
         },

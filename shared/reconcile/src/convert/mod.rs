@@ -23,14 +23,42 @@ pub(crate) mod decimal;
 mod pg;
 mod sheet;
 pub(crate) mod time;
+mod typed;
 
 use std::fmt;
 
 use serde_json::Value as Json;
 
+use crate::locale::SheetLocale;
+use crate::zone::SheetZone;
+
 pub use cell::{MAX_CELL_CHARS, sheet_matches, sheet_matches_in};
 pub use pg::{from_pg_json, from_pg_value, row_from_pg_json};
 pub use sheet::{from_sheet, from_sheet_as, from_sheet_in};
+
+/// The spreadsheet's settings that change how its cells read: the time
+/// zone of its date-time serials, and the locale of text a person typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SheetSettings {
+    pub zone: SheetZone,
+    pub locale: SheetLocale,
+}
+
+impl SheetSettings {
+    /// A spreadsheet in UTC whose locale is not known: requests from
+    /// scripts that send neither.
+    pub const UTC: SheetSettings = SheetSettings {
+        zone: SheetZone::UTC,
+        locale: SheetLocale::UNKNOWN,
+    };
+
+    pub fn in_zone(zone: SheetZone) -> SheetSettings {
+        SheetSettings {
+            zone,
+            ..SheetSettings::UTC
+        }
+    }
+}
 
 /// A value that cannot become its column's type. Displays as
 /// `column: reason`, in words a sheet user understands.
@@ -50,12 +78,17 @@ pub enum Reason {
     OutOfRange { value: String, min: i64, max: i64 },
     #[error("'{0}' is not a number")]
     NotNumber(String),
+    #[error("'{value}' is not a number (this spreadsheet writes numbers like {example})")]
+    NotNumberIn {
+        value: String,
+        example: &'static str,
+    },
     #[error("'{0}' is not TRUE or FALSE")]
     NotBoolean(String),
-    #[error("'{0}' is not a date (write it as YYYY-MM-DD)")]
-    NotDate(String),
-    #[error("'{0}' is not a date and time (write it as YYYY-MM-DD HH:MM:SS)")]
-    NotDateTime(String),
+    #[error("'{value}' is not a date (write it as {write})")]
+    NotDate { value: String, write: &'static str },
+    #[error("'{value}' is not a date and time (write it as {write})")]
+    NotDateTime { value: String, write: &'static str },
     #[error("'{0}' is not a UUID")]
     NotUuid(String),
     #[error("a value is required")]

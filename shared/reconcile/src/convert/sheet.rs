@@ -3,10 +3,10 @@
 
 use serde_json::Value as Json;
 
-use super::{ConvertError, Reason, decimal, number_text, shown, time};
+use super::{ConvertError, Reason, SheetSettings, decimal, number_text, shown, time, typed};
+use crate::locale::SheetLocale;
 use crate::model::{Column, PgType, Value};
 use crate::serial;
-use crate::zone::SheetZone;
 
 /// Converts one cell the script sent to `column`'s type. `""` and `null`
 /// are `Null`; for typed (non-text) columns so is a cell of blanks.
@@ -16,17 +16,19 @@ pub fn from_sheet(cell: &Json, column: &Column) -> Result<Value, ConvertError> {
 
 /// [`from_sheet`] when only the column's name and type are at hand.
 pub fn from_sheet_as(cell: &Json, column: &str, pg_type: PgType) -> Result<Value, ConvertError> {
-    from_sheet_in(cell, column, pg_type, SheetZone::UTC)
+    from_sheet_in(cell, column, pg_type, SheetSettings::UTC)
 }
 
-/// [`from_sheet_as`] a cell of a spreadsheet in `zone`: a serial number (an
-/// unformatted read, as the writer reads keys) is a wall clock there. ISO
-/// text carries its own offset and needs no zone.
+/// [`from_sheet_as`] a cell of a spreadsheet with `settings`: a serial
+/// number (an unformatted read, as the writer reads keys) is a wall clock
+/// in its zone, and text a person typed is read as its locale writes
+/// numbers, dates and TRUE/FALSE ([`typed`]). ISO text carries its own
+/// offset and reads the same everywhere.
 pub fn from_sheet_in(
     cell: &Json,
     column: &str,
     pg_type: PgType,
-    zone: SheetZone,
+    settings: SheetSettings,
 ) -> Result<Value, ConvertError> {
     let blank = match cell {
         Json::Null => true,
@@ -36,43 +38,68 @@ pub fn from_sheet_in(
     if blank {
         return Ok(Value::Null);
     }
-    convert(cell, pg_type, zone).map_err(|reason| ConvertError::new(column, reason))
+    convert(cell, pg_type, settings).map_err(|reason| ConvertError::new(column, reason))
 }
 
 fn is_textual(pg_type: PgType) -> bool {
     matches!(pg_type, PgType::Text | PgType::Json | PgType::Jsonb)
 }
 
-fn convert(cell: &Json, pg_type: PgType, zone: SheetZone) -> Result<Value, Reason> {
+fn convert(cell: &Json, pg_type: PgType, settings: SheetSettings) -> Result<Value, Reason> {
+    let locale = settings.locale;
     match pg_type {
-        PgType::Bool => boolean(cell),
-        PgType::Int2 => integer(cell, i64::from(i16::MIN), i64::from(i16::MAX)),
-        PgType::Int4 => integer(cell, i64::from(i32::MIN), i64::from(i32::MAX)),
-        PgType::Int8 => integer(cell, i64::MIN, i64::MAX),
-        PgType::Float4 => float(cell, f64::from(f32::MAX)),
-        PgType::Float8 => float(cell, f64::MAX),
-        PgType::Numeric => numeric(cell),
+        PgType::Bool => boolean(cell, locale),
+        PgType::Int2 => integer(cell, i64::from(i16::MIN), i64::from(i16::MAX), locale),
+        PgType::Int4 => integer(cell, i64::from(i32::MIN), i64::from(i32::MAX), locale),
+        PgType::Int8 => integer(cell, i64::MIN, i64::MAX, locale),
+        PgType::Float4 => float(cell, f64::from(f32::MAX), locale),
+        PgType::Float8 => float(cell, f64::MAX, locale),
+        PgType::Numeric => numeric(cell, locale),
         PgType::Text => Ok(Value::Text(text(cell))),
-        PgType::Date => date(cell),
-        PgType::Timestamp => datetime(cell, zone).map(|(local, _)| Value::Timestamp(local)),
-        PgType::Timestamptz => datetime(cell, zone).map(|(_, utc)| Value::TimestampTz(utc)),
+        PgType::Date => date(cell, locale),
+        PgType::Timestamp => datetime(cell, settings).map(|(local, _)| Value::Timestamp(local)),
+        PgType::Timestamptz => datetime(cell, settings).map(|(_, utc)| Value::TimestampTz(utc)),
         PgType::Uuid => uuid(cell),
         PgType::Json | PgType::Jsonb => Ok(Value::Json(json(cell))),
     }
 }
 
-fn boolean(cell: &Json) -> Result<Value, Reason> {
-    match cell {
-        Json::Bool(b) => Ok(Value::Bool(*b)),
-        Json::String(s) if s.trim().eq_ignore_ascii_case("true") => Ok(Value::Bool(true)),
-        Json::String(s) if s.trim().eq_ignore_ascii_case("false") => Ok(Value::Bool(false)),
-        other => Err(Reason::NotBoolean(shown(other))),
+/// A checkbox, TRUE/FALSE in English or the locale's words, or what a
+/// checkbox with custom values writes (`yes`/`no`, `1`/`0`).
+fn boolean(cell: &Json, locale: SheetLocale) -> Result<Value, Reason> {
+    let read = match cell {
+        Json::Bool(b) => Some(*b),
+        Json::Number(n) => match n.as_f64() {
+            Some(1.0) => Some(true),
+            Some(0.0) => Some(false),
+            _ => None,
+        },
+        Json::String(s) => typed::boolean(s, locale),
+        _ => None,
+    };
+    read.map(Value::Bool)
+        .ok_or_else(|| Reason::NotBoolean(shown(cell)))
+}
+
+/// The canonical decimal of a number typed as text: as the locale writes
+/// it, else in the plain form the writer and JSON use (`1234.5`, `1e3`).
+fn number_in_text(text: &str, locale: SheetLocale) -> Option<String> {
+    typed::number(text, locale).or_else(|| decimal::normalize(text))
+}
+
+fn not_number(cell: &Json, locale: SheetLocale) -> Reason {
+    match locale.date_order() {
+        None => Reason::NotNumber(shown(cell)),
+        Some(_) => Reason::NotNumberIn {
+            value: shown(cell),
+            example: locale.number_example(),
+        },
     }
 }
 
 const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 
-fn integer(cell: &Json, min: i64, max: i64) -> Result<Value, Reason> {
+fn integer(cell: &Json, min: i64, max: i64, locale: SheetLocale) -> Result<Value, Reason> {
     let not_whole = || Reason::NotWholeNumber(shown(cell));
     let out_of_range = || Reason::OutOfRange {
         value: shown(cell),
@@ -91,7 +118,7 @@ fn integer(cell: &Json, min: i64, max: i64) -> Result<Value, Reason> {
             (None, None) => return Err(out_of_range()),
         },
         Json::String(s) => {
-            let canonical = decimal::normalize(s).ok_or_else(not_whole)?;
+            let canonical = number_in_text(s, locale).ok_or_else(not_whole)?;
             if canonical.contains('.')
                 || decimal::to_f64(&canonical).is_some_and(|f| !f.is_finite())
             {
@@ -107,13 +134,13 @@ fn integer(cell: &Json, min: i64, max: i64) -> Result<Value, Reason> {
     Ok(Value::Int(value))
 }
 
-fn float(cell: &Json, max: f64) -> Result<Value, Reason> {
+fn float(cell: &Json, max: f64, locale: SheetLocale) -> Result<Value, Reason> {
     let value = match cell {
         Json::Number(n) => n.as_f64().ok_or_else(|| Reason::NotNumber(shown(cell)))?,
-        Json::String(s) => decimal::normalize(s)
+        Json::String(s) => number_in_text(s, locale)
             .and_then(|canonical| decimal::to_f64(&canonical))
-            .ok_or_else(|| Reason::NotNumber(shown(cell)))?,
-        _ => return Err(Reason::NotNumber(shown(cell))),
+            .ok_or_else(|| not_number(cell, locale))?,
+        _ => return Err(not_number(cell, locale)),
     };
     if value.is_finite() && value.abs() > max {
         return Err(Reason::NotNumber(shown(cell)));
@@ -121,15 +148,15 @@ fn float(cell: &Json, max: f64) -> Result<Value, Reason> {
     Ok(Value::Float(value))
 }
 
-fn numeric(cell: &Json) -> Result<Value, Reason> {
-    let literal = match cell {
-        Json::Number(n) => number_text(n),
-        Json::String(s) => s.clone(),
-        _ => return Err(Reason::NotNumber(shown(cell))),
+fn numeric(cell: &Json, locale: SheetLocale) -> Result<Value, Reason> {
+    let canonical = match cell {
+        Json::Number(n) => decimal::normalize(&number_text(n)),
+        Json::String(s) => number_in_text(s, locale),
+        _ => None,
     };
-    decimal::normalize(&literal)
+    canonical
         .map(Value::Numeric)
-        .ok_or_else(|| Reason::NotNumber(shown(cell)))
+        .ok_or_else(|| not_number(cell, locale))
 }
 
 /// Text from anything: numbers as written (no `.0`), booleans as the sheet
@@ -144,8 +171,11 @@ fn text(cell: &Json) -> String {
     }
 }
 
-fn date(cell: &Json) -> Result<Value, Reason> {
-    let not_date = || Reason::NotDate(shown(cell));
+fn date(cell: &Json, locale: SheetLocale) -> Result<Value, Reason> {
+    let not_date = || Reason::NotDate {
+        value: shown(cell),
+        write: locale.date_example(),
+    };
     match cell {
         Json::Number(n) => n
             .as_f64()
@@ -161,19 +191,30 @@ fn date(cell: &Json) -> Result<Value, Reason> {
             {
                 Ok(Value::Date(iso.local.date()))
             }
-            _ => Err(not_date()),
+            Some(_) => Err(not_date()),
+            None => match typed::date_time(s, locale) {
+                Some((local, _)) if local.time() == chrono::NaiveTime::MIN => {
+                    Ok(Value::Date(local.date()))
+                }
+                _ => Err(not_date()),
+            },
         },
         _ => Err(not_date()),
     }
 }
 
-/// The wall-clock time and the instant (a serial is a wall clock in `zone`,
-/// a text without offset is read as UTC).
+/// The wall-clock time and the instant: a serial, or a date-time typed as
+/// the locale writes it, is a wall clock in the spreadsheet's zone; ISO text
+/// without offset is read as UTC (the contract's rule).
 fn datetime(
     cell: &Json,
-    zone: SheetZone,
+    settings: SheetSettings,
 ) -> Result<(chrono::NaiveDateTime, chrono::DateTime<chrono::Utc>), Reason> {
-    let not_datetime = || Reason::NotDateTime(shown(cell));
+    let zone = settings.zone;
+    let not_datetime = || Reason::NotDateTime {
+        value: shown(cell),
+        write: settings.locale.date_time_example(),
+    };
     match cell {
         Json::Number(n) => {
             let local = n
@@ -182,10 +223,13 @@ fn datetime(
                 .ok_or_else(not_datetime)?;
             Ok((local, zone.instant(local)))
         }
-        Json::String(s) => {
-            let iso = time::parse(s).ok_or_else(not_datetime)?;
-            Ok((iso.local, iso.utc()))
-        }
+        Json::String(s) => match time::parse(s) {
+            Some(iso) => Ok((iso.local, iso.utc())),
+            None => {
+                let (local, _) = typed::date_time(s, settings.locale).ok_or_else(not_datetime)?;
+                Ok((local, zone.instant(local)))
+            }
+        },
         _ => Err(not_datetime()),
     }
 }

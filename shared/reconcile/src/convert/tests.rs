@@ -124,16 +124,22 @@ fn booleans() {
         (json!("TRUE"), true),
         (json!("false"), false),
         (json!("True"), true),
+        // What checkboxes with custom values write.
+        (json!("yes"), true),
+        (json!("No"), false),
+        (json!(1), true),
+        (json!(0), false),
+        (json!("0"), false),
     ] {
         assert_eq!(sheet(cell, PgType::Bool), Ok(Value::Bool(expected)));
     }
     assert_eq!(
-        sheet(json!("yes"), PgType::Bool),
-        Err("c: 'yes' is not TRUE or FALSE".into())
+        sheet(json!("maybe"), PgType::Bool),
+        Err("c: 'maybe' is not TRUE or FALSE".into())
     );
     assert_eq!(
-        sheet(json!(1), PgType::Bool),
-        Err("c: '1' is not TRUE or FALSE".into())
+        sheet(json!(2), PgType::Bool),
+        Err("c: '2' is not TRUE or FALSE".into())
     );
     assert_eq!(Value::Bool(true).to_pg_text().as_deref(), Some("true"));
     assert_eq!(Value::Bool(false).to_json(), json!(false));

@@ -116,7 +116,7 @@ fn split_offset(text: &str) -> Option<(&str, Option<i32>)> {
 
 /// `HH:MM[:SS[.fraction]]`; returns the time and a carry of whole seconds
 /// (a fraction rounding up to the next second).
-fn parse_clock(text: &str) -> Option<(NaiveTime, i64)> {
+pub(crate) fn parse_clock(text: &str) -> Option<(NaiveTime, i64)> {
     let mut fields = text.split(':');
     let hour = fields.next()?;
     let minute = fields.next()?;
