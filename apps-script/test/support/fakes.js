@@ -43,15 +43,19 @@ class FakeRange {
     }
     return out;
   }
+  // Formula cells hold what the formula computes as their value (as
+  // getValues gives it) and the formula itself apart (getFormulas).
   getValues() { return this.grid('value'); }
+  getFormulas() { return this.grid('formula'); }
+  getFormula() { return this.sheet.cell(this.row, this.col).formula; }
   getValue() { return this.sheet.cell(this.row, this.col).value; }
   getNumberFormats() { return this.grid('format'); }
   getNumberFormat() { return this.sheet.cell(this.row, this.col).format; }
   getNotes() { return this.grid('note'); }
   getNote() { return this.sheet.cell(this.row, this.col).note; }
-  setValue(v) { this.sheet.writes.push({ kind: 'value', row: this.row, col: this.col, value: v }); this.sheet.put(this.row, this.col, { value: v }); return this; }
+  setValue(v) { this.sheet.writes.push({ kind: 'value', row: this.row, col: this.col, value: v }); this.sheet.put(this.row, this.col, { value: v, formula: '' }); return this; }
   setValues(values) {
-    values.forEach((line, r) => line.forEach((v, c) => this.sheet.put(this.row + r, this.col + c, { value: v })));
+    values.forEach((line, r) => line.forEach((v, c) => this.sheet.put(this.row + r, this.col + c, { value: v, formula: '' })));
     return this;
   }
   setNote(text) { this.sheet.writes.push({ kind: 'note', row: this.row, col: this.col, value: text }); this.sheet.put(this.row, this.col, { note: text == null ? '' : String(text) }); return this; }
@@ -62,7 +66,7 @@ class FakeSheet {
   constructor(spreadsheet, name) {
     this.spreadsheet = spreadsheet;
     this.name = name;
-    this.cells = []; // rows of { value, note, format }
+    this.cells = []; // rows of { value, note, format, formula }
     this.metadata = [];
     this.reads = {};
     this.writes = [];
@@ -72,12 +76,12 @@ class FakeSheet {
   getSheetId() { return 0; }
   cell(row, col) {
     const line = this.cells[row - 1];
-    return (line && line[col - 1]) || { value: '', note: '', format: '' };
+    return (line && line[col - 1]) || { value: '', note: '', format: '', formula: '' };
   }
   put(row, col, patch) {
     while (this.cells.length < row) this.cells.push([]);
     const line = this.cells[row - 1];
-    while (line.length < col) line.push({ value: '', note: '', format: '' });
+    while (line.length < col) line.push({ value: '', note: '', format: '', formula: '' });
     line[col - 1] = Object.assign({}, line[col - 1], patch);
   }
   getRange(row, col, numRows = 1, numCols = 1) { return new FakeRange(this, row, col, numRows, numCols); }
@@ -99,8 +103,13 @@ class FakeSheet {
   setRows(startRow, rows, format) {
     rows.forEach((line, r) => line.forEach((v, c) => {
       const isDate = Object.prototype.toString.call(v) === '[object Date]';
-      this.put(startRow + r, c + 1, { value: v, format: isDate ? (format || 'yyyy-mm-dd') : '' });
+      this.put(startRow + r, c + 1, { value: v, format: isDate ? (format || 'yyyy-mm-dd') : '', formula: '' });
     }));
+  }
+  /** A formula a person typed, and what Sheets computed for it. */
+  setFormula(row, col, formula, computed, format) {
+    const isDate = Object.prototype.toString.call(computed) === '[object Date]';
+    this.put(row, col, { value: computed, formula, format: format || (isDate ? 'yyyy-mm-dd' : '') });
   }
   setWatermark(value) { this.metadata = [{ key: 'sheetsync.watermark', value: String(value) }]; }
   insertRowsBefore(row, n = 1) {

@@ -15,6 +15,12 @@
 //! 3. `appendCells` for new rows, which needs no index;
 //! 4. the watermark metadata.
 //!
+//! A cell where a person typed a formula keeps it while the formula shows
+//! the table's value (at the sheet's precision): such a cell is dropped from
+//! the writes, whatever brought it (an update, a whole row pushed or sent
+//! again, a write a repair makes again). A value the formula does not show
+//! is the table's change of that cell, and replaces the formula.
+//!
 //! The writer plans through [`journaled_plan`], which wraps these requests
 //! with the journal's copies ([`crate::journal`]) so the batch's answer shows
 //! where each row landed, and which puts back what a misplaced batch hit
@@ -22,6 +28,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use reconcile::convert::{from_sheet_in, sheet_matches_in};
 use reconcile::{Key, PgType, SheetSettings};
 use serde_json::{Map, Value as Json};
 use sheetsync_queue::{ChangeBatch, Op};
@@ -30,12 +37,12 @@ use crate::cells::{Cell, cell_for, text_cell};
 use crate::journal::{Entry, EntryOp, Frame, Journal, Touch, journal_title};
 use crate::keys::{db_key, sheet_key};
 use crate::repair::{Restore, Restores, restored, restores};
-use crate::tab::TabImage;
+use crate::tab::{FormulaCell, TabImage, cell_json};
 use crate::wire::{
     AppendCells, BatchUpdate, CellData, CreateDeveloperMetadata, DataFilter, DeleteDimension,
-    DeveloperMetadata, DimensionRange, FIELDS_VALUE, FIELDS_VALUE_AND_FORMAT, GridCoordinate,
-    MetadataLocation, MetadataLookup, Request, RowData, UpdateCells, UpdateDeveloperMetadata,
-    WATERMARK_KEY,
+    DeveloperMetadata, DimensionRange, ExtendedValue, FIELDS_VALUE, FIELDS_VALUE_AND_FORMAT,
+    GridCoordinate, MetadataLocation, MetadataLookup, Request, RowData, UpdateCells,
+    UpdateDeveloperMetadata, WATERMARK_KEY,
 };
 
 /// What a plan does, for logs and metrics.
@@ -61,6 +68,8 @@ pub struct PlanStats {
     pub misplaced: usize,
     /// Rows a misplaced write hit, put back (cells restored or row re-added).
     pub rows_restored: usize,
+    /// Cells not written because their formula shows the table's value.
+    pub formulas_kept: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -260,6 +269,19 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
             "change columns missing from the sheet header are not written"
         );
     }
+    // On the batch's last value of each cell: a cell changed and changed
+    // back within the batch keeps its formula.
+    model.keep_formulas(
+        tab,
+        |column| {
+            header
+                .get(column)
+                .and_then(|name| types.get(name.as_str()))
+                .copied()
+                .unwrap_or(PgType::Text)
+        },
+        &mut stats,
+    );
     let repairing = stats.misplaced > 0;
     let highest = match (highest, repairing) {
         (None, false) => return Plan { body: None, stats },
@@ -386,6 +408,28 @@ impl Model {
             return true;
         }
         false
+    }
+
+    /// Drops the writes of cells whose formula already shows what the
+    /// write would ([`shows`]): the formula a person typed stays.
+    fn keep_formulas(
+        &mut self,
+        tab: &TabImage,
+        column_type: impl Fn(usize) -> PgType,
+        stats: &mut PlanStats,
+    ) {
+        for (&row, cells) in self.writes.iter_mut() {
+            let Some(read) = tab.row(row).filter(|r| !r.formulas.is_empty()) else {
+                continue;
+            };
+            cells.retain(|&column, cell| {
+                let kept = read
+                    .formula(column)
+                    .is_some_and(|f| shows(f, &cell.data, column_type(column), tab.settings()));
+                stats.formulas_kept += usize::from(kept);
+                !kept
+            });
+        }
     }
 
     fn delete(&mut self, key: &Key) {
@@ -552,6 +596,34 @@ impl Model {
         }
         requests.push(watermark_request(tab, watermark));
         requests
+    }
+}
+
+/// Whether the formula cell `formula` already shows what writing `data`
+/// would, in a column of `pg_type`: compared as the webhook compares a sheet
+/// value with the table's (`sheet_matches_in`), so a value equal at the
+/// sheet's precision counts as shown. A formula showing an error shows
+/// nothing the table holds; writing the same formula again changes nothing.
+fn shows(formula: &FormulaCell, data: &CellData, pg_type: PgType, sheet: SheetSettings) -> bool {
+    let Some(shown) = &formula.shows else {
+        return false;
+    };
+    let written = match &data.user_entered_value {
+        Some(ExtendedValue::FormulaValue(text)) => {
+            return text.as_str() == Some(formula.formula.as_str());
+        }
+        Some(value) => cell_json(value),
+        None => Json::Null,
+    };
+    if &written == shown {
+        return true;
+    }
+    match (
+        from_sheet_in(shown, "", pg_type, sheet),
+        from_sheet_in(&written, "", pg_type, sheet),
+    ) {
+        (Ok(shown), Ok(table)) => sheet_matches_in(&shown, &table, sheet.zone),
+        _ => false,
     }
 }
 

@@ -72,6 +72,7 @@ pub(crate) fn image(g: &Grid, keys: &[&str], watermark: Option<(i32, i64)>) -> T
                     }
                     cells
                 },
+                formulas: Vec::new(),
             })
             .collect(),
         row_end: g.len(),
@@ -715,4 +716,216 @@ fn a_repair_writes_again_only_what_the_missed_writes_meant() {
     let p = journaled_plan(&tab, &[&b], "g".into(), Some(journal(EntryOp::Fix)));
     assert_eq!(p.stats.stale, 2);
     assert_eq!(tab_writes(&p), vec![(3, 2, json!({"numberValue": 3.0}))]);
+}
+
+/// Marks grid cells of `tab` as formulas showing what the grid holds there
+/// (an error where `shows` is `None`).
+fn with_formulas(mut tab: TabImage, formulas: &[(usize, usize, &str, Option<Json>)]) -> TabImage {
+    for (row, column, formula, shows) in formulas {
+        let read = tab.rows.iter_mut().find(|r| r.row_index == *row).unwrap();
+        read.formulas.push(crate::tab::FormulaCell {
+            column: *column,
+            formula: formula.to_string(),
+            shows: shows.clone(),
+        });
+    }
+    tab
+}
+
+/// The `updateCells` of a body on the tab: (row, column, the values written).
+fn cell_writes(body: &BatchUpdate) -> Vec<(usize, usize, Vec<Json>)> {
+    let body = serde_json::to_value(body).unwrap();
+    body["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.get("updateCells"))
+        .filter(|u| u["start"]["sheetId"] == json!(5))
+        .map(|u| {
+            (
+                u["start"]["rowIndex"].as_u64().unwrap() as usize,
+                u["start"]["columnIndex"].as_u64().unwrap() as usize,
+                u["rows"][0]["values"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.get("userEnteredValue").cloned().unwrap_or(Json::Null))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_formula_showing_the_tables_value_is_not_written() {
+    let mut g = grid(vec![
+        vec![json!("id"), json!("name"), json!("qty"), json!("due")],
+        vec![json!(1), json!("Ada"), json!(1)],
+        vec![json!(2), json!("Bob"), json!(2), json!(46357)],
+        vec![json!(3), json!("Cy"), json!(3)],
+        vec![json!(4), json!("Di"), json!(4)],
+        vec![json!(5), Json::Null, json!(5)],
+    ]);
+    let tab = with_formulas(
+        image(&g, &["id"], None),
+        &[
+            (1, 2, "=0+1", Some(json!(1))),
+            (2, 3, "=DATE(2026,12,1)", Some(json!(46357))),
+            (3, 2, "=1+2", Some(json!(3))),
+            (4, 2, "=2*2", Some(json!(4))),
+            (5, 1, "=1/0", None),
+        ],
+    );
+    let b = batch(vec![
+        // A whole row (a push): the formula's cell is left, the rest written.
+        (
+            1,
+            ins(1, json!({"id": 1, "name": "Ada", "qty": 1, "due": null})),
+        ),
+        // A date equal to what the formula shows.
+        (2, upd(2, json!({"id": 2, "due": "2026-12-01"}))),
+        // The table changed the cell: its value replaces the formula.
+        (3, upd(3, json!({"id": 3, "qty": 30}))),
+        // Changed and changed back within the batch: nothing changed.
+        (4, upd(4, json!({"id": 4, "qty": 40}))),
+        (5, upd(4, json!({"id": 4, "qty": 4}))),
+        // A formula showing an error shows nothing the table holds.
+        (6, upd(5, json!({"id": 5, "name": null}))),
+    ]);
+    let p = plan(&tab, &[&b]);
+    let body = p.body.unwrap();
+    assert_eq!(
+        cell_writes(&body),
+        vec![
+            (1, 1, vec![json!({"stringValue": "Ada"})]),
+            (1, 3, vec![Json::Null]),
+            (3, 2, vec![json!({"numberValue": 30.0})]),
+            (5, 1, vec![Json::Null]),
+        ]
+    );
+    apply(&mut g, &body);
+    assert_eq!(
+        values(&g),
+        vec![
+            vec![json!("id"), json!("name"), json!("qty"), json!("due")],
+            vec![json!(1), json!("Ada"), json!(1)],
+            vec![json!(2), json!("Bob"), json!(2), json!(46357)],
+            vec![json!(3), json!("Cy"), json!(30.0)],
+            vec![json!(4), json!("Di"), json!(4)],
+            vec![json!(5), Json::Null, json!(5)],
+        ]
+    );
+    assert_eq!(
+        (
+            p.stats.formulas_kept,
+            p.stats.rows_updated,
+            p.stats.cells_written
+        ),
+        (3, 3, 4)
+    );
+}
+
+#[test]
+fn a_formula_equal_at_the_sheets_precision_is_kept() {
+    use crate::cells::cell_for;
+    use crate::wire::ExtendedValue;
+    // The formula shows the instant to the millisecond, the table holds
+    // microseconds; the text formula shows a number the text column holds.
+    let at = |v: &str| match cell_for(&json!(v), PgType::Timestamptz, reconcile::SheetZone::UTC)
+        .data
+        .user_entered_value
+    {
+        Some(ExtendedValue::NumberValue(serial)) => json!(serial),
+        other => panic!("a date-time is a serial, got {other:?}"),
+    };
+    let shown = at("2026-01-01T00:01:07.123+00:00");
+    let g = grid(vec![
+        vec![json!("id"), json!("name"), json!("at")],
+        vec![json!(1), json!(7), shown.clone()],
+    ]);
+    let tab = with_formulas(
+        image(&g, &["id"], None),
+        &[
+            (1, 1, "=3+4", Some(json!(7))),
+            (1, 2, "=NOW()", Some(shown)),
+        ],
+    );
+    let b = batch(vec![(
+        1,
+        upd(
+            1,
+            json!({"id": 1, "name": "7", "at": "2026-01-01T00:01:07.123456+00:00"}),
+        ),
+    )]);
+    let p = plan(&tab, &[&b]);
+    assert_eq!(cell_writes(p.body.as_ref().unwrap()), vec![]);
+    assert_eq!((p.stats.formulas_kept, p.stats.rows_updated), (2, 0));
+
+    // A millisecond later is the table's change.
+    let b = batch(vec![(
+        1,
+        upd(1, json!({"id": 1, "at": "2026-01-01T00:01:07.124+00:00"})),
+    )]);
+    let p = plan(&tab, &[&b]);
+    assert_eq!(
+        cell_writes(p.body.as_ref().unwrap()),
+        vec![(
+            1,
+            2,
+            vec![json!({"numberValue": at("2026-01-01T00:01:07.124+00:00")})]
+        )]
+    );
+    assert_eq!(p.stats.formulas_kept, 0);
+}
+
+#[test]
+fn a_repair_does_not_write_over_a_formula_showing_what_it_meant() {
+    use crate::journal::{Entry, EntryOp, Journal, JournalCell};
+    // The write meant for key 2 (qty 70) landed on the row holding key 3;
+    // key 2's qty is a formula that shows 70 by now.
+    let mut g = orders();
+    g[3][2].v = json!(70);
+    g[2][2].v = json!(70);
+    let cell = |v: Json| JournalCell {
+        value: v.clone(),
+        data: crate::wire::CellData {
+            user_entered_value: Some(match &v {
+                Json::String(s) => crate::wire::ExtendedValue::StringValue(s.clone()),
+                n => crate::wire::ExtendedValue::NumberValue(n.as_f64().unwrap()),
+            }),
+            user_entered_format: None,
+        },
+    };
+    let journal = Journal {
+        prev_watermark: 5,
+        watermark: 10,
+        key_index: vec![0],
+        width: 3,
+        entries: vec![Entry {
+            op: EntryOp::Update,
+            expected: vec![json!(2)],
+            row: 2,
+            link: None,
+            columns: vec![2],
+            before: vec![cell(json!(3)), cell(json!("Cy")), cell(json!(3))],
+            after: vec![cell(json!(3)), cell(json!("Cy")), cell(json!(70))],
+        }],
+        ..Journal::default()
+    };
+    let tab = with_formulas(
+        image(&g, &["id"], Some((9, 10))),
+        &[(2, 2, "=7*10", Some(json!(70)))],
+    );
+    // The change the missed write carried, redelivered: stale (the tab is stamped 10).
+    let b = batch(vec![(7, upd(2, json!({"qty": 70})))]);
+    let p = journaled_plan(&tab, &[&b], "g".into(), Some(journal));
+    // Key 3's row is put back; key 2's missed write is not made again.
+    assert_eq!(
+        cell_writes(p.body.as_ref().unwrap()),
+        vec![(3, 2, vec![json!({"numberValue": 3.0})])]
+    );
+    assert_eq!(
+        (p.stats.formulas_kept, p.stats.rows_restored, p.stats.stale),
+        (1, 1, 1)
+    );
 }

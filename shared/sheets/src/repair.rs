@@ -263,6 +263,7 @@ mod tests {
                     row_index: i + 1,
                     key_cells: vec![cells[0].clone()],
                     cells,
+                    formulas: Vec::new(),
                 })
                 .collect(),
             row_end: 0,

@@ -25,6 +25,27 @@ pub struct TabRow {
     /// Every cell of the row as read, in grid column order (trailing empty
     /// cells dropped); what a repair compares.
     pub cells: Vec<Json>,
+    /// The row's cells that hold a formula, by grid column (usually none).
+    pub formulas: Vec<FormulaCell>,
+}
+
+/// A cell where a person typed a formula.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormulaCell {
+    /// Grid column.
+    pub column: usize,
+    /// The formula as typed (`userEnteredValue.formulaValue`).
+    pub formula: String,
+    /// What it shows (`effectiveValue`, as [`cell_json`] reads it: `null`
+    /// when it shows nothing); `None` when it shows an error.
+    pub shows: Option<Json>,
+}
+
+impl TabRow {
+    /// The formula in grid column `column`, if the cell holds one.
+    pub fn formula(&self, column: usize) -> Option<&FormulaCell> {
+        self.formulas.iter().find(|f| f.column == column)
+    }
 }
 
 /// The tab's `sheetsync.watermark` developer metadata.
@@ -211,10 +232,28 @@ impl TabImage {
             while cells.last() == Some(&Json::Null) {
                 cells.pop();
             }
+            let formulas = row
+                .values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| match &c.user_entered_value {
+                    Some(ExtendedValue::FormulaValue(Json::String(formula))) => Some(FormulaCell {
+                        column: grid.start_column + i,
+                        formula: formula.clone(),
+                        shows: match &c.effective_value {
+                            Some(ExtendedValue::ErrorValue(_)) => None,
+                            Some(v) => Some(cell_json(v)),
+                            None => Some(Json::Null),
+                        },
+                    }),
+                    _ => None,
+                })
+                .collect();
             image.rows.push(TabRow {
                 row_index,
                 key_cells,
                 cells,
+                formulas,
             });
         }
         Ok(image)
@@ -368,21 +407,25 @@ mod tests {
                     row_index: 1,
                     key_cells: vec![json!(42)],
                     cells: vec![json!("Ada"), json!(42), json!(3)],
+                    formulas: vec![],
                 },
                 TabRow {
                     row_index: 2,
                     key_cells: vec![Json::Null],
                     cells: vec![json!("Bob")],
+                    formulas: vec![],
                 },
                 TabRow {
                     row_index: 3,
                     key_cells: vec![Json::Null],
                     cells: vec![],
+                    formulas: vec![],
                 },
                 TabRow {
                     row_index: 4,
                     key_cells: vec![json!("7")],
                     cells: vec![json!("Eve"), json!("7")],
+                    formulas: vec![],
                 },
             ]
         );
@@ -431,6 +474,51 @@ mod tests {
             err.to_string(),
             "spreadsheet S has a time zone sheetsync does not know: 'Moon/Tranquility'"
         );
+    }
+
+    #[test]
+    fn reads_formulas_and_what_they_show() {
+        let s = spreadsheet(
+            json!({"sheets": [{"properties": {"sheetId": 9, "title": "Orders"},
+            "data": [{"rowData": [
+                {"values": [{"effectiveValue": {"stringValue": "id"}},
+                            {"effectiveValue": {"stringValue": "qty"}},
+                            {"effectiveValue": {"stringValue": "total"}},
+                            {"effectiveValue": {"stringValue": "note"}}]},
+                {"values": [{"effectiveValue": {"numberValue": 1}},
+                            {"effectiveValue": {"numberValue": 3}},
+                            {"userEnteredValue": {"formulaValue": "=B2*2"},
+                             "effectiveValue": {"numberValue": 6}},
+                            {"userEnteredValue": {"formulaValue": "=1/0"},
+                             "effectiveValue": {"errorValue": {"type": "DIVIDE_BY_ZERO"}}},
+                            {"userEnteredValue": {"formulaValue": "=\"\""}}]}
+            ]}]}]}),
+        );
+        let tab = TabImage::from_spreadsheet(s, "S", "Orders", &["id".into()]).unwrap();
+        let row = &tab.rows[0];
+        assert_eq!(row.cells, vec![json!(1), json!(3), json!(6)]);
+        assert_eq!(
+            row.formulas,
+            vec![
+                FormulaCell {
+                    column: 2,
+                    formula: "=B2*2".into(),
+                    shows: Some(json!(6)),
+                },
+                FormulaCell {
+                    column: 3,
+                    formula: "=1/0".into(),
+                    shows: None,
+                },
+                FormulaCell {
+                    column: 4,
+                    formula: "=\"\"".into(),
+                    shows: Some(Json::Null),
+                },
+            ]
+        );
+        assert_eq!(row.formula(2).map(|f| f.formula.as_str()), Some("=B2*2"));
+        assert_eq!(row.formula(1), None);
     }
 
     #[test]

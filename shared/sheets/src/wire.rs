@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 /// Developer metadata key holding the highest outbox `seq` applied to a tab.
 pub const WATERMARK_KEY: &str = "sheetsync.watermark";
 
-/// Field mask of the tab read: sheet identity, its metadata, and each cell's
-/// effective value only.
+/// Field mask of the tab read: the spreadsheet's zone and locale, sheet
+/// identity, its metadata, each cell's effective value, and the formula of a
+/// cell that holds one (a cell without a formula adds nothing to the answer).
 pub const READ_FIELDS: &str = "properties(timeZone,locale),sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),\
 developerMetadata(metadataId,metadataKey,metadataValue),\
-data(startRow,startColumn,rowData(values(effectiveValue))))";
+data(startRow,startColumn,rowData(values(effectiveValue,userEnteredValue/formulaValue))))";
 
 /// Field mask of the journal as a repair reads it: cells as entered, so a
 /// misplaced write is undone with the formula or format the cell had.
@@ -122,9 +123,26 @@ pub struct ReadRow {
 #[serde(rename_all = "camelCase")]
 pub struct ReadCell {
     pub effective_value: Option<ExtendedValue>,
-    /// Read only from the journal, whose cells are written back as they were.
+    /// From the tab: only a formula (`formulaValue`), which the writer
+    /// leaves alone while it shows the table's value. From the journal:
+    /// the cell as entered, written back as it was. `{}` (a mask naming
+    /// `formulaValue` over a cell without one) is none.
+    #[serde(default, deserialize_with = "value_or_empty")]
     pub user_entered_value: Option<ExtendedValue>,
     pub user_entered_format: Option<ReadFormat>,
+}
+
+/// An `ExtendedValue`, `None` for `null` or `{}`.
+fn value_or_empty<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<ExtendedValue>, D::Error> {
+    match Option::<serde_json::Map<String, serde_json::Value>>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(object) if object.is_empty() => Ok(None),
+        Some(object) => serde_json::from_value(serde_json::Value::Object(object))
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
@@ -411,6 +429,22 @@ mod tests {
             Some(ExtendedValue::ErrorValue(_))
         ));
         assert!(rows[2].values.is_empty());
+    }
+
+    #[test]
+    fn reads_a_formula_and_nothing_from_an_emptied_user_entered_value() {
+        let row: ReadRow = serde_json::from_value(json!({"values": [
+            {"effectiveValue": {"numberValue": 6}, "userEnteredValue": {"formulaValue": "=B2*2"}},
+            {"effectiveValue": {"numberValue": 3}, "userEnteredValue": {}},
+            {"userEnteredValue": null}
+        ]}))
+        .unwrap();
+        assert_eq!(
+            row.values[0].user_entered_value,
+            Some(ExtendedValue::FormulaValue(json!("=B2*2")))
+        );
+        assert_eq!(row.values[1].user_entered_value, None);
+        assert_eq!(row.values[2].user_entered_value, None);
     }
 
     #[test]

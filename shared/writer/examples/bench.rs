@@ -163,6 +163,7 @@ fn planning_ms(n: usize) -> f64 {
                 row_index: i + 1,
                 key_cells: vec![r[0].clone()],
                 cells: r.clone(),
+                formulas: Vec::new(),
             })
             .collect(),
         row_end: rows.len(),

@@ -212,6 +212,7 @@ impl Writer {
                         skipped_updates = plan.skipped_updates,
                         misplaced = plan.misplaced,
                         rows_restored = plan.rows_restored,
+                        formulas_kept = plan.formulas_kept,
                         watermark = plan.watermark,
                         attempts = attempt + 1,
                         "batch applied to the sheet"

@@ -25,6 +25,8 @@ pub struct BatchStats {
     pub misplaced: usize,
     /// Rows put back by those repairs.
     pub rows_restored: usize,
+    /// Cells left alone because a person's formula there shows the table's value.
+    pub formulas_kept: usize,
     /// Commit → sheet lag of the newest change applied, in milliseconds.
     pub max_lag_ms: Option<i64>,
 }
@@ -41,6 +43,7 @@ impl BatchStats {
         self.stale += plan.stale;
         self.misplaced += plan.misplaced;
         self.rows_restored += plan.rows_restored;
+        self.formulas_kept += plan.formulas_kept;
     }
 
     pub(crate) fn merge(&mut self, other: BatchStats) {
@@ -54,6 +57,7 @@ impl BatchStats {
         self.stale += other.stale;
         self.misplaced += other.misplaced;
         self.rows_restored += other.rows_restored;
+        self.formulas_kept += other.formulas_kept;
         self.add_lag(other.max_lag_ms);
     }
 

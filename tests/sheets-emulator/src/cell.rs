@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json, json};
 
 use crate::format;
+use crate::formula::Formula;
 
 /// One cell of a tab: its user-entered value, format and note.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -28,9 +29,9 @@ pub enum CellValue {
     Number(f64),
     Text(String),
     Bool(bool),
-    /// A formula is kept as typed; the emulator does not evaluate formulas, so its
-    /// effective value is an `#ERROR!` saying so.
-    Formula(String),
+    /// A formula as typed, with what it shows ([`crate::formula`]: the
+    /// emulator computes formulas over constants only).
+    Formula(Formula),
 }
 
 /// `userEnteredFormat`: the number format is modelled, every other format field
@@ -89,6 +90,21 @@ impl Cell {
         CellValue::Bool(b).into()
     }
 
+    /// A formula cell that shows `result` (`effectiveValue`), which the
+    /// emulator does not compute itself (references, functions).
+    pub fn formula(text: impl Into<String>, result: CellValue) -> Self {
+        CellValue::Formula(Formula::showing(text, result)).into()
+    }
+
+    /// What the cell shows: its value, or what its formula computes
+    /// (`None`: the formula shows `#ERROR!`).
+    pub fn shown(&self) -> Option<&CellValue> {
+        match &self.value {
+            CellValue::Formula(f) => f.result.as_deref(),
+            value => Some(value),
+        }
+    }
+
     /// A date as a serial number (days since 1899-12-30) with a `DATE` format.
     pub fn date(serial: f64, pattern: &str) -> Self {
         Cell::number(serial).with_number_format(NumberFormat::new(NumberFormatType::Date, pattern))
@@ -118,29 +134,34 @@ impl Cell {
 
     /// The text the sheet shows (`formattedValue`); `None` for an empty cell.
     pub fn formatted(&self) -> Option<String> {
-        match &self.value {
-            CellValue::Empty => None,
-            CellValue::Number(n) => Some(format::number(*n, self.number_format())),
-            CellValue::Text(s) => Some(s.clone()),
-            CellValue::Bool(b) => Some(if *b { "TRUE" } else { "FALSE" }.to_string()),
-            CellValue::Formula(_) => Some("#ERROR!".to_string()),
+        match self.shown() {
+            None => Some(ERROR_TEXT.to_string()),
+            Some(CellValue::Empty) => None,
+            Some(CellValue::Number(n)) => Some(format::number(*n, self.number_format())),
+            Some(CellValue::Text(s)) => Some(s.clone()),
+            Some(CellValue::Bool(b)) => Some(if *b { "TRUE" } else { "FALSE" }.to_string()),
+            Some(CellValue::Formula(f)) => Some(f.text.clone()),
         }
     }
 
-    /// The `effectiveValue` as an `ExtendedValue` object.
+    /// The `effectiveValue` as an `ExtendedValue` object (`null` when the
+    /// cell shows nothing).
     pub fn effective_json(&self) -> Json {
-        match &self.value {
-            CellValue::Formula(_) => json!({"errorValue": {
+        match self.shown() {
+            None => json!({"errorValue": {
                 "type": "ERROR",
-                "message": "The Sheets API emulator does not evaluate formulas."
+                "message": "The Sheets API emulator computes formulas over constants only."
             }}),
-            other => other.to_extended(),
+            Some(value) => value.to_extended(),
         }
     }
 
     /// The value as `values.get` renders it with `UNFORMATTED_VALUE` (empty -> "").
     pub fn unformatted_json(&self, dates_as_serial: bool) -> Json {
-        match &self.value {
+        let Some(shown) = self.shown() else {
+            return json!(ERROR_TEXT);
+        };
+        match shown {
             CellValue::Empty => json!(""),
             CellValue::Number(n) => {
                 let is_date = self.number_format().is_some_and(|f| {
@@ -159,7 +180,7 @@ impl Cell {
             }
             CellValue::Text(s) => json!(s),
             CellValue::Bool(b) => json!(b),
-            CellValue::Formula(_) => json!("#ERROR!"),
+            CellValue::Formula(f) => json!(f.text),
         }
     }
 
@@ -179,6 +200,9 @@ impl From<CellValue> for Cell {
     }
 }
 
+/// What a formula the emulator cannot compute shows.
+const ERROR_TEXT: &str = "#ERROR!";
+
 /// A JSON number, integral when the value is (so `42.0` renders as `42`, as Google does).
 pub fn number_json(n: f64) -> Json {
     if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
@@ -196,7 +220,7 @@ impl CellValue {
             CellValue::Number(n) => json!({"numberValue": number_json(*n)}),
             CellValue::Text(s) => json!({"stringValue": s}),
             CellValue::Bool(b) => json!({"boolValue": b}),
-            CellValue::Formula(f) => json!({"formulaValue": f}),
+            CellValue::Formula(f) => json!({"formulaValue": f.text}),
         }
     }
 
@@ -235,7 +259,7 @@ impl CellValue {
             "boolValue" => member.as_bool().map(CellValue::Bool).ok_or_else(kind_error),
             "formulaValue" => member
                 .as_str()
-                .map(|s| CellValue::Formula(s.to_string()))
+                .map(|s| CellValue::Formula(Formula::new(s)))
                 .ok_or_else(kind_error),
             "errorValue" => Err("errorValue cannot be written".into()),
             other => Err(format!(
@@ -307,7 +331,7 @@ pub fn parse_user_entered(text: &str) -> (CellValue, Option<NumberFormat>) {
         return (CellValue::Text(rest.to_string()), None);
     }
     if text.starts_with('=') && text.len() > 1 {
-        return (CellValue::Formula(text.to_string()), None);
+        return (CellValue::Formula(Formula::new(text)), None);
     }
     let trimmed = text.trim();
     if trimmed.eq_ignore_ascii_case("true") {
@@ -399,7 +423,7 @@ mod tests {
         assert_eq!(parse_user_entered("inf").0, CellValue::Text("inf".into()));
         assert_eq!(
             parse_user_entered("=A1").0,
-            CellValue::Formula("=A1".into())
+            CellValue::Formula(Formula::new("=A1"))
         );
         let (value, format) = parse_user_entered("12.5%");
         assert_eq!(value, CellValue::Number(0.125));
@@ -438,7 +462,8 @@ mod tests {
             CellValue::Number(1.5),
             CellValue::Text("x".into()),
             CellValue::Bool(false),
-            CellValue::Formula("=1".into()),
+            CellValue::Formula(Formula::new("=1")),
+            CellValue::Formula(Formula::new("=A1")),
             CellValue::Empty,
         ] {
             assert_eq!(CellValue::from_extended(&value.to_extended()), Ok(value));

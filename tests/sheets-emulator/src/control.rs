@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::cell::Cell;
+use crate::cell::{Cell, CellValue};
 use crate::error::ApiError;
 use crate::faults::FaultConfig;
 use crate::http::json_response;
@@ -194,6 +194,9 @@ async fn changes(State(shared): S) -> Sse<impl Stream<Item = Result<Event, Infal
 fn cell_json(cell: &Cell) -> Json {
     let mut out = serde_json::to_value(cell).unwrap_or_default();
     out["formatted"] = json!(cell.formatted().unwrap_or_default());
+    if let CellValue::Formula(_) = cell.value {
+        out["effectiveValue"] = cell.effective_json();
+    }
     out
 }
 

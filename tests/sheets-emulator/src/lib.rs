@@ -27,7 +27,8 @@
 //! deleteSheet, updateSheetProperties, updateSpreadsheetProperties (`timeZone`),
 //! create/update/deleteDeveloperMetadata;
 //! atomic and in order), `developerMetadata.search` and `.get`. Formulas are
-//! stored but not evaluated.
+//! stored as typed; what one shows is computed for formulas over constants
+//! and otherwise set by tests (`formula`).
 
 mod a1;
 mod auth;
@@ -40,6 +41,7 @@ mod error;
 mod faults;
 mod fields;
 mod format;
+mod formula;
 mod grid;
 mod http;
 mod log;
@@ -59,5 +61,6 @@ pub use changes::{Change, ChangeSource};
 pub use emulator::Emulator;
 pub use error::ApiError;
 pub use faults::{FailNext, FaultConfig, Faults, Quota};
+pub use formula::Formula;
 pub use log::{Counters, LoggedRequest};
 pub use time_zone::DEFAULT_TIME_ZONE;

@@ -3,15 +3,36 @@
 
 use serde_json::Value as Json;
 
-use crate::cell::{Cell, parse_user_entered};
+use crate::cell::{Cell, CellValue, parse_user_entered};
 use crate::changes::ChangeSource;
+use crate::formula::Formula;
 use crate::grid::{Sheet, Spreadsheet};
 use crate::metadata::{DeveloperMetadata, Location, Visibility};
 use crate::state::Shared;
 
 /// A seed value: JSON number/string/bool/null, or a `Cell` object
 /// (`{"value": {"numberValue": 45296}, "format": {"numberFormat": {"type": "DATE", "pattern": "yyyy-mm-dd"}}}`).
+/// A formula cell may say what it shows, which the emulator computes only
+/// for formulas over constants:
+/// `{"value": {"formulaValue": "=B2*2"}, "effectiveValue": {"numberValue": 6}}`.
 pub fn cell_from_json(value: &Json) -> Result<Cell, String> {
+    if let Some(object) = value.as_object()
+        && let Some(shown) = object.get("effectiveValue")
+    {
+        let mut rest = object.clone();
+        rest.remove("effectiveValue");
+        let cell = cell_from_json(&Json::Object(rest))?;
+        let CellValue::Formula(formula) = &cell.value else {
+            return Err(format!(
+                "effectiveValue is for formula cells (a value shows itself): {value}"
+            ));
+        };
+        let shown = CellValue::from_extended(shown)?;
+        return Ok(Cell {
+            value: CellValue::Formula(Formula::showing(formula.text.clone(), shown)),
+            ..cell
+        });
+    }
     Ok(match value {
         Json::Null => Cell::default(),
         Json::Bool(b) => Cell::bool(*b),

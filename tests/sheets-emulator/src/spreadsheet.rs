@@ -37,7 +37,11 @@ pub fn cell_data(cell: &Cell) -> Json {
     let user_entered = cell.value.to_extended();
     if !user_entered.is_null() {
         out.insert("userEnteredValue".into(), user_entered);
-        out.insert("effectiveValue".into(), cell.effective_json());
+        // A formula that shows nothing has no effective value.
+        let effective = cell.effective_json();
+        if !effective.is_null() {
+            out.insert("effectiveValue".into(), effective);
+        }
     }
     if let Some(text) = cell.formatted() {
         out.insert("formattedValue".into(), json!(text));

@@ -57,7 +57,7 @@ impl Render {
     fn cell(&self, cell: &Cell) -> Json {
         match (self.mode, &cell.value) {
             (RenderMode::Formatted, _) => cell.formatted_json(),
-            (RenderMode::Formula, crate::cell::CellValue::Formula(f)) => json!(f),
+            (RenderMode::Formula, crate::cell::CellValue::Formula(f)) => json!(f.text),
             _ => cell.unformatted_json(self.dates_as_serial),
         }
     }

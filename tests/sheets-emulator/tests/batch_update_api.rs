@@ -4,7 +4,7 @@ mod common;
 
 use common::Http;
 use serde_json::{Value as Json, json};
-use sheets_emulator::{Cell, ChangeSource, Emulator};
+use sheets_emulator::{Cell, CellValue, ChangeSource, Emulator};
 
 const ID: &str = "1BatchSheet";
 
@@ -429,5 +429,97 @@ async fn the_spreadsheet_time_zone_is_kept_and_reported() {
     assert_eq!(
         created.body["properties"]["timeZone"],
         json!("Australia/Lord_Howe")
+    );
+}
+
+/// A formula is stored as written (`userEnteredValue.formulaValue`) and
+/// read with what it shows (`effectiveValue`): computed for a formula over
+/// constants, `#ERROR!` for one the emulator does not compute, and what a
+/// test set for that one.
+#[tokio::test]
+async fn formulas_are_stored_as_written_and_read_with_what_they_show() {
+    let (emu, http, sheet_id) = setup().await;
+    let formula = |f: &str| json!({"userEnteredValue": {"formulaValue": f}});
+    let reply = batch(&http, json!([
+        {"updateCells": {"rows": [{"values": [formula("=2*3"), formula("=A2*2"), formula("=\"a\"&\"b\"")]}],
+                         "fields": "userEnteredValue",
+                         "start": {"sheetId": sheet_id, "rowIndex": 1, "columnIndex": 1}}},
+    ])).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    emu.set_cell(
+        ID,
+        "orders",
+        2,
+        1,
+        Cell::formula("=UPPER(\"pear\")", CellValue::Text("PEAR".into())),
+    );
+    let read = http
+        .get(&format!(
+            "/v4/spreadsheets/{ID}?ranges=orders!B2:D3&fields={}",
+            "sheets(data(rowData(values(effectiveValue,userEnteredValue,formattedValue))))"
+        ))
+        .await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(
+        read.body,
+        json!({"sheets": [{"data": [{"rowData": [
+            {"values": [
+                {"userEnteredValue": {"formulaValue": "=2*3"}, "effectiveValue": {"numberValue": 6}, "formattedValue": "6"},
+                {"userEnteredValue": {"formulaValue": "=A2*2"}, "effectiveValue": {"errorValue": {"type": "ERROR",
+                    "message": "The Sheets API emulator computes formulas over constants only."}}, "formattedValue": "#ERROR!"},
+                {"userEnteredValue": {"formulaValue": "=\"a\"&\"b\""}, "effectiveValue": {"stringValue": "ab"}, "formattedValue": "ab"}
+            ]},
+            {"values": [
+                {"userEnteredValue": {"formulaValue": "=UPPER(\"pear\")"}, "effectiveValue": {"stringValue": "PEAR"}, "formattedValue": "PEAR"},
+                {"userEnteredValue": {"numberValue": 5}, "effectiveValue": {"numberValue": 5}, "formattedValue": "5"}
+            ]}
+        ]}]}]})
+    );
+    // The writer's mask: a formula where there is one, nothing more.
+    let read = http
+        .get(&format!(
+            "/v4/spreadsheets/{ID}?ranges=orders!A2:B2&fields={}",
+            "sheets(data(rowData(values(effectiveValue,userEnteredValue/formulaValue))))"
+        ))
+        .await;
+    assert_eq!(
+        read.body,
+        json!({"sheets": [{"data": [{"rowData": [{"values": [
+            {"userEnteredValue": {}, "effectiveValue": {"numberValue": 1}},
+            {"userEnteredValue": {"formulaValue": "=2*3"}, "effectiveValue": {"numberValue": 6}}
+        ]}]}]}]})
+    );
+    // values.get: what formulas show, or the formulas themselves.
+    let shown = http
+        .get(&format!(
+            "/v4/spreadsheets/{ID}/values/orders!B2:D3?valueRenderOption=UNFORMATTED_VALUE"
+        ))
+        .await;
+    assert_eq!(
+        shown.body["values"],
+        json!([[6, "#ERROR!", "ab"], ["PEAR", 5]])
+    );
+    let typed = http
+        .get(&format!(
+            "/v4/spreadsheets/{ID}/values/orders!B2:D3?valueRenderOption=FORMULA"
+        ))
+        .await;
+    assert_eq!(
+        typed.body["values"],
+        json!([["=2*3", "=A2*2", "=\"a\"&\"b\""], ["=UPPER(\"pear\")", 5]])
+    );
+    // Writing a value over a formula replaces it, and what it showed.
+    let reply = batch(
+        &http,
+        json!([
+            {"updateCells": {"rows": [{"values": [value(json!(7))]}], "fields": "userEnteredValue",
+                             "start": {"sheetId": sheet_id, "rowIndex": 2, "columnIndex": 1}}},
+        ]),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        emu.cell(ID, "orders", 2, 1).unwrap().value,
+        CellValue::Number(7.0)
     );
 }

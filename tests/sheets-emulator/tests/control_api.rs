@@ -282,3 +282,39 @@ async fn the_router_serves_from_another_listener_with_its_own_token_uri() {
     );
     server.abort();
 }
+
+/// Tests say what a formula the emulator does not compute shows.
+#[tokio::test]
+async fn a_formula_cell_is_seeded_with_what_it_shows() {
+    let emu = Emulator::start().await;
+    let control = Http::anonymous(&emu);
+    let cell = json!({"value": {"formulaValue": "=B2*2"}, "effectiveValue": {"numberValue": 6}});
+    let put = control
+        .put("/_emulator/spreadsheets/S1/tabs/T/cells/1/2", &cell)
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let expected = json!({"value": {"formulaValue": "=B2*2"},
+        "effectiveValue": {"numberValue": 6}, "formatted": "6"});
+    assert_eq!(put.body, expected);
+    let got = control
+        .get("/_emulator/spreadsheets/S1/tabs/T/cells/1/2")
+        .await;
+    assert_eq!(got.body, expected);
+    let seeded = control
+        .put(
+            "/_emulator/spreadsheets/S1/tabs/T",
+            &json!({"rows": [["id", "a", "b"], [1, 3, cell], [2, {"value": {"formulaValue": "=1+1"}}]]}),
+        )
+        .await;
+    assert_eq!(
+        seeded.body,
+        json!({"rows": [["id", "a", "b"], [1, 3, 6], [2, 2]]})
+    );
+    let refused = control
+        .put(
+            "/_emulator/spreadsheets/S1/tabs/T/cells/1/2",
+            &json!({"value": {"numberValue": 1}, "effectiveValue": {"numberValue": 2}}),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+}

@@ -44,13 +44,21 @@
     return dateOnly ? iso.slice(0, 10) : iso.slice(0, 19);
   }
 
-  /** A cell as CONTRACT.md carries it: number, boolean, string, ISO date or "". */
+  function isFormula(cell) {
+    return !isEmpty(cell) && 'formulaValue' in cell.value;
+  }
+
+  /**
+   * A cell as CONTRACT.md carries it: number, boolean, string, ISO date or "".
+   * A formula is sent as what it shows, as the script's getValues() reads it
+   * (an error as its text), never as the formula.
+   */
   function payloadValue(cell) {
     if (isEmpty(cell)) return '';
-    const v = cell.value;
+    const v = isFormula(cell) ? cell.effectiveValue || {} : cell.value;
+    if ('errorValue' in v) return cell.formatted || '';
     if ('boolValue' in v) return v.boolValue;
     if ('stringValue' in v) return v.stringValue;
-    if ('formulaValue' in v) return v.formulaValue;
     if ('numberValue' in v) {
       const type = numberFormat(cell);
       if (type === 'DATE') return serialToIso(v.numberValue, true);
@@ -62,6 +70,7 @@
 
   /** What an editor starts with: what the person would type to get the cell. */
   function editText(cell) {
+    if (isFormula(cell)) return cell.value.formulaValue;
     const v = payloadValue(cell);
     // A date-time is typed with a space, as in a sheet; the request carries ISO 8601.
     if (numberFormat(cell) === 'DATE_TIME' && typeof v === 'string') return v.replace('T', ' ');

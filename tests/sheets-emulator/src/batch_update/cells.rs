@@ -108,7 +108,11 @@ impl Ctx<'_> {
         }
         block.sort_by(|a, b| {
             for (column, descending) in &specs {
-                let ordering = compare_for_sort(&a[*column].value, &b[*column].value, *descending);
+                let ordering = compare_for_sort(
+                    sort_value(&a[*column]),
+                    sort_value(&b[*column]),
+                    *descending,
+                );
                 if ordering != std::cmp::Ordering::Equal {
                     return ordering;
                 }
@@ -125,6 +129,11 @@ impl Ctx<'_> {
         self.touch(position);
         Ok(json!({}))
     }
+}
+
+/// What a cell sorts by: what it shows (a formula showing an error sorts as text).
+fn sort_value(cell: &Cell) -> &CellValue {
+    cell.shown().unwrap_or(&cell.value)
 }
 
 /// Sheets' sort: numbers, then text (case-insensitive), then booleans; blanks always last.
@@ -248,7 +257,7 @@ impl ExtendedValueIn {
                 (_, Some(s), ..) if s.is_empty() => CellValue::Empty,
                 (_, Some(s), ..) => CellValue::Text(s.clone()),
                 (_, _, Some(b), _) => CellValue::Bool(b),
-                (_, _, _, Some(f)) => CellValue::Formula(f.clone()),
+                (_, _, _, Some(f)) => CellValue::Formula(crate::formula::Formula::new(f.clone())),
                 _ => CellValue::Empty,
             },
         )
