@@ -25,7 +25,8 @@ pub use grant::grant;
 pub use ident::{quote_ident, quote_literal, quote_qualified};
 pub use migrate::{AppliedMigration, Migration, migrate, migrations};
 pub use status::{
-    BindingStatus, ConflictRecord, RejectRecord, binding_status, recent_conflicts, recent_rejects,
+    BindingStatus, ConflictRecord, RejectRecord, SchemaChangeRecord, SheetHeaderRecord,
+    binding_status, recent_conflicts, recent_rejects, recent_schema_changes, sheet_header_issues,
 };
 pub use tls::connector as tls_connector;
 pub use tx::in_transaction;
