@@ -1,5 +1,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
-use sheetsync_store::{binding_status, recent_conflicts, recent_rejects};
+use sheetsync_store::{
+    binding_status, recent_conflicts, recent_rejects, recent_schema_changes, sheet_header_issues,
+};
 
 use crate::error::CmdResult;
 use crate::global::Global;
@@ -58,6 +60,42 @@ impl Args {
             print!("{}", t.render());
         }
 
+        let headers = sheet_header_issues(&client, binding).await?;
+        if !headers.is_empty() {
+            let mut t = Table::new(&[
+                "BINDING",
+                "NOT COLUMNS (IGNORED)",
+                "COLUMNS THE HEADER LACKS",
+                "SEEN",
+            ]);
+            for h in &headers {
+                t.row(vec![
+                    h.binding.clone(),
+                    list(&h.ignored),
+                    list(&h.missing),
+                    time(h.seen_at),
+                ]);
+            }
+            println!("\nSheet headers (as the last request showed them; these cells are not synced):");
+            print!("{}", t.render());
+        }
+
+        let changes = recent_schema_changes(&client, binding, self.limit).await?;
+        if !changes.is_empty() {
+            let mut t = Table::new(&["TIME", "BINDING", "CHANGE", "COLUMN", "WAS"]);
+            for c in &changes {
+                t.row(vec![
+                    time(c.detected_at),
+                    c.binding.clone(),
+                    c.change.clone(),
+                    c.column_name.clone(),
+                    c.previous.clone().unwrap_or_else(|| "-".into()),
+                ]);
+            }
+            println!("\nRecent table column changes (sent to the sheet's header):");
+            print!("{}", t.render());
+        }
+
         let conflicts = recent_conflicts(&client, binding, self.limit).await?;
         if !conflicts.is_empty() {
             let mut t = Table::new(&[
@@ -103,6 +141,14 @@ impl Args {
             print!("{}", t.render());
         }
         Ok(())
+    }
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        "-".into()
+    } else {
+        names.join(", ")
     }
 }
 

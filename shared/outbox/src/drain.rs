@@ -109,6 +109,7 @@ pub async fn drain<S: QueueSink>(
     opts: &DrainOptions,
     deadline: Instant,
 ) -> Result<DrainReport, OutboxError> {
+    check_schemas(client, scope).await;
     let names = match scope {
         Scope::All => pending_bindings(client).await?,
         Scope::Bindings(names) => names.clone(),
@@ -169,6 +170,37 @@ pub async fn drain_until_idle<S: QueueSink>(
         tokio::time::sleep(pause.min(deadline.saturating_duration_since(now))).await;
         pause = (pause * 2).min(Duration::from_millis(500));
         round_scope = Scope::Bindings(busy);
+    }
+}
+
+/// Queues the schema changes of the scope's tables that no statement has
+/// noticed yet (an `ALTER TABLE` with no write after it): see
+/// infra/migrations/0005_schema_changes.sql. A failure is logged and the
+/// drain goes on; the next statement on the table or the next drain tries
+/// again.
+async fn check_schemas(client: &Client, scope: &Scope) {
+    let names: Option<Vec<String>> = match scope {
+        Scope::All => None,
+        Scope::Bindings(names) => Some(names.clone()),
+    };
+    let checked = client
+        .query(
+            "SELECT name, sheetsync.check_schema(name) FROM sheetsync.bindings
+              WHERE $1::text[] IS NULL OR name = ANY($1)",
+            &[&names],
+        )
+        .await;
+    match checked {
+        Ok(rows) => {
+            for row in rows {
+                let changed: i32 = row.get(1);
+                if changed > 0 {
+                    let binding: String = row.get(0);
+                    info!(binding = %binding, columns = changed, "table columns changed; queued for the sheet");
+                }
+            }
+        }
+        Err(e) => warn!(error = %e, "could not compare the bound tables' columns with the catalog"),
     }
 }
 

@@ -201,6 +201,10 @@ pub fn row_change(binding: &str, row: &OutboxRow) -> Result<RowChange, OutboxErr
                 .map_err(|e| malformed(format!("keyset to: {e}")))?;
             Op::Keyset { keys, from, to }
         }
+        "schema" => Op::Schema(
+            serde_json::from_value(Json::Object(image()?))
+                .map_err(|e| malformed(format!("schema change: {e}")))?,
+        ),
         other => return Err(malformed(format!("unknown op '{other}'"))),
     };
     Ok(RowChange {

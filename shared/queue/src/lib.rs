@@ -73,6 +73,44 @@ pub enum Op {
         from: Option<Vec<Json>>,
         to: Option<Vec<Json>>,
     },
+    /// The table's columns changed (`ALTER TABLE`): the header follows.
+    /// Changes before it name the old columns, changes after it the new
+    /// ones; the added and retyped columns' values follow as updates.
+    Schema(SchemaChange),
+}
+
+/// What one `ALTER TABLE` (or several, seen at once) did to the columns,
+/// by name; columns are told apart by attnum, so a rename is not a drop
+/// and an add.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaChange {
+    /// `schema.table`, for the note on a dropped column's header.
+    #[serde(default)]
+    pub table: String,
+    #[serde(default)]
+    pub added: Vec<String>,
+    #[serde(default)]
+    pub dropped: Vec<String>,
+    #[serde(default)]
+    pub renamed: Vec<Renamed>,
+    #[serde(default)]
+    pub retyped: Vec<Retyped>,
+    /// Every column after the change, in table order.
+    #[serde(default)]
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Renamed {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retyped {
+    pub name: String,
+    pub from: String,
+    pub to: String,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use reconcile::convert::{from_sheet_in, sheet_matches_in};
 use reconcile::{Key, PgType, SheetSettings};
 use serde_json::{Map, Value as Json};
-use sheetsync_queue::{ChangeBatch, Op};
+use sheetsync_queue::{ChangeBatch, Op, SchemaChange};
 
 use crate::cells::{Cell, cell_for, text_cell};
 use crate::journal::{Entry, EntryOp, Frame, Journal, Touch, journal_title};
@@ -39,10 +39,11 @@ use crate::keys::{db_key, sheet_key};
 use crate::repair::{Restore, Restores, restored, restores};
 use crate::tab::{FormulaCell, TabImage, cell_json};
 use crate::wire::{
-    AppendCells, BatchUpdate, CellData, CreateDeveloperMetadata, DataFilter, DeleteDimension,
-    DeveloperMetadata, DimensionRange, ExtendedValue, FIELDS_VALUE, FIELDS_VALUE_AND_FORMAT,
-    GridCoordinate, MetadataLocation, MetadataLookup, Request, RowData, UpdateCells,
-    UpdateDeveloperMetadata, WATERMARK_KEY,
+    AppendCells, AppendDimension, BatchUpdate, CellData, CreateDeveloperMetadata, DataFilter,
+    DeleteDimension, DeveloperMetadata, DimensionRange, ExtendedValue, FIELDS_NOTE, FIELDS_VALUE,
+    FIELDS_VALUE_AND_FORMAT, FIELDS_VALUE_AND_NOTE, GridCoordinate, MetadataLocation,
+    MetadataLookup, NotedCell, NotedRow, Request, RowData, UpdateCells, UpdateDeveloperMetadata,
+    UpdateNotedCells, WATERMARK_KEY,
 };
 
 /// What a plan does, for logs and metrics.
@@ -70,6 +71,22 @@ pub struct PlanStats {
     pub rows_restored: usize,
     /// Cells not written because their formula shows the table's value.
     pub formulas_kept: usize,
+    /// Schema changes of the table applied to the header.
+    pub schema_changes: usize,
+    /// Header cells a schema change wrote (named, or noted as dropped).
+    pub header_cells_written: usize,
+    /// Columns a schema change renamed or dropped that the sheet's header
+    /// does not show (a person renamed or removed them): nothing written.
+    pub schema_columns_missing: BTreeSet<String>,
+}
+
+/// What a schema change does to one header cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HeaderEdit {
+    /// The cell names this column (added or renamed); its note is cleared.
+    Named(String),
+    /// The column was dropped: the name stays, a note says it is not synced.
+    Dropped(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +115,8 @@ struct Model {
     /// Grid columns of the key.
     key_columns: Vec<usize>,
     append_by_key: HashMap<Key, usize>,
+    /// Header cells the batch's schema changes write, by grid column.
+    header_edits: BTreeMap<usize, HeaderEdit>,
 }
 
 /// Plans `batches` (consecutive messages of one tab, in queue order) as
@@ -151,16 +170,16 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
         .collect();
 
     // An empty tab gets the table's header, so the rows have somewhere to go.
-    let header: Vec<String> = if tab.header.is_empty() {
+    let mut header: Vec<String> = if tab.header.is_empty() {
         stats.header_written = true;
         first.columns.iter().map(|c| c.name.clone()).collect()
     } else {
         tab.header.clone()
     };
-    let mut columns: HashMap<&str, usize> = HashMap::new();
+    let mut columns: HashMap<String, usize> = HashMap::new();
     for (i, name) in header.iter().enumerate() {
         if !name.is_empty() {
-            columns.entry(name.as_str()).or_insert(i);
+            columns.entry(name.clone()).or_insert(i);
         }
     }
 
@@ -173,8 +192,9 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
         restores: Vec::new(),
         key_columns: key_types
             .iter()
-            .filter_map(|(name, _)| columns.get(name).copied())
+            .filter_map(|(name, _)| columns.get(*name).copied())
             .collect(),
+        header_edits: BTreeMap::new(),
     };
     for row in &tab.rows {
         if let Some(key) = sheet_key(&row.key_cells, &key_types, tab.settings()) {
@@ -205,21 +225,22 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
         model.redo_missed(journal, &key_types, tab.settings(), &mut stats);
     }
     let mut highest = None;
-    let cells_of = |values: &Map<String, Json>, stats: &mut PlanStats| {
-        let mut cells = BTreeMap::new();
-        for (name, value) in values {
-            match columns.get(name.as_str()) {
-                Some(&col) => {
-                    let pg_type = types.get(name.as_str()).copied().unwrap_or(PgType::Text);
-                    cells.insert(col, cell_for(value, pg_type, tab.zone));
-                }
-                None => {
-                    stats.unknown_columns.insert(name.clone());
+    let cells_of =
+        |values: &Map<String, Json>, columns: &HashMap<String, usize>, stats: &mut PlanStats| {
+            let mut cells = BTreeMap::new();
+            for (name, value) in values {
+                match columns.get(name.as_str()) {
+                    Some(&col) => {
+                        let pg_type = types.get(name.as_str()).copied().unwrap_or(PgType::Text);
+                        cells.insert(col, cell_for(value, pg_type, tab.zone));
+                    }
+                    None => {
+                        stats.unknown_columns.insert(name.clone());
+                    }
                 }
             }
-        }
-        cells
-    };
+            cells
+        };
     // In `seq` order, each once: a duplicate message may come after later ones.
     let mut changes: Vec<_> = batches.iter().flat_map(|b| b.changes.iter()).collect();
     stats.changes = changes.len();
@@ -234,7 +255,7 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
         highest = highest.max(Some(change.seq));
         match &change.op {
             Op::Insert { key, values } => {
-                let cells = cells_of(values, &mut stats);
+                let cells = cells_of(values, &columns, &mut stats);
                 let key = db_key(key);
                 if !model.set_cells(&key, &cells) {
                     // Keys only: which change puts a new row in the tab.
@@ -244,7 +265,7 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
                 }
             }
             Op::Update { key, values } => {
-                let cells = cells_of(values, &mut stats);
+                let cells = cells_of(values, &columns, &mut stats);
                 if !model.set_cells(&db_key(key), &cells) {
                     stats.skipped_updates += 1;
                 }
@@ -260,7 +281,35 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
                 model.delete_where(|k| in_range(k) && !keep.contains(k));
                 model.keep_one_copy(|k| in_range(k) && keep.contains(k));
             }
+            Op::Schema(schema) => {
+                // Keys and names only: the header a schema change rewrites.
+                tracing::info!(
+                    sheet = %tab.title,
+                    seq = change.seq,
+                    added = ?schema.added,
+                    dropped = ?schema.dropped,
+                    renamed = ?schema.renamed.iter().map(|r| (&r.from, &r.to)).collect::<Vec<_>>(),
+                    retyped = ?schema.retyped.iter().map(|r| &r.name).collect::<Vec<_>>(),
+                    "table columns changed; the header follows"
+                );
+                let first_free = tab.rows.iter().map(|r| r.cells.len()).max().unwrap_or(0);
+                apply_schema(
+                    schema,
+                    first_free,
+                    &mut header,
+                    &mut columns,
+                    &mut model.header_edits,
+                    &mut stats,
+                );
+            }
         }
+    }
+    if !stats.schema_columns_missing.is_empty() {
+        tracing::warn!(
+            sheet = %tab.title,
+            columns = ?stats.schema_columns_missing,
+            "columns the table renamed or dropped are not in the sheet's header (a person renamed or removed them); their header is left alone"
+        );
     }
     if !stats.unknown_columns.is_empty() {
         tracing::warn!(
@@ -298,7 +347,7 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
         width: tab.column_count.max(header.len()).max(1),
         key_index: key_types
             .iter()
-            .filter_map(|(name, _)| columns.get(name).copied())
+            .filter_map(|(name, _)| columns.get(*name).copied())
             .collect(),
         generation: j.generation,
         prev_watermark: watermark,
@@ -539,9 +588,54 @@ impl Model {
             expected: key_cells(row),
             columns: Vec::new(),
         }));
-        let mut requests = frame
-            .map(|f| f.before(&touches, &carried))
-            .unwrap_or_default();
+        let mut requests = Vec::new();
+        if !stats.header_written && !self.header_edits.is_empty() {
+            // The grid grows first: every later request may write the new columns.
+            let width = header
+                .len()
+                .max(self.header_edits.keys().next_back().map_or(0, |c| c + 1));
+            if width > tab.column_count {
+                requests.push(Request::AppendDimension(AppendDimension {
+                    sheet_id,
+                    dimension: "COLUMNS",
+                    length: width - tab.column_count,
+                }));
+            }
+            let header_row = tab.header_row();
+            for (column, edit) in &self.header_edits {
+                stats.header_cells_written += 1;
+                let (cell, fields) = match edit {
+                    HeaderEdit::Named(name) => (
+                        NotedCell {
+                            user_entered_value: Some(ExtendedValue::StringValue(name.clone())),
+                            note: None,
+                        },
+                        FIELDS_VALUE_AND_NOTE,
+                    ),
+                    HeaderEdit::Dropped(note) => (
+                        NotedCell {
+                            user_entered_value: None,
+                            note: Some(note.clone()),
+                        },
+                        FIELDS_NOTE,
+                    ),
+                };
+                requests.push(Request::UpdateNotedCells(UpdateNotedCells {
+                    start: GridCoordinate {
+                        sheet_id,
+                        row_index: header_row,
+                        column_index: *column,
+                    },
+                    rows: vec![NotedRow { values: vec![cell] }],
+                    fields,
+                }));
+            }
+        }
+        requests.extend(
+            frame
+                .map(|f| f.before(&touches, &carried))
+                .unwrap_or_default(),
+        );
         for (row, cells) in writes {
             for (column, run) in runs(cells) {
                 let formatted = run.first().is_some_and(|c| c.formatted);
@@ -624,6 +718,70 @@ fn shows(formula: &FormulaCell, data: &CellData, pg_type: PgType, sheet: SheetSe
     ) {
         (Ok(shown), Ok(table)) => sheet_matches_in(&shown, &table, sheet.zone),
         _ => false,
+    }
+}
+
+/// The note on the header cell of a column the table dropped.
+pub fn dropped_note(table: &str) -> String {
+    format!("sheetsync: not a column of {table}; not synced")
+}
+
+/// Applies one schema change to the header the replay writes through:
+/// a dropped column's cell is noted and no longer written; a renamed
+/// column's cell takes the new name (all renames at once, so two columns
+/// may swap names); an added column takes the header cell already named
+/// so, else a new cell after every used column (`first_free`: the widest
+/// data row). Retyped columns keep their cell (their values follow).
+fn apply_schema(
+    change: &SchemaChange,
+    first_free: usize,
+    header: &mut Vec<String>,
+    columns: &mut HashMap<String, usize>,
+    edits: &mut BTreeMap<usize, HeaderEdit>,
+    stats: &mut PlanStats,
+) {
+    stats.schema_changes += 1;
+    for name in &change.dropped {
+        match columns.remove(name) {
+            Some(col) => {
+                edits.insert(col, HeaderEdit::Dropped(dropped_note(&change.table)));
+            }
+            None => {
+                stats.schema_columns_missing.insert(name.clone());
+            }
+        }
+    }
+    let mut moved = Vec::new();
+    for r in &change.renamed {
+        match columns.remove(&r.from) {
+            Some(col) => moved.push((col, r.to.clone())),
+            None => {
+                stats.schema_columns_missing.insert(r.from.clone());
+            }
+        }
+    }
+    for (col, to) in moved {
+        if let Some(cell) = header.get_mut(col) {
+            cell.clone_from(&to);
+        }
+        columns.insert(to.clone(), col);
+        edits.insert(col, HeaderEdit::Named(to));
+    }
+    for name in &change.added {
+        if columns.contains_key(name) {
+            continue;
+        }
+        let col = match header.iter().position(|h| h == name) {
+            Some(col) => col,
+            None => {
+                let col = header.len().max(first_free);
+                header.resize(col, String::new());
+                header.push(name.clone());
+                col
+            }
+        };
+        columns.insert(name.clone(), col);
+        edits.insert(col, HeaderEdit::Named(name.clone()));
     }
 }
 

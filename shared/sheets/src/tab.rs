@@ -94,6 +94,11 @@ impl TabImage {
         self.watermark.map_or(0, |w| w.seq)
     }
 
+    /// Grid row of the header (row 1 of the sheet when the tab is read whole).
+    pub fn header_row(&self) -> usize {
+        self.row_end.saturating_sub(1 + self.rows.len())
+    }
+
     /// Grid column of a header name (first match; names compared trimmed).
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.header.iter().position(|h| h == name)

@@ -27,6 +27,10 @@ data(startRow,startColumn,rowData(values(effectiveValue)))))";
 
 /// Mask for cells whose format is left as the user set it.
 pub const FIELDS_VALUE: &str = "userEnteredValue";
+/// Mask for a header cell a schema change names (its note cleared).
+pub const FIELDS_VALUE_AND_NOTE: &str = "userEnteredValue,note";
+/// Mask for the note on a dropped column's header cell (its name kept).
+pub const FIELDS_NOTE: &str = "note";
 /// Mask for date and date-time cells, which carry their number format.
 pub const FIELDS_VALUE_AND_FORMAT: &str = "userEnteredValue,userEnteredFormat.numberFormat";
 
@@ -215,8 +219,13 @@ pub enum Request {
     /// An `updateCells` over a range with no rows: clears the masked fields.
     #[serde(rename = "updateCells")]
     ClearCells(ClearCells),
+    /// An `updateCells` that also sets (or, absent, clears) cell notes:
+    /// the header cells a schema change writes.
+    #[serde(rename = "updateCells")]
+    UpdateNotedCells(UpdateNotedCells),
     DeleteDimension(DeleteDimension),
     InsertDimension(InsertDimension),
+    AppendDimension(AppendDimension),
     AppendCells(AppendCells),
     CopyPaste(CopyPaste),
     AddSheet(AddSheet),
@@ -254,6 +263,41 @@ pub struct CopyPaste {
     pub destination: GridRange,
     pub paste_type: &'static str,
     pub paste_orientation: &'static str,
+}
+
+/// Header cells with their notes, under `fields` (`FIELDS_VALUE_AND_NOTE`
+/// or `FIELDS_NOTE`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateNotedCells {
+    pub start: GridCoordinate,
+    pub rows: Vec<NotedRow>,
+    pub fields: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotedRow {
+    pub values: Vec<NotedCell>,
+}
+
+/// A cell's value and note; an absent note under a mask naming `note`
+/// clears it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotedCell {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_entered_value: Option<ExtendedValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Adds `length` rows or columns at the grid's end.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppendDimension {
+    pub sheet_id: i32,
+    pub dimension: &'static str,
+    pub length: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -65,8 +65,8 @@ pub async fn attach_granting(
         c.execute(
             "INSERT INTO sheetsync.bindings
                  (name, table_oid, table_schema, table_name, spreadsheet_id, sheet,
-                  conflict_policy, key_columns)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                  conflict_policy, key_columns, columns)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, sheetsync.table_columns($2))",
             &[
                 &name,
                 &table.oid,
@@ -84,8 +84,11 @@ pub async fn attach_granting(
         c.batch_execute(&format!(
             "DROP TRIGGER IF EXISTS sheetsync_capture ON {q};
              CREATE TRIGGER sheetsync_capture AFTER INSERT OR UPDATE OR DELETE ON {q}
-                 FOR EACH ROW EXECUTE FUNCTION sheetsync.capture({})",
-            quote_literal(&name)
+                 FOR EACH ROW EXECUTE FUNCTION sheetsync.capture({lit});
+             DROP TRIGGER IF EXISTS sheetsync_schema ON {q};
+             CREATE TRIGGER sheetsync_schema BEFORE INSERT OR UPDATE OR DELETE ON {q}
+                 FOR EACH STATEMENT EXECUTE FUNCTION sheetsync.schema_trigger({lit})",
+            lit = quote_literal(&name)
         ))
         .await?;
         if let Some(role) = grantee {
@@ -115,8 +118,9 @@ pub async fn detach(client: &Client, name: &str) -> Result<(), StoreError> {
         }
         if let Some(table) = table_by_oid(c, oid).await? {
             c.batch_execute(&format!(
-                "DROP TRIGGER IF EXISTS sheetsync_capture ON {}",
-                table.qualified()
+                "DROP TRIGGER IF EXISTS sheetsync_capture ON {q};
+                 DROP TRIGGER IF EXISTS sheetsync_schema ON {q}",
+                q = table.qualified()
             ))
             .await?;
         }

@@ -24,7 +24,14 @@ pub struct Binding {
     /// Columns `GENERATED ALWAYS AS IDENTITY` (inserting a value for them
     /// needs `OVERRIDING SYSTEM VALUE`).
     pub identity_always: Vec<String>,
+    /// A digest of the table's columns (attnum, name, type) when they were
+    /// read: the webhook compares it with the catalog's in each request's
+    /// first round trip, and reads the binding again when they differ.
+    pub columns_version: String,
 }
+
+/// The digest [`Binding::columns_version`] holds, for the table `$1`.
+pub const COLUMNS_VERSION_SQL: &str = "SELECT md5(sheetsync.table_columns($1)::text)";
 
 const SELECT: &str = "SELECT name, table_oid, spreadsheet_id, sheet, conflict_policy, key_columns
                         FROM sheetsync.bindings";
@@ -74,6 +81,12 @@ impl Binding {
         let table_oid: u32 = row.get(1);
         let policy: String = row.get(4);
         let key_columns: Vec<String> = row.get(5);
+        // Before the columns: a change in between makes the next request
+        // read the binding again, never keep columns newer than their digest.
+        let columns_version: String = client
+            .query_one(COLUMNS_VERSION_SQL, &[&table_oid])
+            .await?
+            .get(0);
         let table =
             table_by_oid(client, table_oid)
                 .await?
@@ -101,6 +114,7 @@ impl Binding {
             key_columns,
             columns: table.columns,
             identity_always: table.identity_always,
+            columns_version,
         })
     }
 

@@ -17,6 +17,9 @@ const SCHEMA_GRANTS: &str = "GRANT USAGE ON SCHEMA sheetsync TO {r};
      GRANT SELECT, INSERT, UPDATE, DELETE ON sheetsync.row_state TO {r};
      GRANT SELECT, INSERT, UPDATE ON sheetsync.processed_events TO {r};
      GRANT SELECT, INSERT ON sheetsync.conflicts, sheetsync.rejects TO {r};
+     GRANT SELECT, INSERT, UPDATE ON sheetsync.sheet_header TO {r};
+     GRANT SELECT ON sheetsync.schema_changes TO {r};
+     GRANT EXECUTE ON FUNCTION sheetsync.check_schema(text) TO {r};
      GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA sheetsync TO {r};";
 
 /// Sequences behind the table's serial and identity columns (an insert

@@ -17,7 +17,7 @@ mod tls;
 mod tx;
 
 pub use attach::{AttachSpec, attach, attach_granting, detach};
-pub use binding::Binding;
+pub use binding::{Binding, COLUMNS_VERSION_SQL};
 pub use catalog::{TableInfo, resolve_table, table_by_oid};
 pub use connect::{connect, pg_config};
 pub use error::StoreError;
@@ -25,7 +25,8 @@ pub use grant::grant;
 pub use ident::{quote_ident, quote_literal, quote_qualified};
 pub use migrate::{AppliedMigration, Migration, migrate, migrations};
 pub use status::{
-    BindingStatus, ConflictRecord, RejectRecord, binding_status, recent_conflicts, recent_rejects,
+    BindingStatus, ConflictRecord, RejectRecord, SchemaChangeRecord, SheetHeaderRecord,
+    binding_status, recent_conflicts, recent_rejects, recent_schema_changes, sheet_header_issues,
 };
 pub use tls::connector as tls_connector;
 pub use tx::in_transaction;

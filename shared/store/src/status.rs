@@ -150,3 +150,79 @@ pub async fn recent_rejects(
         })
         .collect())
 }
+
+/// A column change of a bound table, as the schema check recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaChangeRecord {
+    pub binding: String,
+    /// `added`, `dropped`, `renamed` or `retyped`.
+    pub change: String,
+    pub column_name: String,
+    /// renamed: the old name; retyped: the old type.
+    pub previous: Option<String>,
+    pub detected_at: DateTime<Utc>,
+}
+
+/// The header of a binding's tab as the webhook last read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetHeaderRecord {
+    pub binding: String,
+    /// Header names that are no column of the table (not synced).
+    pub ignored: Vec<String>,
+    /// Columns of the table the header lacks (not synced from the sheet).
+    pub missing: Vec<String>,
+    pub seen_at: DateTime<Utc>,
+}
+
+/// The latest schema changes, newest first; all bindings when `binding` is None.
+pub async fn recent_schema_changes(
+    client: &Client,
+    binding: Option<&str>,
+    limit: i64,
+) -> Result<Vec<SchemaChangeRecord>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT binding, change, column_name, previous, detected_at
+               FROM sheetsync.schema_changes
+              WHERE $1::text IS NULL OR binding = $1
+              ORDER BY id DESC LIMIT $2",
+            &[&binding, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| SchemaChangeRecord {
+            binding: r.get(0),
+            change: r.get(1),
+            column_name: r.get(2),
+            previous: r.get(3),
+            detected_at: r.get(4),
+        })
+        .collect())
+}
+
+/// Bindings whose tab's header, when last read, had names that are no
+/// column or lacked columns of the table.
+pub async fn sheet_header_issues(
+    client: &Client,
+    binding: Option<&str>,
+) -> Result<Vec<SheetHeaderRecord>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT binding, ignored, missing, seen_at FROM sheetsync.sheet_header
+              WHERE ($1::text IS NULL OR binding = $1)
+                AND (cardinality(ignored) > 0 OR cardinality(missing) > 0)
+              ORDER BY binding",
+            &[&binding],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| SheetHeaderRecord {
+            binding: r.get(0),
+            ignored: r.get(1),
+            missing: r.get(2),
+            seen_at: r.get(3),
+        })
+        .collect())
+}

@@ -110,6 +110,10 @@ pub struct SyncResponse {
     /// Header names that match no column of the table.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignored_columns: Vec<String>,
+    /// Columns of the table the header lacks (a header cell renamed or
+    /// removed in the sheet): nothing from the sheet reaches them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_columns: Vec<String>,
     /// Some rows (status `deferred`) or deletes were left undecided: the
     /// script sends a snapshot later.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -221,6 +225,7 @@ mod tests {
             deleted: 0,
             resent: 0,
             ignored_columns: vec![],
+            missing_columns: vec![],
             deferred: false,
         };
         assert_eq!(
@@ -255,6 +260,7 @@ mod tests {
             deleted: 0,
             resent: 0,
             ignored_columns: vec![],
+            missing_columns: vec![],
             deferred: true,
         };
         let expected = json!({"event_id": "e1", "rows": [{"row": 3, "key": {"id": 42}, "status": "deferred"}],

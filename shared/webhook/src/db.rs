@@ -142,6 +142,9 @@ pub enum TxError {
     /// Another delivery of the same event committed first: its answer is
     /// the answer.
     Replayed,
+    /// The table's columns changed since the binding was read: nothing was
+    /// written; the binding is read again and the request runs again.
+    SchemaChanged,
 }
 
 impl From<tokio_postgres::Error> for TxError {
@@ -162,7 +165,10 @@ impl TxError {
     pub fn retryable(&self) -> bool {
         match self {
             TxError::Pg(e) => e.code().is_some_and(is_retryable),
-            TxError::Webhook(_) | TxError::Refused { .. } | TxError::Replayed => false,
+            TxError::Webhook(_)
+            | TxError::Refused { .. }
+            | TxError::Replayed
+            | TxError::SchemaChanged => false,
         }
     }
 
@@ -176,6 +182,9 @@ impl TxError {
             TxError::Replayed => {
                 WebhookError::Internal("event answered by another delivery".into())
             }
+            TxError::SchemaChanged => WebhookError::Unavailable(
+                "the table's columns kept changing while the request ran".into(),
+            ),
         }
     }
 }

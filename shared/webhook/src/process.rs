@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use reconcile::Key;
 use serde_json::Value as Json;
-use sheetsync_store::Binding;
+use sheetsync_store::{Binding, COLUMNS_VERSION_SQL};
 use tokio_postgres::error::DbError;
 
 use crate::Webhook;
@@ -30,6 +30,15 @@ use crate::rows::{self, table_rows};
 use crate::snapshot::{Image, SnapshotKind, plan_keys, plan_snapshot};
 use crate::sql::{self, as_params, key_params};
 use crate::table::{RowState, TableRow};
+
+/// Records the header a request showed (its names that are no column, the
+/// columns it lacks), when it differs from the one recorded.
+const SHEET_HEADER_SQL: &str = "INSERT INTO sheetsync.sheet_header AS h (binding, ignored, missing)
+     VALUES ($1, $2, $3)
+     ON CONFLICT (binding) DO UPDATE
+        SET ignored = excluded.ignored, missing = excluded.missing, seen_at = now()
+      WHERE h.ignored IS DISTINCT FROM excluded.ignored
+         OR h.missing IS DISTINCT FROM excluded.missing";
 
 /// Deadlocks and serialization failures are retried this often.
 const ATTEMPTS: usize = 3;
@@ -79,14 +88,15 @@ async fn with_lease(
 ) -> Result<Json, WebhookError> {
     // A closed connection (the only cause of `unavailable` here) is not
     // returned to the pool when the lease drops.
-    let binding = webhook
+    let mut binding = webhook
         .bindings()
         .get(&lease.conn().client, &req.spreadsheet_id, &req.sheet)
         .await?;
-    let prepared = prepare(&binding, req)?;
+    let mut prepared = prepare(&binding, req)?;
     let span = tracing::info_span!("sync_postgres", event_id = %req.event_id, binding = %binding.name, kind = req.kind.as_str());
     let _enter = span.enter();
     let mut attempt = 0;
+    let mut reloads = 0;
     let mut refused: HashMap<usize, Box<DbError>> = HashMap::new();
     loop {
         attempt += 1;
@@ -101,6 +111,23 @@ async fn with_lease(
                     {
                         refused.insert(index, db);
                         attempt -= 1;
+                        continue;
+                    }
+                    TxError::SchemaChanged if rolled_back && reloads < ATTEMPTS => {
+                        // The table changed under the cached binding: the
+                        // header is mapped again to the columns it has now.
+                        reloads += 1;
+                        tracing::info!(
+                            binding = %binding.name,
+                            "table columns changed since the binding was read; reading it again"
+                        );
+                        webhook.bindings().forget(&req.spreadsheet_id, &req.sheet);
+                        binding = webhook
+                            .bindings()
+                            .get(&lease.conn().client, &req.spreadsheet_id, &req.sheet)
+                            .await?;
+                        prepared = prepare(&binding, req)?;
+                        refused.clear();
                         continue;
                     }
                     TxError::Replayed if rolled_back => {
@@ -162,6 +189,8 @@ async fn transact(
         )
     };
     let answered = conn.prepare(STORED_SQL).await?;
+    let version = conn.prepare(COLUMNS_VERSION_SQL).await?;
+    let header = conn.prepare(SHEET_HEADER_SQL).await?;
     let lock = conn.prepare(&lock_sql).await?;
     let states = conn.prepare(&states_sql).await?;
 
@@ -186,9 +215,27 @@ async fn transact(
         "BEGIN; SET LOCAL sheetsync.origin = 'sheet'".to_string()
     };
     let client = &conn.client;
-    let (begun, stored, locked, state_rows) = tokio::join!(
+    let oid_param: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&binding.table_oid];
+    let (begun, stored, columns_now, _, locked, state_rows) = tokio::join!(
         client.batch_execute(&begin),
         client.query_opt(&answered, &event_param),
+        // The columns as the catalog has them now (DDL waits for this
+        // transaction's table lock, so they hold until it ends).
+        client.query_one(&version, &oid_param),
+        async {
+            // The header the sheet showed, for `sheetsync status` (written
+            // only when it differs from the last one recorded).
+            if prepared.has_header {
+                client
+                    .execute(
+                        &header,
+                        &[&binding.name, &prepared.ignored, &prepared.missing],
+                    )
+                    .await
+            } else {
+                Ok(0)
+            }
+        },
         async {
             if read {
                 client.query(&lock, &lock_params).await
@@ -205,6 +252,10 @@ async fn transact(
         },
     );
     begun?;
+    let columns_now: String = columns_now?.try_get(0)?;
+    if columns_now != binding.columns_version {
+        return Err(TxError::SchemaChanged);
+    }
     if let Some(row) = stored? {
         client.batch_execute("ROLLBACK").await?;
         tracing::info!("event already processed; answering its first response");
@@ -393,6 +444,7 @@ async fn execute(
         deleted,
         resent: plan.resends.len() as u64,
         ignored_columns: prepared.ignored.clone(),
+        missing_columns: prepared.missing.clone(),
         deferred: plan.deferred || plan.skips.iter().any(|s| s.status == RowStatus::Deferred),
     };
     let body =

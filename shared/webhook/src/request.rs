@@ -31,6 +31,12 @@ pub struct Prepared {
     /// Columns the sheet's header holds.
     pub held_columns: HashSet<usize>,
     pub ignored: Vec<String>,
+    /// Columns of the table the request's header lacks (a person renamed
+    /// or removed their header cell): nothing from the sheet reaches them.
+    /// Empty for a `keys` request, which carries no header.
+    pub missing: Vec<String>,
+    /// The request carries a header (not a `keys` request).
+    pub has_header: bool,
     pub at: EventTime,
 }
 
@@ -57,6 +63,8 @@ pub fn prepare(binding: &Binding, req: &SyncRequest) -> Result<Prepared, Webhook
             work: Work::Keys(keys),
             held_columns: HashSet::new(),
             ignored: Vec::new(),
+            missing: Vec::new(),
+            has_header: false,
             at,
         });
     }
@@ -74,10 +82,20 @@ pub fn prepare(binding: &Binding, req: &SyncRequest) -> Result<Prepared, Webhook
             partial: req.partial,
         },
     };
+    let held_columns: HashSet<usize> = header.cells.iter().flatten().copied().collect();
+    let missing = binding
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !held_columns.contains(i))
+        .map(|(_, c)| c.name.clone())
+        .collect();
     Ok(Prepared {
         work,
-        held_columns: header.cells.iter().flatten().copied().collect(),
+        held_columns,
         ignored: header.ignored,
+        missing,
+        has_header: true,
         at,
     })
 }

@@ -318,7 +318,8 @@ async fn unknown_columns_are_ignored_and_reported() {
                 {"row": 9, "key": {"id": 46}, "status": "inserted"}
             ],
             "deleted": 0,
-            "ignored_columns": ["notes", "colour"]
+            "ignored_columns": ["notes", "colour"],
+            "missing_columns": ["shipped", "due"]
         })
     );
     // Columns the header lacks keep their values.

@@ -127,11 +127,19 @@ async fn stored_differences_are_queued_for_the_sheet() {
         )
         .await
         .unwrap();
+    // The new columns' own changes for the sheet (the header and every
+    // row's values, docs/schema-changes.md) are queued first, as the relay
+    // would on its next drain, and the sheet has received them (its
+    // watermark): what follows is the request's alone.
+    env.client
+        .batch_execute("SELECT sheetsync.check_schema(name) FROM sheetsync.bindings")
+        .await
+        .unwrap();
     let before = max_seq(&env.client).await;
     let mut body = edit(
         "e-1",
         AT,
-        1289,
+        before.max(1289),
         json!([
             {"row": 7, "values": ["", "Ken Thompson", 1, false, "", "", 4.56789]},
             {"row": 3, "values": [42, "Grace Hopper", 5, true, "", "new", 2.5]}

@@ -43,6 +43,7 @@ pub fn binding() -> Binding {
         key_columns: vec!["id".into()],
         columns,
         identity_always: Vec::new(),
+        columns_version: String::new(),
     }
 }
 

@@ -128,6 +128,7 @@ pub fn summary(changes: &[RowChange]) -> Vec<(i64, &'static str, String)> {
                 Op::Update { key, .. } => ("update", key),
                 Op::Delete { key } => ("delete", key),
                 Op::Keyset { .. } => return (c.seq, "keyset", String::new()),
+                Op::Schema(_) => return (c.seq, "schema", String::new()),
             };
             (c.seq, op, serde_json::to_string(key).unwrap())
         })
