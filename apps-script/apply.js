@@ -137,7 +137,28 @@ function answerKeyNames_(response) {
   return null;
 }
 
+/**
+ * What the webhook said of the tab's header (docs/schema-changes.md): header
+ * cells that name no table column, and table columns the header lacks. Kept
+ * per tab for Status until an answer says the header is whole again.
+ */
+function noteHeader_(sheetName, response) {
+  if (!response || !Array.isArray(response.rows)) return;
+  var parts = [];
+  var ignored = response.ignored_columns || [];
+  var missing = response.missing_columns || [];
+  if (ignored.length) parts.push('not columns of the table, not synced: ' + ignored.join(', '));
+  if (missing.length) parts.push('table columns the header lacks: ' + missing.join(', '));
+  var text = parts.join('; ');
+  var s = loadStatus_();
+  if ((s.headers[sheetName] || '') === text) return;
+  if (text) s.headers[sheetName] = text;
+  else delete s.headers[sheetName];
+  saveStatus_(s);
+}
+
 function applyResponse_(cfg, request, response) {
+  if (request.header) noteHeader_(request.sheet, response);
   if (!response || !Array.isArray(response.rows) || response.rows.length === 0 || !request.rows) return;
   var ss = SpreadsheetApp.getActiveSpreadsheet();
   var sheet = ss.getSheetByName(request.sheet);

@@ -107,6 +107,7 @@ function loadStatus_() {
   var raw = props_().getProperty(PROP_STATUS_);
   var s = raw ? JSON.parse(raw) : {};
   s.warnings = s.warnings || [];
+  s.headers = s.headers || {};
   s.overflow = s.overflow || { count: 0, since: null };
   s.dead = s.dead || { count: 0, last: null };
   return s;

@@ -376,6 +376,9 @@ function statusText_() {
       ' (' + describeError_(s.dead.last.error) + '). Their rows go with the next snapshot.');
   }
   if (s.needsSnapshot) lines.push('A snapshot is due: ' + (s.needsSnapshotReason || ''));
+  Object.keys(s.headers).forEach(function (tab) {
+    lines.push('Header of "' + tab + '": ' + s.headers[tab] + '.');
+  });
   s.warnings.forEach(function (w) { lines.push('Warning (' + w.at + '): ' + w.message); });
   return lines.join('\n');
 }

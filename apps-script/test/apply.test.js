@@ -126,3 +126,21 @@ test('a big snapshot answer is applied with one read of the tab, not one per row
   assert.ok(sheet.reads.value <= 6, `value reads: ${sheet.reads.value}`);
   assert.ok(sheet.reads.note <= 2, `note reads: ${sheet.reads.note}`);
 });
+
+test('Status names the header cells that are not synced and the table columns the header lacks, until the header is whole', () => {
+  const env = ordersFixture();
+  const { sheet, fakes } = env;
+  sheet.setRows(1, [['id', 'client', 'qty', 'shipped', 'due', 'my notes']]);
+  fakes.http.handler = (req) => ({
+    status: 200,
+    body: { event_id: req.json.event_id, rows: [{ row: 3, key: { id: 42 }, status: 'updated' }], deleted: 0,
+      ignored_columns: ['client', 'my notes'], missing_columns: ['customer'] },
+  });
+  env.script.sheetsyncOnEdit(editEvent(sheet, 3, 3));
+  assert.match(env.script.statusText_(),
+    /Header of "Orders": not columns of the table, not synced: client, my notes; table columns the header lacks: customer\./);
+  sheet.setRows(1, [['id', 'customer', 'qty', 'shipped', 'due']]);
+  fakes.http.handler = answer([{ row: 3, key: { id: 42 }, status: 'updated' }]);
+  env.script.sheetsyncOnEdit(editEvent(sheet, 3, 3));
+  assert.doesNotMatch(env.script.statusText_(), /Header of "Orders"/);
+});
