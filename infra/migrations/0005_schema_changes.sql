@@ -72,6 +72,7 @@ DECLARE
     retyped  jsonb;
     fill     text[];
     names    jsonb;
+    keys     text[];
     s        bigint;
     n        integer;
 BEGIN
@@ -116,7 +117,11 @@ BEGIN
     n := jsonb_array_length(added) + jsonb_array_length(dropped)
          + jsonb_array_length(renamed) + jsonb_array_length(retyped);
 
-    UPDATE sheetsync.bindings SET columns = now_cols WHERE name = b.name;
+    -- A renamed key column stays the key under its new name.
+    SELECT jsonb_object_agg(x ->> 'from', x -> 'to') INTO names FROM jsonb_array_elements(renamed) x;
+    keys := ARRAY(SELECT coalesce(names ->> k, k)
+                    FROM unnest(b.key_columns) WITH ORDINALITY u(k, o) ORDER BY o);
+    UPDATE sheetsync.bindings SET columns = now_cols, key_columns = keys WHERE name = b.name;
     IF n = 0 THEN
         -- attnums moved without a visible change (nothing to tell the sheet)
         RETURN 0;
@@ -140,7 +145,6 @@ BEGIN
     -- The row state's per-column entries follow the columns: a dropped
     -- column's go, a renamed one's take the new name (all at once, so two
     -- columns that swap names swap entries).
-    SELECT jsonb_object_agg(x ->> 'from', x -> 'to') INTO names FROM jsonb_array_elements(renamed) x;
     IF jsonb_array_length(dropped) > 0 OR names IS NOT NULL THEN
         UPDATE sheetsync.row_state r
            SET cell_seq = (SELECT coalesce(jsonb_object_agg(coalesce(names ->> e.k, e.k), e.v), '{}'::jsonb)
@@ -157,7 +161,7 @@ BEGIN
     SELECT array_agg(x #>> '{}') INTO fill FROM (
         SELECT x FROM jsonb_array_elements(added) x
         UNION ALL SELECT x -> 'name' FROM jsonb_array_elements(retyped) x) f;
-    IF fill IS NOT NULL AND cardinality(b.key_columns) > 0 THEN
+    IF fill IS NOT NULL AND cardinality(keys) > 0 THEN
         EXECUTE format($q$
             WITH r AS (
                 SELECT to_jsonb(t) AS j FROM %s t
@@ -175,7 +179,7 @@ BEGIN
                    || (SELECT jsonb_object_agg(k, to_jsonb(q.seq)) FROM unnest($3::text[]) k)
               FROM queued q
              WHERE rs.binding = $1 AND rs.key = q.key$q$,
-            b.table_oid::regclass) USING b.name, b.key_columns, fill;
+            b.table_oid::regclass) USING b.name, keys, fill;
     END IF;
     PERFORM pg_notify('sheetsync_outbox', b.name);
     RETURN n;

@@ -93,6 +93,22 @@ impl Binding {
                 .ok_or_else(|| StoreError::TableGone {
                     binding: name.clone(),
                 })?;
+        let key_columns = if table.key_columns == key_columns {
+            key_columns
+        } else {
+            // A key column renamed since the last statement on the table:
+            // the schema check moves the binding's key to its new name.
+            client
+                .execute("SELECT sheetsync.check_schema($1)", &[&name])
+                .await?;
+            client
+                .query_one(
+                    "SELECT key_columns FROM sheetsync.bindings WHERE name = $1",
+                    &[&name],
+                )
+                .await?
+                .get(0)
+        };
         if table.key_columns != key_columns {
             return Err(StoreError::KeyChanged {
                 binding: name,

@@ -92,7 +92,18 @@ async fn with_lease(
         .bindings()
         .get(&lease.conn().client, &req.spreadsheet_id, &req.sheet)
         .await?;
-    let mut prepared = prepare(&binding, req)?;
+    let mut prepared = match prepare(&binding, req) {
+        Err(WebhookError::UnknownKeyColumn(_)) => {
+            // The cached binding may be older than a renamed key column.
+            webhook.bindings().forget(&req.spreadsheet_id, &req.sheet);
+            binding = webhook
+                .bindings()
+                .get(&lease.conn().client, &req.spreadsheet_id, &req.sheet)
+                .await?;
+            prepare(&binding, req)?
+        }
+        prepared => prepared?,
+    };
     let span = tracing::info_span!("sync_postgres", event_id = %req.event_id, binding = %binding.name, kind = req.kind.as_str());
     let _enter = span.enter();
     let mut attempt = 0;

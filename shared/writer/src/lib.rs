@@ -14,7 +14,7 @@ mod units;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use sheetsync_queue::ChangeBatch;
+use sheetsync_queue::{ChangeBatch, Op};
 use sheetsync_sheets::journal::{Journal, journal_title};
 use sheetsync_sheets::{PlanStats, SheetsClient, SheetsError, journaled_plan};
 use tokio::time::Instant;
@@ -257,10 +257,21 @@ impl Writer {
         let mut repairs = PlanStats::default();
         for _ in 0..=MAX_REPAIRS {
             stats.sheets_requests += 1;
-            let tab = self
+            let read = self
                 .client
                 .read_tab(&target.spreadsheet_id, &target.sheet, &target.key_columns)
-                .await?;
+                .await;
+            let tab = match (read, key_names_before_renames(&target.key_columns, batches)) {
+                // A key column renamed in these batches: the header still
+                // shows its old name until this batch renames the cell.
+                (Err(SheetsError::MissingKeyColumn { .. }), Some(before)) => {
+                    stats.sheets_requests += 1;
+                    self.client
+                        .read_tab(&target.spreadsheet_id, &target.sheet, &before)
+                        .await?
+                }
+                (read, _) => read?,
+            };
             // A tab without a journal yet is read twice (see `read_tab`).
             if tab.journal.is_none() {
                 stats.sheets_requests += 1;
@@ -374,4 +385,22 @@ fn lag_ms(batches: &[&ChangeBatch]) -> Option<i64> {
     let committed = chrono::DateTime::parse_from_rfc3339(&newest.committed_at).ok()?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
     Some(now.as_millis() as i64 - committed.timestamp_millis())
+}
+
+/// The key columns under the names they had before the renames in
+/// `batches`, when any was renamed there.
+fn key_names_before_renames(keys: &[String], batches: &[&ChangeBatch]) -> Option<Vec<String>> {
+    let mut names = keys.to_vec();
+    let mut changes: Vec<_> = batches.iter().flat_map(|b| b.changes.iter()).collect();
+    changes.sort_by_key(|c| std::cmp::Reverse(c.seq));
+    for change in changes {
+        if let Op::Schema(schema) = &change.op {
+            for name in &mut names {
+                if let Some(r) = schema.renamed.iter().find(|r| r.to == *name) {
+                    name.clone_from(&r.from);
+                }
+            }
+        }
+    }
+    (names != keys).then_some(names)
 }

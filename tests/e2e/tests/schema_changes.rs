@@ -175,7 +175,7 @@ impl Stack {
 
     async fn table(&self) -> Vec<Json> {
         self.sql
-            .query("SELECT to_jsonb(i)::text FROM items i ORDER BY id", &[])
+            .query("SELECT to_jsonb(i)::text FROM items i ORDER BY 1", &[])
             .await
             .unwrap()
             .iter()
@@ -520,5 +520,46 @@ async fn sheet_side_renamed_moved_and_new_columns_write_nothing_into_the_wrong_c
             vec![json!(3.0), json!(1.0), json!("Ada"), json!("call her")],
             vec![json!(8.0), json!(2.0), json!("Bob")],
         ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renamed_key_column_stays_the_key_under_its_new_name() {
+    let mut s = start().await;
+    s.edit(&["id", "name", "qty"], vec![]).await;
+    // No statement on the table after the rename: the webhook's next read
+    // of the binding runs the schema check itself.
+    s.exec("ALTER TABLE items RENAME COLUMN id TO item_id")
+        .await;
+    let answer = s
+        .edit(
+            &["item_id", "name", "qty"],
+            vec![(3, json!([2, "Bob", 6]), vec!["qty"])],
+        )
+        .await;
+    assert_eq!(answer["rows"][0]["status"], "updated", "{answer}");
+    assert_eq!(answer["rows"][0]["key"], json!({"item_id": 2}), "{answer}");
+    assert_eq!(
+        s.table().await[1],
+        json!({"item_id": 2, "name": "Bob", "qty": 6})
+    );
+    // The header cell follows (the test's edit is not typed into the tab).
+    s.sync().await;
+    assert_eq!(
+        s.tab(),
+        vec![
+            vec![json!("item_id"), json!("name"), json!("qty")],
+            vec![json!(1.0), json!("Ada"), json!(3.0)],
+            vec![json!(2.0), json!("Bob"), json!(5.0)],
+        ]
+    );
+    // Changes from the table find their rows by the renamed key.
+    s.exec("UPDATE items SET name = 'Ann' WHERE item_id = 1")
+        .await;
+    s.sync().await;
+    assert_eq!(s.tab()[1], vec![json!(1.0), json!("Ann"), json!(3.0)]);
+    assert_eq!(
+        s.changes().await,
+        vec![("renamed".into(), "item_id".into(), Some("id".into()))]
     );
 }
