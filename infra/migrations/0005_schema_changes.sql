@@ -157,7 +157,9 @@ BEGIN
     END IF;
 
     -- Every row's values of the added and retyped columns, one `update` per
-    -- row, after the `schema` change; each cell's sequence is that update's.
+    -- row, after the `schema` change; each cell's sequence is that update's
+    -- (a row without a row state gets one holding just those), so an edit
+    -- made before the fill lands is checked against it.
     SELECT array_agg(x #>> '{}') INTO fill FROM (
         SELECT x FROM jsonb_array_elements(added) x
         UNION ALL SELECT x -> 'name' FROM jsonb_array_elements(retyped) x) f;
@@ -174,11 +176,11 @@ BEGIN
                   FROM r
                 RETURNING seq, key
             )
-            UPDATE sheetsync.row_state rs
-               SET cell_seq = rs.cell_seq
-                   || (SELECT jsonb_object_agg(k, to_jsonb(q.seq)) FROM unnest($3::text[]) k)
+            INSERT INTO sheetsync.row_state AS rs (binding, key, cell_seq)
+            SELECT $1, q.key,
+                   (SELECT jsonb_object_agg(k, to_jsonb(q.seq)) FROM unnest($3::text[]) k)
               FROM queued q
-             WHERE rs.binding = $1 AND rs.key = q.key$q$,
+            ON CONFLICT (binding, key) DO UPDATE SET cell_seq = rs.cell_seq || EXCLUDED.cell_seq$q$,
             b.table_oid::regclass) USING b.name, keys, fill;
     END IF;
     PERFORM pg_notify('sheetsync_outbox', b.name);

@@ -563,3 +563,37 @@ async fn a_renamed_key_column_stays_the_key_under_its_new_name() {
         vec![("renamed".into(), "item_id".into(), Some("id".into()))]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_of_an_added_column_before_its_fill_lands_is_a_recorded_conflict() {
+    let mut s = start().await;
+    // Row 2 as a row untouched since attach: no row state.
+    s.exec("DELETE FROM sheetsync.row_state WHERE key = '[2]'")
+        .await;
+    s.exec(&format!(
+        "ALTER TABLE items ADD COLUMN colour text DEFAULT 'red';
+         SELECT sheetsync.check_schema('{BINDING}')"
+    ))
+    .await;
+    // A person types into the new column before the writer filled it: the
+    // table's 'red' was never shown, so replacing it is recorded.
+    let answer = s
+        .edit(
+            &["id", "name", "qty", "colour"],
+            vec![(3, json!([2, "Bob", 5, "blue"]), vec!["colour"])],
+        )
+        .await;
+    assert_eq!(answer["rows"][0]["status"], "conflict", "{answer}");
+    let recorded: Vec<String> = s
+        .sql
+        .query(
+            "SELECT key::text || ' ' || column_name FROM sheetsync.conflicts",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(recorded, vec!["[2] colour".to_string()]);
+}
