@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Row};
 
 use crate::StoreError;
 
@@ -93,19 +93,13 @@ pub async fn recent_conflicts(
     binding: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ConflictRecord>, StoreError> {
-    let rows = client
-        .query(
-            "SELECT id, binding, key, column_name, sheet_value, db_value, winner, policy,
-                    event_id, recorded_at
-               FROM sheetsync.conflicts
-              WHERE $1::text IS NULL OR binding = $1
-              ORDER BY id DESC LIMIT $2",
-            &[&binding, &limit],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| ConflictRecord {
+    newest(
+        client,
+        "id, binding, key, column_name, sheet_value, db_value, winner, policy, event_id,
+         recorded_at FROM sheetsync.conflicts",
+        binding,
+        limit,
+        |r| ConflictRecord {
             id: r.get(0),
             binding: r.get(1),
             key: r.get(2),
@@ -116,8 +110,9 @@ pub async fn recent_conflicts(
             policy: r.get(7),
             event_id: r.get(8),
             recorded_at: r.get(9),
-        })
-        .collect())
+        },
+    )
+    .await
 }
 
 /// The latest rejects, newest first; all bindings when `binding` is None.
@@ -126,18 +121,13 @@ pub async fn recent_rejects(
     binding: Option<&str>,
     limit: i64,
 ) -> Result<Vec<RejectRecord>, StoreError> {
-    let rows = client
-        .query(
-            "SELECT id, binding, event_id, sheet_row, key, column_name, value, reason, recorded_at
-               FROM sheetsync.rejects
-              WHERE $1::text IS NULL OR binding = $1
-              ORDER BY id DESC LIMIT $2",
-            &[&binding, &limit],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| RejectRecord {
+    newest(
+        client,
+        "id, binding, event_id, sheet_row, key, column_name, value, reason, recorded_at
+         FROM sheetsync.rejects",
+        binding,
+        limit,
+        |r| RejectRecord {
             id: r.get(0),
             binding: r.get(1),
             event_id: r.get(2),
@@ -147,8 +137,9 @@ pub async fn recent_rejects(
             value: r.get(6),
             reason: r.get(7),
             recorded_at: r.get(8),
-        })
-        .collect())
+        },
+    )
+    .await
 }
 
 /// A column change of a bound table, as the schema check recorded it.
@@ -180,25 +171,20 @@ pub async fn recent_schema_changes(
     binding: Option<&str>,
     limit: i64,
 ) -> Result<Vec<SchemaChangeRecord>, StoreError> {
-    let rows = client
-        .query(
-            "SELECT binding, change, column_name, previous, detected_at
-               FROM sheetsync.schema_changes
-              WHERE $1::text IS NULL OR binding = $1
-              ORDER BY id DESC LIMIT $2",
-            &[&binding, &limit],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| SchemaChangeRecord {
+    newest(
+        client,
+        "binding, change, column_name, previous, detected_at FROM sheetsync.schema_changes",
+        binding,
+        limit,
+        |r| SchemaChangeRecord {
             binding: r.get(0),
             change: r.get(1),
             column_name: r.get(2),
             previous: r.get(3),
             detected_at: r.get(4),
-        })
-        .collect())
+        },
+    )
+    .await
 }
 
 /// Bindings whose tab's header, when last read, had names that are no
@@ -225,4 +211,19 @@ pub async fn sheet_header_issues(
             seen_at: r.get(3),
         })
         .collect())
+}
+
+/// `SELECT {from}` of one binding (all when `binding` is None), newest
+/// first, at most `limit` rows, each made a record.
+async fn newest<T>(
+    client: &Client,
+    from: &str,
+    binding: Option<&str>,
+    limit: i64,
+    record: impl Fn(&Row) -> T,
+) -> Result<Vec<T>, StoreError> {
+    let sql =
+        format!("SELECT {from} WHERE $1::text IS NULL OR binding = $1 ORDER BY id DESC LIMIT $2");
+    let rows = client.query(&sql, &[&binding, &limit]).await?;
+    Ok(rows.iter().map(record).collect())
 }
