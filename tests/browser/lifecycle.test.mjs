@@ -21,6 +21,13 @@ async function upServingAndDown(signal) {
     assert.match(page.headers.get('content-type'), /^text\/html/);
     assert.match(await page.text(), /<title>sheetsync dev<\/title>/);
     assert.equal((await fetch(`${dev.url}/grid.js`)).status, 200);
+    // An oversized request gets the contract's JSON error, as from the Lambda.
+    const big = await fetch(`${dev.url}/sync_postgres`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(7000000),
+    });
+    assert.equal(big.status, 413);
+    assert.match(big.headers.get('content-type'), /^application\/json/);
+    assert.equal((await big.json()).error.code, 'too_large');
     const config = await (await fetch(`${dev.url}/api/config`)).json();
     assert.equal(config.sheet, 'orders');
     assert.deepEqual(config.keyColumns, ['id']);

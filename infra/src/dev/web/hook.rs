@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::Value;
-use sheetsync_webhook::WebhookRequest;
+use sheetsync_webhook::{WebhookError, WebhookRequest};
 
 use super::{AppState, json_response};
 use crate::dev::console::SheetBatch;
@@ -19,9 +19,23 @@ pub async fn sync(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let started = Instant::now();
+    // Read here, not by an axum extractor, so an oversized body gets the
+    // contract's `too_large` answer as from the Lambda; reading stops one
+    // byte past the limit.
+    let limit = state.webhook.config().max_body_bytes;
+    let body = match axum::body::to_bytes(body, limit.saturating_add(1)).await {
+        Ok(body) => body,
+        Err(_) => {
+            let err = WebhookError::TooLarge {
+                size: limit.saturating_add(1),
+                limit,
+            };
+            return json_response(StatusCode::PAYLOAD_TOO_LARGE, &err.body());
+        }
+    };
     let request = WebhookRequest {
         method: method.to_string(),
         path: uri.path().to_string(),
