@@ -8,15 +8,7 @@ use serde_json::Value as Json;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .without_time()
-        .init();
+    sheetsync_aws::logging::init();
     let relay = Relay::from_env().await?;
     let relay = &relay;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Json>| async move {

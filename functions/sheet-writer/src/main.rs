@@ -4,15 +4,7 @@ use sheet_writer::{DEADLINE_MARGIN, handle, writer_from_env};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .with_ansi(false)
-        .init();
+    sheetsync_aws::logging::init();
     // Built once per container: the key is fetched and tokens cached across invocations.
     let writer = writer_from_env().await?;
     let writer = &writer;

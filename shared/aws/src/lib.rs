@@ -5,11 +5,13 @@
 //! - [`config`]: the HTTP client and the configuration from the environment;
 //! - [`secrets`]: Secrets Manager strings and the database password;
 //! - `ssm` (feature `ssm`): SSM parameters, decrypted;
-//! - [`deadline`]: a Lambda invocation's deadline as an instant.
+//! - [`deadline`]: a Lambda invocation's deadline as an instant;
+//! - [`logging`]: JSON logs at the level the deployment sets.
 
 pub mod config;
 pub mod deadline;
 mod error;
+pub mod logging;
 pub mod secrets;
 #[cfg(feature = "ssm")]
 pub mod ssm;
