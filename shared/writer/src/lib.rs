@@ -257,20 +257,23 @@ impl Writer {
         let mut repairs = PlanStats::default();
         for _ in 0..=MAX_REPAIRS {
             stats.sheets_requests += 1;
-            let read = self
+            let tab = match self
                 .client
                 .read_tab(&target.spreadsheet_id, &target.sheet, &target.key_columns)
-                .await;
-            let tab = match (read, key_names_before_renames(&target.key_columns, batches)) {
+                .await
+            {
                 // A key column renamed in these batches: the header still
                 // shows its old name until this batch renames the cell.
-                (Err(SheetsError::MissingKeyColumn { .. }), Some(before)) => {
+                Err(SheetsError::MissingKeyColumn { .. })
+                    if let Some(before) =
+                        key_names_before_renames(&target.key_columns, batches) =>
+                {
                     stats.sheets_requests += 1;
                     self.client
                         .read_tab(&target.spreadsheet_id, &target.sheet, &before)
                         .await?
                 }
-                (read, _) => read?,
+                read => read?,
             };
             // A tab without a journal yet is read twice (see `read_tab`).
             if tab.journal.is_none() {
@@ -390,15 +393,20 @@ fn lag_ms(batches: &[&ChangeBatch]) -> Option<i64> {
 /// The key columns under the names they had before the renames in
 /// `batches`, when any was renamed there.
 fn key_names_before_renames(keys: &[String], batches: &[&ChangeBatch]) -> Option<Vec<String>> {
+    let mut schemas: Vec<_> = batches
+        .iter()
+        .flat_map(|b| b.changes.iter())
+        .filter_map(|c| match &c.op {
+            Op::Schema(schema) => Some((c.seq, schema)),
+            _ => None,
+        })
+        .collect();
+    schemas.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
     let mut names = keys.to_vec();
-    let mut changes: Vec<_> = batches.iter().flat_map(|b| b.changes.iter()).collect();
-    changes.sort_by_key(|c| std::cmp::Reverse(c.seq));
-    for change in changes {
-        if let Op::Schema(schema) = &change.op {
-            for name in &mut names {
-                if let Some(r) = schema.renamed.iter().find(|r| r.to == *name) {
-                    name.clone_from(&r.from);
-                }
+    for (_, schema) in schemas {
+        for name in &mut names {
+            if let Some(r) = schema.renamed.iter().find(|r| r.to == *name) {
+                name.clone_from(&r.from);
             }
         }
     }
