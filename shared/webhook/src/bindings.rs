@@ -63,6 +63,18 @@ impl BindingCache {
         Ok(binding)
     }
 
+    /// Reads a tab's binding again from the catalog: the one kept was read
+    /// before its table changed.
+    pub async fn reload(
+        &self,
+        client: &Client,
+        spreadsheet_id: &str,
+        sheet: &str,
+    ) -> Result<Arc<Binding>, WebhookError> {
+        self.forget(spreadsheet_id, sheet);
+        self.get(client, spreadsheet_id, sheet).await
+    }
+
     /// Drops a binding read before its table changed (a failed statement
     /// may mean a column was added or dropped).
     pub fn forget(&self, spreadsheet_id: &str, sheet: &str) {

@@ -95,10 +95,9 @@ async fn with_lease(
     let mut prepared = match prepare(&binding, req) {
         Err(WebhookError::UnknownKeyColumn(_)) => {
             // The cached binding may be older than a renamed key column.
-            webhook.bindings().forget(&req.spreadsheet_id, &req.sheet);
             binding = webhook
                 .bindings()
-                .get(&lease.conn().client, &req.spreadsheet_id, &req.sheet)
+                .reload(&lease.conn().client, &req.spreadsheet_id, &req.sheet)
                 .await?;
             prepare(&binding, req)?
         }
@@ -132,10 +131,9 @@ async fn with_lease(
                             binding = %binding.name,
                             "table columns changed since the binding was read; reading it again"
                         );
-                        webhook.bindings().forget(&req.spreadsheet_id, &req.sheet);
                         binding = webhook
                             .bindings()
-                            .get(&lease.conn().client, &req.spreadsheet_id, &req.sheet)
+                            .reload(&lease.conn().client, &req.spreadsheet_id, &req.sheet)
                             .await?;
                         prepared = prepare(&binding, req)?;
                         refused.clear();
@@ -236,7 +234,7 @@ async fn transact(
         async {
             // The header the sheet showed, for `sheetsync status` (written
             // only when it differs from the last one recorded).
-            if prepared.has_header {
+            if prepared.has_header() {
                 client
                     .execute(
                         &header,

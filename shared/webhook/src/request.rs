@@ -35,9 +35,14 @@ pub struct Prepared {
     /// or removed their header cell): nothing from the sheet reaches them.
     /// Empty for a `keys` request, which carries no header.
     pub missing: Vec<String>,
-    /// The request carries a header (not a `keys` request).
-    pub has_header: bool,
     pub at: EventTime,
+}
+
+impl Prepared {
+    /// The request carries a header (it is not a `keys` request).
+    pub fn has_header(&self) -> bool {
+        !matches!(self.work, Work::Keys(_))
+    }
 }
 
 pub fn prepare(binding: &Binding, req: &SyncRequest) -> Result<Prepared, WebhookError> {
@@ -64,7 +69,6 @@ pub fn prepare(binding: &Binding, req: &SyncRequest) -> Result<Prepared, Webhook
             held_columns: HashSet::new(),
             ignored: Vec::new(),
             missing: Vec::new(),
-            has_header: false,
             at,
         });
     }
@@ -95,7 +99,6 @@ pub fn prepare(binding: &Binding, req: &SyncRequest) -> Result<Prepared, Webhook
         held_columns,
         ignored: header.ignored,
         missing,
-        has_header: true,
         at,
     })
 }
