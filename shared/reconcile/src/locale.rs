@@ -112,6 +112,11 @@ impl SheetLocale {
         }
     }
 
+    /// The request named its locale (not [`SheetLocale::UNKNOWN`]).
+    pub fn is_known(self) -> bool {
+        self.date_order.is_some()
+    }
+
     pub fn decimal(self) -> char {
         self.decimal
     }

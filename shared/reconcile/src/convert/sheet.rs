@@ -88,12 +88,13 @@ fn number_in_text(text: &str, locale: SheetLocale) -> Option<String> {
 }
 
 fn not_number(cell: &Json, locale: SheetLocale) -> Reason {
-    match locale.date_order() {
-        None => Reason::NotNumber(shown(cell)),
-        Some(_) => Reason::NotNumberIn {
+    if locale.is_known() {
+        Reason::NotNumberIn {
             value: shown(cell),
             example: locale.number_example(),
-        },
+        }
+    } else {
+        Reason::NotNumber(shown(cell))
     }
 }
 
