@@ -257,23 +257,26 @@ impl Writer {
         let mut repairs = PlanStats::default();
         for _ in 0..=MAX_REPAIRS {
             stats.sheets_requests += 1;
-            let tab = match self
+            let read = self
                 .client
                 .read_tab(&target.spreadsheet_id, &target.sheet, &target.key_columns)
-                .await
-            {
-                // A key column renamed in these batches: the header still
-                // shows its old name until this batch renames the cell.
-                Err(SheetsError::MissingKeyColumn { .. })
-                    if let Some(before) =
-                        key_names_before_renames(&target.key_columns, batches) =>
-                {
+                .await;
+            // A key column renamed in these batches: the header still shows
+            // its old name until this batch renames the cell.
+            let before = match &read {
+                Err(SheetsError::MissingKeyColumn { .. }) => {
+                    key_names_before_renames(&target.key_columns, batches)
+                }
+                _ => None,
+            };
+            let tab = match before {
+                Some(before) => {
                     stats.sheets_requests += 1;
                     self.client
                         .read_tab(&target.spreadsheet_id, &target.sheet, &before)
                         .await?
                 }
-                read => read?,
+                None => read?,
             };
             // A tab without a journal yet is read twice (see `read_tab`).
             if tab.journal.is_none() {
