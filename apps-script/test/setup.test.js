@@ -118,3 +118,19 @@ test('webhook URL: the full endpoint or the API base both work; /sync_gsheet sit
   assert.equal(script.syncPostgresUrl_('https://x.test/Prod/'), 'https://x.test/Prod/sync_postgres');
   assert.equal(script.syncGsheetUrl_('https://x.test/Prod/sync_postgres'), 'https://x.test/Prod/sync_gsheet');
 });
+
+test('clasp pushes every script file the tests load, and nothing else', () => {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const { SCRIPT_FILES } = require('./support/load');
+  const root = path.resolve(__dirname, '..');
+  const pushed = fs
+    .readFileSync(path.join(root, '.claspignore'), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('!'))
+    .map((line) => line.slice(1))
+    .sort();
+  assert.deepEqual(pushed, ['appsscript.json', ...SCRIPT_FILES].sort());
+  const onDisk = fs.readdirSync(root).filter((f) => f.endsWith('.js')).sort();
+  assert.deepEqual(onDisk, [...SCRIPT_FILES].sort(), 'every script file is loaded by the tests');
+});
