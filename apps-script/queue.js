@@ -130,6 +130,15 @@ function queueRewrite_(entry) {
  * A queued new row answered with its key: later queued requests that carry
  * the same row still without a key get the key too, so they update the row
  * instead of inserting it a second time.
+ *
+ * The row number alone does not say it is the same row: rows inserted,
+ * deleted or sorted while the requests waited can put another new row
+ * there, and giving it this key would write its values over this row's.
+ * A later request is the same row only when it still holds every value the
+ * row had when last sent (a person typing on adds cells; a sort brings
+ * other content). A changed cell fails the test: the row is then inserted
+ * again, and the next snapshot removes the copy the tab lacks, where a
+ * wrong key would have overwritten a row.
  */
 function patchLaterKeys_(sent, response, later) {
   if (!response || !Array.isArray(response.rows) || !sent.rows) return;
@@ -138,10 +147,12 @@ function patchLaterKeys_(sent, response, later) {
   var sentIdx = names.map(function (n) { return sent.header.indexOf(n); });
   var keyless = {};
   sent.rows.forEach(function (r) {
-    if (sentIdx.every(function (i) { return i < 0 || isEmptyCell_(r.values[i]); })) keyless[r.row] = true;
+    if (sentIdx.every(function (i) { return i < 0 || isEmptyCell_(r.values[i]); })) keyless[r.row] = r;
   });
   response.rows.forEach(function (answer) {
-    if (!keyless[answer.row] || !answer.key || typeof answer.key !== 'object') return;
+    var first = keyless[answer.row];
+    if (!first || !answer.key || typeof answer.key !== 'object') return;
+    var last = { header: sent.header, values: first.values };
     later.forEach(function (entry) {
       var req = entry.request;
       if (req.sheet !== sent.sheet || !req.rows) return;
@@ -151,11 +162,22 @@ function patchLaterKeys_(sent, response, later) {
       req.rows.forEach(function (r) {
         if (r.row !== answer.row) return;
         if (!idx.every(function (i) { return isEmptyCell_(r.values[i]); })) return;
+        if (!holdsValues_(req.header, r.values, last, names)) return;
         idx.forEach(function (i, n) { r.values[i] = answer.key[names[n]]; });
+        last = { header: req.header, values: r.values };
         changed = true;
       });
       if (changed) queueRewrite_(entry);
     });
+  });
+}
+
+/** Whether `values` (under `header`) still hold every non-key value of `last`. */
+function holdsValues_(header, values, last, keyNames) {
+  return last.header.every(function (name, j) {
+    if (name === '' || keyNames.indexOf(name) >= 0 || isEmptyCell_(last.values[j])) return true;
+    var i = header.indexOf(name);
+    return i >= 0 && sameCell_(values[i], last.values[j]);
   });
 }
 

@@ -184,6 +184,36 @@ test('a queued new row answered with its key: a later queued request for the sam
   assert.equal(sheet.valueAt(7, 1), 46);
 });
 
+test('a queued new row answered with its key: another new row at the same row number later (rows moved) is not given that key', () => {
+  const env = ordersFixture();
+  const { sheet, fakes } = env;
+  fakes.http.handler = down;
+  sheet.setRows(7, [['', 'Zoë Ada', '', '', '']]);
+  env.script.sheetsyncOnEdit(editEvent(sheet, 7, 2));
+  // A sort (or a row inserted above) moved Zoë's row away; Grace's new row is at 7 now.
+  sheet.setRows(7, [['', 'Grace Hopper', 2, '', '']]);
+  env.script.sheetsyncOnEdit(editEvent(sheet, 7, 3, 1, 1, {}));
+  // Typing on Grace's row: the chain follows her row, not Zoë's.
+  sheet.setRows(7, [['', 'Grace Hopper', 2, 'COBOL', '']]);
+  env.script.sheetsyncOnEdit(editEvent(sheet, 7, 4, 1, 1, {}));
+
+  fakes.http.requests.length = 0;
+  let next = 46;
+  fakes.http.handler = (req) => {
+    if (req.json.kind !== 'edit') return ok(req);
+    const row = req.json.rows[0];
+    const key = row.values[0] === '' ? next++ : row.values[0];
+    return { status: 200, body: { event_id: req.json.event_id, rows: [{ row: 7, key: { id: key }, status: row.values[0] === '' ? 'inserted' : 'updated' }], deleted: 0 } };
+  };
+  env.script.sheetsyncOnTimer();
+  const edits = fakes.http.requests.filter((r) => r.json.kind === 'edit').map((r) => r.json.rows[0].values);
+  assert.deepEqual(edits, [
+    ['', 'Zoë Ada', '', '', ''],
+    ['', 'Grace Hopper', 2, '', ''],
+    [47, 'Grace Hopper', 2, 'COBOL', ''],
+  ]);
+});
+
 test('onChange ignores other change types and other tabs', () => {
   const env = ordersFixture();
   env.script.sheetsyncOnChange(changeEvent(env.fakes.spreadsheet, 'FORMAT'));
