@@ -1,7 +1,7 @@
 //! Claiming outbox rows of one binding for one drain.
 //!
 //! The claim runs in the drain's transaction, which first takes the
-//! binding's drain lock (`pg_try_advisory_xact_lock(21332, key)`): a second
+//! binding's drain lock (`sheetsync_store::locks::DRAIN`): a second
 //! relay skips a binding another relay is draining, so the two can never
 //! interleave one binding's messages. `FOR UPDATE SKIP LOCKED` keeps the
 //! rows locked until the transaction deletes them and commits.
@@ -10,9 +10,8 @@ use tokio_postgres::Transaction;
 
 use crate::OutboxError;
 
-/// The advisory lock class of the per-binding drain lock (the writers' lock
-/// is class 21331, see `sheetsync.enqueue`).
-pub const DRAIN_LOCK_CLASS: i32 = 21332;
+/// The advisory lock class of the per-binding drain lock.
+pub const DRAIN_LOCK_CLASS: i32 = sheetsync_store::locks::DRAIN;
 
 /// One row of `sheetsync.outbox`, JSON kept as text.
 #[derive(Debug, Clone, PartialEq, Eq)]

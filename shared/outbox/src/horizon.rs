@@ -1,7 +1,7 @@
 //! The horizon: the highest outbox sequence of a binding below which every
 //! writer has committed or rolled back.
 //!
-//! Writers enqueue under the binding's advisory lock (class 21331) in
+//! Writers enqueue under the binding's advisory lock (`sheetsync_store::locks::WRITERS`) in
 //! shared mode until they commit; holding it exclusively for an instant
 //! proves none is in flight, so every row up to `max(seq)` is final. Sending
 //! past the horizon could put a change ahead of an older one that commits
@@ -19,7 +19,7 @@ use tokio_postgres::error::SqlState;
 use crate::OutboxError;
 
 /// The advisory lock class writers hold (see `sheetsync.enqueue`).
-pub const WRITER_LOCK_CLASS: i32 = 21331;
+pub const WRITER_LOCK_CLASS: i32 = sheetsync_store::locks::WRITERS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Horizon {

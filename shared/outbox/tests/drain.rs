@@ -441,7 +441,10 @@ async fn a_binding_another_relay_is_draining_is_skipped() {
         .unwrap();
     let other = f.db.client().await;
     other
-        .batch_execute("SELECT pg_advisory_lock(21332, sheetsync.binding_lock_key('orders'))")
+        .batch_execute(&format!(
+            "SELECT pg_advisory_lock({}, sheetsync.binding_lock_key('orders'))",
+            sheetsync_store::locks::DRAIN
+        ))
         .await
         .unwrap();
     let sink = f.sink();
@@ -461,7 +464,10 @@ async fn a_binding_another_relay_is_draining_is_skipped() {
     assert_eq!(f.outbox_seqs("orders").await, vec![1]);
 
     other
-        .batch_execute("SELECT pg_advisory_unlock(21332, sheetsync.binding_lock_key('orders'))")
+        .batch_execute(&format!(
+            "SELECT pg_advisory_unlock({}, sheetsync.binding_lock_key('orders'))",
+            sheetsync_store::locks::DRAIN
+        ))
         .await
         .unwrap();
     let report = drain_all(&mut f.client, &sink, &DrainOptions::default()).await;

@@ -87,7 +87,7 @@ fn row_values(i: usize) -> Vec<Value> {
         Value::Text(format!("customer {i}")),
         Value::Int((i % 50) as i64),
         Value::Numeric(format!("{}.{:02}", i % 1000, i % 100)),
-        Value::Bool(i % 3 == 0),
+        Value::Bool(i.is_multiple_of(3)),
         Value::Date(
             chrono::NaiveDate::from_ymd_opt(2026, 1 + (i % 12) as u32, 1 + (i % 28) as u32)
                 .unwrap(),

@@ -738,11 +738,11 @@ impl World {
             let Some(id) = sheet_row.key.as_ref().map(Self::id_of) else {
                 continue;
             };
-            if let Some(row) = self.table.get(&id) {
-                if row.last_db_seq.is_some_and(|seq| seq > watermark) {
-                    for c in 1..3 {
-                        sheet_row.values[c] = row.values[c].clone();
-                    }
+            if let Some(row) = self.table.get(&id)
+                && row.last_db_seq.is_some_and(|seq| seq > watermark)
+            {
+                for c in 1..3 {
+                    sheet_row.values[c] = row.values[c].clone();
                 }
             }
         }

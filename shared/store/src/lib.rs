@@ -11,6 +11,7 @@ mod connect;
 mod error;
 mod grant;
 mod ident;
+pub mod locks;
 mod migrate;
 mod status;
 mod tls;

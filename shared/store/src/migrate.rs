@@ -4,7 +4,7 @@
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
-use crate::{StoreError, in_transaction};
+use crate::{StoreError, in_transaction, locks};
 
 /// One embedded migration file, `NNNN_name.sql`.
 #[derive(Debug, Clone, Copy)]
@@ -35,10 +35,6 @@ pub struct AppliedMigration {
     pub name: String,
 }
 
-/// Serialises migrators across processes (a class id of its own, apart
-/// from the outbox locks' 21331).
-const MIGRATE_LOCK: (i32, i32) = (21332, 1);
-
 /// Applies every migration not yet applied, all in one transaction under an
 /// advisory lock, so concurrent migrators queue and the later ones find
 /// nothing to do. Returns what was applied (empty when up to date). A
@@ -47,7 +43,7 @@ pub async fn migrate(client: &Client) -> Result<Vec<AppliedMigration>, StoreErro
     in_transaction(client, async |c: &Client| {
         c.execute(
             "SELECT pg_advisory_xact_lock($1, $2)",
-            &[&MIGRATE_LOCK.0, &MIGRATE_LOCK.1],
+            &[&locks::MIGRATE.0, &locks::MIGRATE.1],
         )
         .await?;
         c.batch_execute(

@@ -172,7 +172,10 @@ fn cut_to_cell(text: String) -> String {
 }
 
 fn same_millisecond(sheet: NaiveDateTime, db: NaiveDateTime) -> bool {
-    let whole_millis = sheet.and_utc().timestamp_subsec_micros() % 1000 == 0;
+    let whole_millis = sheet
+        .and_utc()
+        .timestamp_subsec_micros()
+        .is_multiple_of(1000);
     let apart = (sheet - db).num_microseconds().map(i64::abs);
     whole_millis && apart.is_some_and(|us| us < 1000)
 }

@@ -426,7 +426,7 @@ impl Ctx<'_> {
         let (d0, d1, e0, e1) = request.destination.bounds(sheet)?;
         let (height, width) = (r1 - r0, c1 - c0);
         let tiles = |span: usize, size: usize| {
-            if size > 0 && span >= size && span % size == 0 {
+            if size > 0 && span >= size && span.is_multiple_of(size) {
                 span / size
             } else {
                 1
