@@ -852,6 +852,14 @@ async fn pipeline_converges_under_faults() {
     let started = std::time::Instant::now();
     for op in SEED_ROWS..SEED_ROWS + ops {
         driver.step(op).await;
+        // A soak runs for tens of minutes: say how far it is.
+        let done = op + 1 - SEED_ROWS;
+        if done.is_multiple_of(5000) && done < ops {
+            eprintln!(
+                "convergence: {done} operations in {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     let ran_for = started.elapsed();
 
@@ -913,7 +921,7 @@ async fn pipeline_converges_under_faults() {
 
     let ledger = &driver.ledger;
     eprintln!(
-        "convergence: {ops} operations in {:.1} s; {} table rows, {} sheet rows, {} values written, {} conflicts recorded; faults: relay deaths {}, unacked batches {}, duplicates {}",
+        "convergence: {ops} operations in {:.1} s; {} table rows, {} sheet rows, {} values written, {} conflicts recorded; faults: relay deaths {}, unacked batches {}, duplicates {}; messages redelivered {}; slowest batch {} ms",
         ran_for.as_secs_f64(),
         table.len(),
         sheet.len(),
@@ -930,6 +938,14 @@ async fn pipeline_converges_under_faults() {
         stack
             .faults
             .injected_duplicates
+            .load(std::sync::atomic::Ordering::SeqCst),
+        stack
+            .faults
+            .redelivered
+            .load(std::sync::atomic::Ordering::SeqCst),
+        stack
+            .faults
+            .slowest_batch_ms
             .load(std::sync::atomic::Ordering::SeqCst),
     );
     eprintln!("convergence: operations and faults: {:?}", driver.stats);

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
+};
 use reconcile::ConflictPolicy;
 use sheets_emulator::Emulator;
 use sheetsync_config::{DbConfig, TableRef};
@@ -32,9 +34,16 @@ pub const SPREADSHEET: &str = "e2e-spreadsheet";
 pub const TAB: &str = "Items";
 pub const BINDING: &str = "items";
 pub const HEADER: [&str; 5] = ["id", "name", "qty", "note", "done"];
-/// How long a received message stays invisible: a message the consumer did
-/// not delete comes back after this.
-pub const VISIBILITY_SECS: i32 = 1;
+/// How long a received message stays invisible while the consumer works on
+/// it. Production sets the queue's visibility to six times the writer's
+/// timeout so that a batch never comes back while it is being applied; a
+/// visibility shorter than a batch (a 20,000-operation run's batches grow
+/// with the tab) would redeliver work in progress and feed a queue that
+/// never drains.
+const VISIBILITY_SECS: i32 = 60;
+/// How soon a batch the consumer did not acknowledge comes back: the
+/// visibility expiry of a writer that died, shortened so the test runs.
+const UNACKED_VISIBILITY_SECS: i32 = 1;
 
 /// Faults the background parts take when asked (each counter is a number
 /// of times still to inject).
@@ -50,6 +59,11 @@ pub struct Faults {
     pub injected_relay_deaths: AtomicU64,
     pub injected_no_acks: AtomicU64,
     pub injected_duplicates: AtomicU64,
+    /// Messages received more than once (an injected fault, or a
+    /// redelivery nobody asked for).
+    pub redelivered: AtomicU64,
+    /// The longest `Writer::apply` of the run, in milliseconds.
+    pub slowest_batch_ms: AtomicU64,
 }
 
 impl Faults {
@@ -243,6 +257,18 @@ async fn consumer_loop(
             tokio::time::sleep(Duration::from_millis(15)).await;
             continue;
         }
+        let redelivered = out
+            .messages()
+            .iter()
+            .filter(|m| {
+                m.attributes()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                    .is_some_and(|n| n != "1")
+            })
+            .count();
+        faults
+            .redelivered
+            .fetch_add(redelivered as u64, Ordering::SeqCst);
         // The SqsEvent records as the Lambda sees them.
         let batch: Vec<Message> = out
             .messages()
@@ -257,7 +283,10 @@ async fn consumer_loop(
             })
             .collect();
         let deadline = Instant::now() + Duration::from_secs(20);
+        let applying = Instant::now();
         let outcome = writer.apply(&batch, deadline).await;
+        let took = u64::try_from(applying.elapsed().as_millis()).unwrap_or(u64::MAX);
+        faults.slowest_batch_ms.fetch_max(took, Ordering::SeqCst);
         if Faults::take(&faults.duplicate) {
             faults.injected_duplicates.fetch_add(1, Ordering::SeqCst);
             writer.apply(&batch, deadline).await;
@@ -280,24 +309,70 @@ async fn consumer_loop(
         if skip_ack {
             faults.injected_no_acks.fetch_add(1, Ordering::SeqCst);
         }
-        for m in out.messages() {
-            let id = m.message_id().unwrap_or_default();
-            if failed.contains(id) || skip_ack {
+        let mut acks = Vec::new();
+        let mut unacked = Vec::new();
+        for (i, m) in out.messages().iter().enumerate() {
+            let Some(handle) = m.receipt_handle() else {
                 continue;
-            }
-            if let Some(handle) = m.receipt_handle() {
+            };
+            let id = m.message_id().unwrap_or_default();
+            let entries = if failed.contains(id) || skip_ack {
+                &mut unacked
+            } else {
+                &mut acks
+            };
+            entries.push((i.to_string(), handle.to_owned()));
+        }
+        settle(&sqs, &queue_url, acks, unacked).await;
+        busy.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Deletes the acknowledged messages and lets the others come back soon, as
+/// the Lambda event source mapping does with a partial batch failure.
+async fn settle(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    acks: Vec<(String, String)>,
+    unacked: Vec<(String, String)>,
+) {
+    if !acks.is_empty() {
+        let entries = acks.into_iter().map(|(id, handle)| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(id)
+                .receipt_handle(handle)
+                .build()
+        });
+        match entries.collect::<Result<Vec<_>, _>>() {
+            Ok(entries) => {
                 let deleted = sqs
-                    .delete_message()
-                    .queue_url(&queue_url)
-                    .receipt_handle(handle)
+                    .delete_message_batch()
+                    .queue_url(queue_url)
+                    .set_entries(Some(entries))
                     .send()
                     .await;
-                if let Err(e) = deleted {
-                    eprintln!("consumer: delete failed: {e:?}");
+                match deleted {
+                    Ok(out) if !out.failed().is_empty() => {
+                        eprintln!("consumer: delete failed: {:?}", out.failed());
+                    }
+                    Ok(_) => {}
+                    Err(e) => eprintln!("consumer: delete failed: {e:?}"),
                 }
             }
+            Err(e) => eprintln!("consumer: delete entry: {e:?}"),
         }
-        busy.fetch_sub(1, Ordering::SeqCst);
+    }
+    for (_, handle) in unacked {
+        let changed = sqs
+            .change_message_visibility()
+            .queue_url(queue_url)
+            .receipt_handle(handle)
+            .visibility_timeout(UNACKED_VISIBILITY_SECS)
+            .send()
+            .await;
+        if let Err(e) = changed {
+            eprintln!("consumer: visibility change failed: {e:?}");
+        }
     }
 }
 
