@@ -1,6 +1,6 @@
 //! The outbox relay on AWS Lambda: one drain per invocation (EventBridge
-//! schedule, direct invoke, or RDS `aws_lambda.invoke`). See README
-//! "outbox-relay".
+//! schedule, direct invoke, or RDS `aws_lambda.invoke`). See
+//! docs/architecture.md, "outbox-relay", and docs/operations.md.
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use outbox_relay::Relay;

@@ -24,7 +24,7 @@ pub enum OutboxError {
 
     /// Kept in the outbox: the binding stops here so no later change
     /// overtakes it. The operator shrinks the row (and backfills) or deletes
-    /// the outbox row; see README "outbox-relay".
+    /// the outbox row; see docs/operations.md, "A row too large for one message".
     #[error(
         "binding '{binding}': outbox row {seq} ({op}) is {bytes} bytes as a queue message, over the {limit}-byte limit; it stays in the outbox and holds back the binding's later changes"
     )]

@@ -391,7 +391,7 @@ async fn a_row_larger_than_a_message_is_refused_and_holds_back_its_binding() {
     ));
     assert_eq!(f.outbox_seqs("orders").await, vec![2, 3]);
 
-    // The operator's way out (README): remove that outbox row.
+    // The operator's way out (docs/operations.md): remove that outbox row.
     f.client
         .execute("DELETE FROM sheetsync.outbox WHERE seq = 2", &[])
         .await
