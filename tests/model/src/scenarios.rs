@@ -1,0 +1,157 @@
+//! The scenarios the tests check (docs/model-checking.md lists each with
+//! its size). Every value a person writes is distinct.
+
+use reconcile::ConflictPolicy;
+
+use crate::model::Scenario;
+use crate::people::Step;
+use crate::webhook::Rules;
+use crate::world::Faults;
+
+fn base(name: &'static str, steps: Vec<Step>, faults: Faults) -> Scenario {
+    Scenario {
+        name,
+        rows: vec![[Some(1), Some(2)], [Some(3), Some(4)]],
+        steps,
+        faults,
+        rules: Rules::Product,
+        policy: ConflictPolicy::Latest,
+    }
+}
+
+/// 2 rows × 2 columns: 2 sheet edits, 2 SQL edits, 1 snapshot, racing on
+/// the same cells.
+pub fn edits_race() -> Scenario {
+    base(
+        "edits race (2 sheet + 2 SQL edits + snapshot)",
+        vec![
+            Step::SheetEdit {
+                rid: 1,
+                column: 0,
+                value: 10,
+            },
+            Step::SheetPaste {
+                rid: 2,
+                values: [Some(11), Some(12)],
+            },
+            Step::SqlUpdate {
+                rid: 1,
+                column: 0,
+                value: 20,
+            },
+            Step::SqlUpdate {
+                rid: 2,
+                column: 1,
+                value: 21,
+            },
+            Step::Snapshot,
+        ],
+        Faults::default(),
+    )
+}
+
+/// A sort of the tab while a writer batch is in flight, with a sheet
+/// edit and SQL changes of the rows it moves.
+pub fn sort_in_flight() -> Scenario {
+    base(
+        "sort with a writer batch in flight",
+        vec![
+            Step::SqlUpdate {
+                rid: 1,
+                column: 1,
+                value: 20,
+            },
+            Step::SqlUpdate {
+                rid: 2,
+                column: 0,
+                value: 21,
+            },
+            Step::SheetSort,
+            Step::SheetEdit {
+                rid: 2,
+                column: 0,
+                value: 10,
+            },
+            Step::Snapshot,
+        ],
+        Faults::default(),
+    )
+}
+
+/// The relay dies between sending and deleting (every row it sent is sent
+/// again), the queue delivers a message twice and the writer fails after
+/// its batch landed, around SQL changes and a sheet edit.
+pub fn relay_death_and_duplicates() -> Scenario {
+    base(
+        "relay death + duplicate delivery + writer failure",
+        vec![
+            Step::SqlUpdate {
+                rid: 1,
+                column: 0,
+                value: 20,
+            },
+            Step::SqlInsert {
+                rid: 3,
+                values: [Some(22), None],
+            },
+            Step::SqlUpdate {
+                rid: 1,
+                column: 0,
+                value: 23,
+            },
+            Step::SheetEdit {
+                rid: 1,
+                column: 1,
+                value: 10,
+            },
+        ],
+        Faults {
+            relay_deaths: 1,
+            writer_failures: 1,
+            duplicates: 1,
+        },
+    )
+}
+
+/// A person types a row and deletes it again, while the database deletes
+/// another and a snapshot is taken: add-then-delete in every order of the
+/// insert's answer, the key write-back, the `keys` request and snapshots.
+pub fn insert_then_delete() -> Scenario {
+    base(
+        "sheet insert then delete",
+        vec![
+            Step::SheetInsert {
+                rid: 3,
+                values: [Some(10), Some(11)],
+            },
+            Step::SheetDelete { rid: 3 },
+            Step::SqlDelete { rid: 2 },
+            Step::Snapshot,
+        ],
+        Faults::default(),
+    )
+}
+
+/// SQL and sheet deletes against a sheet edit and a SQL update of the same
+/// rows: deletes win, and nothing comes back.
+pub fn deletes_race() -> Scenario {
+    base(
+        "deletes race edits",
+        vec![
+            Step::SheetDelete { rid: 1 },
+            Step::SqlUpdate {
+                rid: 1,
+                column: 0,
+                value: 20,
+            },
+            Step::SqlDelete { rid: 2 },
+            Step::SheetEdit {
+                rid: 2,
+                column: 1,
+                value: 10,
+            },
+            Step::Snapshot,
+        ],
+        Faults::default(),
+    )
+}
