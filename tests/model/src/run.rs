@@ -49,7 +49,7 @@ pub fn check(scenario: Scenario, threads: usize) -> Report {
                 let actions = path.into_actions();
                 let last = checker
                     .discovery(property.name)
-                    .map(|p| format!("{:#?}", p.last_state()))
+                    .map(|p| summary(p.last_state()))
                     .unwrap_or_default();
                 counterexamples.push((property.name, format!("{actions:?}\n{last}")));
             }
@@ -65,4 +65,21 @@ pub fn check(scenario: Scenario, threads: usize) -> Report {
         counterexamples,
         unreached,
     }
+}
+
+/// The parts of a state a counterexample is read from, on a few lines.
+pub fn summary(world: &crate::world::World) -> String {
+    let tab: Vec<String> = world
+        .tab
+        .iter()
+        .map(|r| format!("r{} key {:?} {:?}", r.rid, r.key, r.cells))
+        .collect();
+    format!(
+        "tab [{}] watermark {}\ntable {:?}\nconflicts {:?}\nlost {:?}",
+        tab.join(", "),
+        world.tab_watermark,
+        world.table,
+        world.conflicts,
+        crate::properties::lost(world),
+    )
 }

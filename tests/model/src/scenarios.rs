@@ -94,14 +94,9 @@ pub fn relay_death_and_duplicates() -> Scenario {
                 rid: 3,
                 values: [Some(22), None],
             },
-            Step::SqlUpdate {
-                rid: 1,
-                column: 0,
-                value: 23,
-            },
             Step::SheetEdit {
                 rid: 1,
-                column: 1,
+                column: 0,
                 value: 10,
             },
         ],
@@ -154,4 +149,91 @@ pub fn deletes_race() -> Scenario {
         ],
         Faults::default(),
     )
+}
+
+/// A paste over a row the database changed behind the sheet's back: what
+/// the per-cell freshness check (`cell_seq > W`) is for.
+pub fn paste_over_unseen(rules: Rules) -> Scenario {
+    Scenario {
+        rules,
+        ..base(
+            "paste over a change the sheet has not received",
+            vec![
+                Step::SqlUpdate {
+                    rid: 2,
+                    column: 1,
+                    value: 21,
+                },
+                Step::SheetPaste {
+                    rid: 2,
+                    values: [Some(11), Some(12)],
+                },
+            ],
+            Faults::default(),
+        )
+    }
+}
+
+/// A snapshot read before the sheet received a SQL insert and update: what
+/// the watermark is for.
+pub fn snapshot_before_delivery(rules: Rules) -> Scenario {
+    Scenario {
+        rules,
+        ..base(
+            "snapshot read before a SQL insert and update reach the sheet",
+            vec![
+                Step::SqlInsert {
+                    rid: 3,
+                    values: [Some(22), Some(23)],
+                },
+                Step::SqlUpdate {
+                    rid: 1,
+                    column: 0,
+                    value: 20,
+                },
+                Step::Snapshot,
+            ],
+            Faults::default(),
+        )
+    }
+}
+
+/// A row typed in the sheet, edited there once its key is written back,
+/// updated in SQL meanwhile, with a snapshot: the add path feeding the
+/// edit path.
+pub fn typed_row_edited() -> Scenario {
+    base(
+        "sheet insert, then edits on both sides",
+        vec![
+            Step::SheetInsert {
+                rid: 3,
+                values: [Some(10), None],
+            },
+            Step::SheetEdit {
+                rid: 3,
+                column: 1,
+                value: 11,
+            },
+            Step::SqlUpdate {
+                rid: 3,
+                column: 1,
+                value: 20,
+            },
+            Step::Snapshot,
+        ],
+        Faults::default(),
+    )
+}
+
+/// [`edits_race`] under another conflict policy.
+pub fn edits_race_under(policy: ConflictPolicy) -> Scenario {
+    Scenario {
+        policy,
+        name: match policy {
+            ConflictPolicy::Sheet => "edits race, policy sheet",
+            ConflictPolicy::Db => "edits race, policy db",
+            ConflictPolicy::Latest => "edits race, policy latest",
+        },
+        ..edits_race()
+    }
 }

@@ -56,3 +56,20 @@ fn insert_then_delete() {
 fn deletes_race() {
     holds(scenarios::deletes_race());
 }
+
+#[test]
+fn typed_row_edited() {
+    holds(scenarios::typed_row_edited());
+}
+
+#[test]
+fn edits_race_policy_sheet() {
+    holds(scenarios::edits_race_under(
+        reconcile::ConflictPolicy::Sheet,
+    ));
+}
+
+#[test]
+fn edits_race_policy_db() {
+    holds(scenarios::edits_race_under(reconcile::ConflictPolicy::Db));
+}
