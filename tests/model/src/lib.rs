@@ -14,7 +14,8 @@
 //!   `row_state` statements, the capture trigger;
 //! * [`writer`]: the sheet writer;
 //! * [`model`]: the `stateright` model; [`properties`]: what must hold;
-//! * [`run`]: running a scenario and reporting it.
+//! * [`scenarios`]: the scenarios checked; [`run`]: running one and
+//!   reporting it.
 
 pub mod capture;
 pub mod effects;

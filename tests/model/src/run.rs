@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use stateright::{Checker, Expectation, Model};
 
-use crate::model::Scenario;
+use crate::model::{Action, Scenario};
 
 /// What one exhaustive run found.
 pub struct Report {
@@ -34,6 +34,7 @@ impl std::fmt::Display for Report {
 /// is a shortest one) on `threads` threads.
 pub fn check(scenario: Scenario, threads: usize) -> Report {
     let name = scenario.name;
+    let steps = scenario.steps.clone();
     let properties = scenario.properties();
     let started = Instant::now();
     let checker = scenario.checker().threads(threads).spawn_bfs().join();
@@ -46,12 +47,20 @@ pub fn check(scenario: Scenario, threads: usize) -> Report {
             (Expectation::Sometimes, None) => unreached.push(property.name),
             (Expectation::Sometimes, Some(_)) => {}
             (_, Some(path)) => {
-                let actions = path.into_actions();
+                // People's steps by what they do, not by their index.
+                let actions: Vec<String> = path
+                    .into_actions()
+                    .iter()
+                    .map(|action| match action {
+                        Action::Person(i) => format!("{:?}", steps.get(*i)),
+                        other => format!("{other:?}"),
+                    })
+                    .collect();
                 let last = checker
                     .discovery(property.name)
                     .map(|p| summary(p.last_state()))
                     .unwrap_or_default();
-                counterexamples.push((property.name, format!("{actions:?}\n{last}")));
+                counterexamples.push((property.name, format!("{}\n{last}", actions.join(" → "))));
             }
             (_, None) => {}
         }
