@@ -195,7 +195,7 @@ impl Model for Scenario {
         if !world.client.is_empty() {
             actions.push(Action::Webhook);
         }
-        if world.snapshot_due {
+        if world.snapshot_due && world.client.is_empty() {
             actions.push(Action::OwedSnapshot);
         }
         if world.relay_sent < world.outbox.len() {

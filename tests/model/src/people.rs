@@ -7,7 +7,8 @@ use crate::world::{PersonWrite, Post, Reading, Rid, TabRow, Val, WIDTH, World};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Step {
-    /// A person types `value` into one cell of a keyed row (`old` sent).
+    /// A person types `value` into one cell (`old` sent; a row without a
+    /// key yet is sent whole).
     SheetEdit {
         rid: Rid,
         column: usize,
@@ -41,7 +42,7 @@ pub enum Step {
     SqlDelete {
         rid: Rid,
     },
-    /// The script's snapshot of the tab (sent on its timer).
+    /// The script's snapshot of the tab (its timer), once its queue drained.
     Snapshot,
 }
 
@@ -60,22 +61,29 @@ pub fn act(world: &World, step: Step) -> Option<World> {
         Step::SheetEdit { rid, column, value } => {
             let read = reading(&next);
             let row = next.tab.iter_mut().find(|r| r.rid == rid)?;
-            let key = row.key?;
             let before = row.cells[column];
             if before == Some(value) {
                 return None;
             }
             row.cells[column] = Some(value);
-            let cells = row.cells;
-            let mut applied = [false; WIDTH];
-            applied[column] = true;
-            let mut old = [None; WIDTH];
-            old[column] = Some(before);
+            let (key, cells) = (row.key, row.cells);
+            // payload.js: a row without a key is sent whole (a new row);
+            // a keyed row's single cell carries its base as `old`.
+            let (applied, old) = match key {
+                None => (None, [None; WIDTH]),
+                Some(_) => {
+                    let mut applied = [false; WIDTH];
+                    applied[column] = true;
+                    let mut old = [None; WIDTH];
+                    old[column] = Some(before);
+                    (Some(applied), old)
+                }
+            };
             next.client.push(Post::Edit {
                 rid,
-                key: Some(key),
+                key,
                 cells,
-                applied: Some(applied),
+                applied,
                 old,
                 read,
             });
@@ -156,7 +164,14 @@ pub fn act(world: &World, step: Step) -> Option<World> {
             capture::delete(&mut next, k);
             next.ghost.deleted.insert(rid);
         }
-        Step::Snapshot => snapshot(&mut next),
+        Step::Snapshot => {
+            // trigger.js: the queue first; a snapshot only once it drained,
+            // read afresh and sent at once (never queued behind requests).
+            if !next.client.is_empty() {
+                return None;
+            }
+            snapshot(&mut next);
+        }
     }
     Some(next)
 }

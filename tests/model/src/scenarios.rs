@@ -237,3 +237,38 @@ pub fn edits_race_under(policy: ConflictPolicy) -> Scenario {
         ..edits_race()
     }
 }
+
+/// A row typed in two cells (each sent whole, the second given the key
+/// from the first's answer by the script), another row deleted before the
+/// script's queue drained (a `keys` request without the new key), a SQL
+/// update of the new row and a snapshot. Before `Write::reports_key`, the
+/// second edit marked the row held and the `keys` request deleted it from
+/// the table while the tab showed it (docs/model-checking.md).
+pub fn typed_row_then_delete() -> Scenario {
+    base(
+        "typed row, typed on, another row deleted",
+        vec![
+            Step::SheetInsert {
+                rid: 3,
+                values: [Some(10), None],
+            },
+            Step::SheetEdit {
+                rid: 3,
+                column: 1,
+                value: 11,
+            },
+            Step::SheetDelete { rid: 2 },
+            Step::SqlUpdate {
+                rid: 3,
+                column: 0,
+                value: 20,
+            },
+            Step::Snapshot,
+        ],
+        Faults {
+            relay_deaths: 0,
+            writer_failures: 1,
+            duplicates: 0,
+        },
+    )
+}

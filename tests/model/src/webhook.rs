@@ -119,15 +119,11 @@ fn apply(world: &mut World, binding: &sheetsync_store::Binding, plan: &Plan, at:
         let written: Vec<usize> = write.cells.iter().map(|(c, _)| *c).collect();
         let keyless_insert = write.kind == WriteKind::Insert && write.key.is_none();
         if !written.is_empty() || !write.already_held {
-            effects::hold(world, k, &written, write.key.is_some(), keyless_insert, at);
+            effects::hold(world, k, &written, write.reports_key, keyless_insert, at);
         }
-        if keyless_insert {
-            // The answer carries the key; the script writes it back.
-            let rid = rids.get(write.index).copied();
-            if let Some(rid) = rid {
-                world.ghost.keys.insert(rid, k);
-                write_back(world, rid, k);
-            }
+        if keyless_insert && let Some(&rid) = rids.get(write.index) {
+            world.ghost.keys.insert(rid, k);
+            answered(world, rid, k);
         }
         for conflict in &write.conflicts {
             world.conflicts.insert(ConflictRecord {
@@ -166,7 +162,7 @@ fn apply(world: &mut World, binding: &sheetsync_store::Binding, plan: &Plan, at:
             && !skip.key_object.is_empty()
             && let (Some(k), Some(&rid)) = (key_int(&skip.key), rids.get(skip.index))
         {
-            write_back(world, rid, k);
+            answered(world, rid, k);
         }
     }
     for held in &plan.held {
@@ -197,12 +193,30 @@ fn apply(world: &mut World, binding: &sheetsync_store::Binding, plan: &Plan, at:
     }
 }
 
-/// The script writes a key from an answer into the row it came from, if
-/// the row is still there and its key cell still empty.
-fn write_back(world: &mut World, rid: Rid, k: i64) {
+/// A row sent without a key answered with one (apply.js, queue.js): the
+/// script writes the key into the row if it is still there and keyless,
+/// and gives it to the later queued requests that carry the same row still
+/// without a key (`patchLaterKeys_`), so they update the row instead of
+/// inserting it again. The script finds "the same row" by its row number;
+/// the model by the row's identity (no row moves between the two).
+fn answered(world: &mut World, rid: Rid, k: i64) {
     if let Some(row) = world.tab.iter_mut().find(|r| r.rid == rid)
         && row.key.is_none()
     {
         row.key = Some(k);
+    }
+    for post in &mut world.client {
+        match post {
+            Post::Edit { rid: r, key, .. } if *r == rid && key.is_none() => *key = Some(k),
+            Post::Snapshot { rows, .. } => {
+                for row in rows
+                    .iter_mut()
+                    .filter(|row| row.rid == rid && row.key.is_none())
+                {
+                    row.key = Some(k);
+                }
+            }
+            _ => {}
+        }
     }
 }

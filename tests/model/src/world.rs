@@ -164,7 +164,8 @@ pub struct World {
     pub tab_watermark: i64,
     /// The script's queued requests, sent in order.
     pub client: Vec<Post>,
-    /// An answer said `deferred`: the script sends a snapshot later.
+    /// An answer said `deferred`: the script sends a snapshot once its
+    /// queue drained.
     pub snapshot_due: bool,
     pub table: BTreeMap<i64, [Val; WIDTH]>,
     pub states: BTreeMap<i64, RowState>,

@@ -73,3 +73,8 @@ fn edits_race_policy_sheet() {
 fn edits_race_policy_db() {
     holds(scenarios::edits_race_under(reconcile::ConflictPolicy::Db));
 }
+
+#[test]
+fn typed_row_then_delete() {
+    holds(scenarios::typed_row_then_delete());
+}
