@@ -17,6 +17,9 @@ pub struct Scenario {
     pub name: &'static str,
     /// Rows in both the tab and the table at the start, synced.
     pub rows: Vec<[Val; WIDTH]>,
+    /// The rows are older than the binding: no `row_state`, no watermark
+    /// (the tab was filled before sheetsync ran).
+    pub legacy: bool,
     pub steps: Vec<Step>,
     pub faults: Faults,
     pub rules: Rules,
@@ -71,8 +74,18 @@ impl Scenario {
         // Each row inserted in SQL long ago and received by the sheet.
         for (i, cells) in self.rows.iter().enumerate() {
             let (rid, k) = (u8::try_from(i + 1).unwrap_or(u8::MAX), i as i64 + 1);
-            let seq = world.seq();
             world.table.insert(k, *cells);
+            world.ghost.keys.insert(rid, k);
+            world.next_key = k;
+            world.tab.push(crate::world::TabRow {
+                rid,
+                key: Some(k),
+                cells: *cells,
+            });
+            if self.legacy {
+                continue;
+            }
+            let seq = world.seq();
             world.states.insert(
                 k,
                 RowState {
@@ -84,13 +97,6 @@ impl Scenario {
                     sheet_inserted_at: None,
                 },
             );
-            world.tab.push(crate::world::TabRow {
-                rid,
-                key: Some(k),
-                cells: *cells,
-            });
-            world.ghost.keys.insert(rid, k);
-            world.next_key = k;
         }
         world.tab_watermark = world.next_seq;
         world

@@ -12,6 +12,7 @@ fn base(name: &'static str, steps: Vec<Step>, faults: Faults) -> Scenario {
     Scenario {
         name,
         rows: vec![[Some(1), Some(2)], [Some(3), Some(4)]],
+        legacy: false,
         steps,
         faults,
         rules: Rules::Product,
@@ -271,4 +272,105 @@ pub fn typed_row_then_delete() -> Scenario {
             duplicates: 0,
         },
     )
+}
+
+/// A paste into a row, then the row deleted in the sheet, while SQL
+/// updates it; the relay dies once.
+pub fn paste_then_delete() -> Scenario {
+    base(
+        "paste then delete the same row",
+        vec![
+            Step::SheetPaste {
+                rid: 1,
+                values: [Some(10), Some(11)],
+            },
+            Step::SheetDelete { rid: 1 },
+            Step::SqlUpdate {
+                rid: 1,
+                column: 1,
+                value: 20,
+            },
+            Step::Snapshot,
+        ],
+        Faults {
+            relay_deaths: 1,
+            writer_failures: 0,
+            duplicates: 0,
+        },
+    )
+}
+
+/// A SQL insert edited in the sheet once it arrived, then deleted in SQL;
+/// a duplicate delivery and a writer failure.
+pub fn sql_row_edited_then_deleted() -> Scenario {
+    base(
+        "SQL insert, sheet edit, SQL delete",
+        vec![
+            Step::SqlInsert {
+                rid: 3,
+                values: [Some(22), None],
+            },
+            Step::SheetEdit {
+                rid: 3,
+                column: 1,
+                value: 10,
+            },
+            Step::SqlDelete { rid: 3 },
+            Step::Snapshot,
+        ],
+        Faults {
+            relay_deaths: 0,
+            writer_failures: 1,
+            duplicates: 1,
+        },
+    )
+}
+
+/// Two SQL inserts, one deleted in the sheet once it arrived, a sort.
+pub fn sql_rows_sorted_and_deleted() -> Scenario {
+    base(
+        "two SQL inserts, sheet delete, sort",
+        vec![
+            Step::SqlInsert {
+                rid: 3,
+                values: [Some(22), None],
+            },
+            Step::SqlInsert {
+                rid: 4,
+                values: [Some(23), Some(24)],
+            },
+            Step::SheetDelete { rid: 3 },
+            Step::SheetSort,
+            Step::Snapshot,
+        ],
+        Faults {
+            relay_deaths: 0,
+            writer_failures: 1,
+            duplicates: 0,
+        },
+    )
+}
+
+/// Rows older than the binding (no `row_state`, no watermark: the tab was
+/// filled without the first sync's backfill), one deleted in the sheet.
+/// docs/contract.md re-sends a row with no recorded insert that a snapshot
+/// lacks, so this delete is never honoured: a known limit, asserted in
+/// `tests/limits.rs`.
+pub fn legacy_row_deleted() -> Scenario {
+    Scenario {
+        legacy: true,
+        ..base(
+            "rows older than the binding, one deleted in the sheet",
+            vec![
+                Step::SheetDelete { rid: 1 },
+                Step::SqlUpdate {
+                    rid: 2,
+                    column: 0,
+                    value: 20,
+                },
+                Step::Snapshot,
+            ],
+            Faults::default(),
+        )
+    }
 }

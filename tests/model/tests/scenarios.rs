@@ -78,3 +78,18 @@ fn edits_race_policy_db() {
 fn typed_row_then_delete() {
     holds(scenarios::typed_row_then_delete());
 }
+
+#[test]
+fn paste_then_delete() {
+    holds(scenarios::paste_then_delete());
+}
+
+#[test]
+fn sql_row_edited_then_deleted() {
+    holds(scenarios::sql_row_edited_then_deleted());
+}
+
+#[test]
+fn sql_rows_sorted_and_deleted() {
+    holds(scenarios::sql_rows_sorted_and_deleted());
+}
