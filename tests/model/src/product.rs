@@ -55,10 +55,6 @@ pub fn instant(tick: u8) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-pub fn tick_of(at: DateTime<Utc>) -> u8 {
-    u8::try_from(at.timestamp() - 1_764_000_000).unwrap_or(u8::MAX)
-}
-
 pub fn value(v: Val) -> Value {
     v.map_or(Value::Null, |n| Value::Int(i64::from(n)))
 }
