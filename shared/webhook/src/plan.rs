@@ -43,6 +43,16 @@ pub struct Write {
     pub note: Option<String>,
     /// `row_state` already says the sheet holds this row.
     pub already_held: bool,
+    /// The request shows the tab held this key when the script read it, so
+    /// the row becomes `sheet_held` (a later `keys` request or snapshot
+    /// without it deletes it). Not so for a whole-row edit of a row typed
+    /// without a key whose key no request reported yet: the script sends a
+    /// keyless row's edits whole and gives them the key from the insert's
+    /// answer once it comes (`patchLaterKeys_`), so such an edit may have
+    /// been read before the key reached the tab, like a `keys` request
+    /// queued beside it that lacks the key (docs/contract.md, rows the
+    /// sheet inserted).
+    pub reports_key: bool,
 }
 
 impl Write {

@@ -376,7 +376,7 @@ async fn execute(
             effects.hold(
                 &stored.key_json,
                 &written_columns,
-                write.key.is_some(),
+                write.reports_key,
                 keyless_insert,
             );
         }

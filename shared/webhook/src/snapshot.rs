@@ -381,6 +381,9 @@ fn existing<'w>(
                 .as_ref()
                 .and_then(|k| table.image.get(k))
                 .is_some_and(|s| s.sheet_held),
+            // A snapshot is read once the script's queue drained: every
+            // key it shows is in the tab.
+            reports_key: row.key.is_some(),
         }
     })
 }

@@ -123,6 +123,32 @@ async fn deleted_before_the_write_back() {
     assert_eq!(ids(&env.table().await), SEED);
 }
 
+/// tests/model, "typed row, typed on, another row deleted": the row's next
+/// cell typed before the insert was answered is sent whole, and the script
+/// gives that request the key from the answer; a `keys` request read before
+/// the write-back (another row deleted) lacks the key. The whole-row edit
+/// applies, but does not report the key: the `keys` request defers instead
+/// of deleting a row the tab shows.
+#[tokio::test]
+async fn a_whole_row_edit_given_the_key_does_not_report_it() {
+    let env = setup().await;
+    type_row(&env).await;
+    let watermark = max_seq(&env.client).await;
+    let mut row = keyed_row();
+    row["values"][2] = json!(5);
+    let resp = env.post(&edit("i-2", AFTER, watermark, json!([row]))).await;
+    assert_eq!(
+        resp.body,
+        json!({"event_id": "i-2", "rows": [{"row": 7, "key": {"id": 46}, "status": "updated"}], "deleted": 0})
+    );
+    let resp = env.post(&keys("k-1", LATER, watermark, &SEED)).await;
+    assert_eq!(
+        resp.body,
+        json!({"event_id": "k-1", "rows": [], "deleted": 0, "deferred": true})
+    );
+    assert_eq!(ids(&env.table().await), [41, 42, 43, 44, 45, 46]);
+}
+
 /// Tabs read after the row was typed but before its key was written back:
 /// a `keys` request lacking the key defers; a snapshot showing the row
 /// keyless answers it with its key (inserting nothing); after the write-back
