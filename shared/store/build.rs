@@ -1,4 +1,4 @@
-//! Embeds infra/migrations/NNNN_name.sql, in version order, so a binary
+//! Embeds migrations/NNNN_name.sql, in version order, so a binary
 //! carries the schema it expects.
 
 use std::fmt::Write;
@@ -6,11 +6,11 @@ use std::path::Path;
 
 fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let dir = Path::new(&manifest).join("../../infra/migrations");
+    let dir = Path::new(&manifest).join("migrations");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("infra/migrations exists") {
-        let path = entry.expect("readable infra/migrations").path();
+    for entry in std::fs::read_dir(&dir).expect("migrations/ exists") {
+        let path = entry.expect("readable migrations/").path();
         let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
             continue;
         };

@@ -175,7 +175,7 @@ pub async fn drain_until_idle<S: QueueSink>(
 
 /// Queues the schema changes of the scope's tables that no statement has
 /// noticed yet (an `ALTER TABLE` with no write after it): see
-/// infra/migrations/0005_schema_changes.sql. A failure is logged and the
+/// shared/store/migrations/0005_schema_changes.sql. A failure is logged and the
 /// drain goes on; the next statement on the table or the next drain tries
 /// again.
 async fn check_schemas(client: &Client, scope: &Scope) {

@@ -1,4 +1,4 @@
-//! The migrations in infra/migrations, embedded at build time and applied
+//! The migrations in shared/store/migrations, embedded at build time and applied
 //! in version order, each once, recorded in `sheetsync.schema_migrations`.
 
 use sha2::{Digest, Sha256};
