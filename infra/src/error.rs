@@ -9,6 +9,7 @@ pub enum CliError {
     Usage(String),
     #[error(transparent)]
     Outbox(#[from] sheetsync_outbox::OutboxError),
+    #[cfg(feature = "dev")]
     #[error(transparent)]
     Dev(#[from] crate::dev::DevError),
     #[error(transparent)]

@@ -2,6 +2,7 @@
 //! and is listed once in `src/cmd/mod.rs`.
 
 mod cmd;
+#[cfg(feature = "dev")]
 mod dev;
 mod error;
 mod global;
@@ -27,9 +28,11 @@ struct Cli {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    // `dev` prints its own lines for people; its logs say only what went wrong.
-    let quiet = matches!(cli.command, cmd::Command::Dev(_));
-    init_logs(if quiet { "warn" } else { "info" });
+    init_logs(if cli.command.speaks_for_itself() {
+        "warn"
+    } else {
+        "info"
+    });
     match cli.command.run(&cli.global).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

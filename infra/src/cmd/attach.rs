@@ -70,7 +70,8 @@ impl Args {
                 );
                 continue;
             }
-            let b = sheetsync_store::attach_granting(&client, spec, self.grant_to.as_deref()).await?;
+            let b =
+                sheetsync_store::attach_granting(&client, spec, self.grant_to.as_deref()).await?;
             println!(
                 "attached {} -> spreadsheet {} tab '{}' as binding {} (key {}, conflict {})",
                 b.table_display(),

@@ -51,7 +51,11 @@ mod tests {
     #[test]
     fn only_bare_ids_are_taken() {
         assert_eq!(checked_id("1AbC-x_9").ok(), Some("1AbC-x_9"));
-        for bad in ["", " 1AbC", "https://docs.google.com/spreadsheets/d/1AbC/edit"] {
+        for bad in [
+            "",
+            " 1AbC",
+            "https://docs.google.com/spreadsheets/d/1AbC/edit",
+        ] {
             assert!(checked_id(bad).is_err(), "{bad}");
         }
     }

@@ -76,7 +76,9 @@ impl Args {
                     time(h.seen_at),
                 ]);
             }
-            println!("\nSheet headers (as the last request showed them; these cells are not synced):");
+            println!(
+                "\nSheet headers (as the last request showed them; these cells are not synced):"
+            );
             print!("{}", t.render());
         }
 
