@@ -243,3 +243,51 @@ async fn a_row_removed_by_mistake_comes_back_with_its_formats() {
     // Di, and the damage it undid is on record, settled by that write.
     assert!(settled.entries.iter().any(|e| e.op == EntryOp::Carried));
 }
+
+/// Rows rotated before the batch's write and before each of the next three
+/// (its repairs): every round misses, and the next repairs the last. The
+/// fifth round lands everything, and the journal carries at most one entry
+/// per row (`repair::compacted`; its unit test shows the stack carried as
+/// one entry).
+#[tokio::test]
+async fn rows_that_keep_moving_keep_the_journal_bounded_by_the_rows() {
+    let env = setup().await;
+    let mut rows = vec![header()];
+    for id in 1..=40 {
+        rows.push(vec![json!(id), json!(format!("n{id}")), json!(id)]);
+    }
+    env.seed(rows);
+    let first = batch(vec![(1, upd(1, json!({"name": "n1"})))]);
+    assert!(env.apply(&[message("m0", &first)]).await.failed.is_empty());
+    let changes: Vec<(i64, Op)> = (1..=20)
+        .map(|id| (1 + id, upd(id, json!({"id": id, "qty": 100 + id}))))
+        .collect();
+    env.emu
+        .before_writes(SPREADSHEET, TAB, 4, |rows: &mut Vec<Vec<Cell>>| {
+            rows[1..].rotate_left(7)
+        });
+    let out = env.apply(&[message("m1", &batch(changes))]).await;
+    assert_eq!(out.failed, Vec::<String>::new());
+    assert_eq!(env.watermark().as_deref(), Some("21"));
+    let want: Vec<Vec<Json>> = (1..=40)
+        .map(|id| {
+            let qty = if id <= 20 { 100 + id } else { id };
+            vec![json!(id), json!(format!("n{id}")), json!(qty)]
+        })
+        .collect();
+    assert_eq!(
+        sorted(env.rows()[1..].to_vec()),
+        sorted(expect(json!(want)))
+    );
+    let settled = journal(&env);
+    assert_eq!(settled.misplaced().len(), 0, "journal settled");
+    let carried = settled
+        .entries
+        .iter()
+        .filter(|e| e.op == EntryOp::Carried)
+        .count();
+    assert!(
+        carried <= 40,
+        "{carried} carried entries for a 40-row tab after 4 missed rounds"
+    );
+}

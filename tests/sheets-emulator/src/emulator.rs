@@ -300,7 +300,31 @@ impl Emulator {
         tab: &str,
         edit: impl FnOnce(&mut Vec<Vec<Cell>>) + Send + 'static,
     ) {
-        self.shared.races.push(spreadsheet_id, tab, Box::new(edit));
+        let mut edit = Some(edit);
+        self.shared.races.push(
+            spreadsheet_id,
+            tab,
+            1,
+            Box::new(move |rows| {
+                if let Some(edit) = edit.take() {
+                    edit(rows)
+                }
+            }),
+        );
+    }
+
+    /// A person who moves rows just before each of the next `writes`
+    /// batchUpdates of the spreadsheet: the writer's repairs are raced too.
+    pub fn before_writes(
+        &self,
+        spreadsheet_id: &str,
+        tab: &str,
+        writes: usize,
+        edit: impl FnMut(&mut Vec<Vec<Cell>>) + Send + 'static,
+    ) {
+        self.shared
+            .races
+            .push(spreadsheet_id, tab, writes, Box::new(edit));
     }
 
     /// Fault injection: quota (429 + Retry-After), 5xx bursts, latency.

@@ -11,12 +11,14 @@ use std::sync::{Mutex, MutexGuard};
 use crate::cell::Cell;
 use crate::grid::Spreadsheet;
 
-type Edit = Box<dyn FnOnce(&mut Vec<Vec<Cell>>) + Send>;
+type Edit = Box<dyn FnMut(&mut Vec<Vec<Cell>>) + Send>;
 
 struct Pending {
     spreadsheet_id: String,
     tab: String,
     edit: Edit,
+    /// batchUpdates of the spreadsheet it still runs before.
+    writes: usize,
 }
 
 #[derive(Default)]
@@ -29,15 +31,20 @@ impl Races {
         self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn push(&self, spreadsheet_id: &str, tab: &str, edit: Edit) {
+    pub fn push(&self, spreadsheet_id: &str, tab: &str, writes: usize, edit: Edit) {
+        if writes == 0 {
+            return;
+        }
         self.pending().push(Pending {
             spreadsheet_id: spreadsheet_id.to_string(),
             tab: tab.to_string(),
             edit,
+            writes,
         });
     }
 
-    /// Runs (once) the edits queued for the next batchUpdate of `spreadsheet`.
+    /// Runs the edits queued for the next batchUpdate of `spreadsheet`;
+    /// those queued for more writes stay queued for the following ones.
     pub fn run(&self, spreadsheet: &mut Spreadsheet) {
         let mine: Vec<Pending> = {
             let mut pending = self.pending();
@@ -47,12 +54,18 @@ impl Races {
             *pending = rest;
             mine
         };
-        for p in mine {
+        let mut again = Vec::new();
+        for mut p in mine {
             if let Some(sheet) = spreadsheet.sheets.iter_mut().find(|s| s.title == p.tab) {
                 (p.edit)(&mut sheet.rows);
                 let rows = sheet.rows.len();
                 sheet.row_count = sheet.row_count.max(rows);
             }
+            p.writes -= 1;
+            if p.writes > 0 {
+                again.push(p);
+            }
         }
+        self.pending().extend(again);
     }
 }
