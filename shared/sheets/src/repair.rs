@@ -18,12 +18,13 @@
 
 use std::collections::BTreeMap;
 
+use reconcile::SheetCell;
 use serde_json::Value as Json;
 
-use crate::cells::Cell;
+use crate::cells::{Cell, from_sheet_cell};
 use crate::journal::{Entry, EntryOp, Journal, JournalCell};
 use crate::tab::{TabImage, TabRow};
-use crate::wire::{CellData, ExtendedValue};
+use crate::wire::CellData;
 
 /// What a repair writes before the batch's own changes.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -264,17 +265,14 @@ fn compacted(
 
 /// A value as a person would have typed it (no formula, no format).
 fn entered(value: &Json) -> CellData {
-    let user_entered_value = match value {
-        Json::Null => None,
-        Json::Bool(b) => Some(ExtendedValue::BoolValue(*b)),
-        Json::Number(n) => n.as_f64().map(ExtendedValue::NumberValue),
-        Json::String(s) => Some(ExtendedValue::StringValue(s.clone())),
-        other => Some(ExtendedValue::StringValue(other.to_string())),
+    let cell = match value {
+        Json::Null => SheetCell::Empty,
+        Json::Bool(b) => SheetCell::Bool(*b),
+        Json::Number(n) => n.as_f64().map_or(SheetCell::Empty, SheetCell::Number),
+        Json::String(s) => SheetCell::Text(s.clone()),
+        other => SheetCell::Text(other.to_string()),
     };
-    CellData {
-        user_entered_value,
-        user_entered_format: None,
-    }
+    from_sheet_cell(cell).data
 }
 
 #[cfg(test)]
@@ -465,7 +463,7 @@ mod tests {
             vec![json!(2), json!("x"), json!(5)],
             vec![json!(2), json!("y"), json!(6)],
         );
-        let j = journal(vec![newest.clone(), older.clone()]);
+        let j = journal(vec![newest, older]);
         let now = tab(vec![vec![json!(2), json!("y"), json!(6)]]);
         let r = restores(&now, &j);
         assert_eq!(r.cells.len(), 1, "one write for the row");
@@ -495,7 +493,6 @@ mod tests {
             values(&carried[0].after),
             vec![json!(2), json!("y"), json!(6)]
         );
-        drop((newest, older));
     }
 
     #[test]

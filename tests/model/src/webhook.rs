@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use reconcile::{Key, SheetZone};
 use sheetsync_webhook::contract::RowStatus;
 use sheetsync_webhook::edit::{EventTime, plan_edit};
-use sheetsync_webhook::plan::{Plan, WriteKind};
+use sheetsync_webhook::plan::{Conflict, Plan, WriteKind};
 use sheetsync_webhook::repair::repair_columns;
 use sheetsync_webhook::snapshot::{Image, SnapshotKind, plan_keys, plan_snapshot};
 
@@ -126,13 +126,8 @@ fn apply(world: &mut World, binding: &sheetsync_store::Binding, plan: &Plan, at:
             answered(world, rid, k);
         }
         for conflict in &write.conflicts {
-            world.conflicts.insert(ConflictRecord {
-                key: k,
-                column: conflict.column - 1,
-                sheet_value: val_of_json(&conflict.sheet_value),
-                db_value: conflict.db_value.as_deref().map(val_of_text),
-                sheet_won: conflict.winner == sheetsync_webhook::plan::Winner::Sheet,
-            });
+            let sheet_won = conflict.winner == sheetsync_webhook::plan::Winner::Sheet;
+            world.conflicts.insert(record(k, conflict, sheet_won));
         }
         let repair = repair_columns(binding, &held_columns, write, &stored, SheetZone::UTC);
         if !repair.is_empty() {
@@ -147,13 +142,7 @@ fn apply(world: &mut World, binding: &sheetsync_store::Binding, plan: &Plan, at:
             && skip.key_json.is_some()
         {
             for conflict in &skip.conflicts {
-                world.conflicts.insert(ConflictRecord {
-                    key: k,
-                    column: conflict.column - 1,
-                    sheet_value: val_of_json(&conflict.sheet_value),
-                    db_value: conflict.db_value.as_deref().map(val_of_text),
-                    sheet_won: false,
-                });
+                world.conflicts.insert(record(k, conflict, false));
             }
         }
         // A keyless row matched to a row the sheet inserted: answered with
@@ -218,5 +207,16 @@ fn answered(world: &mut World, rid: Rid, k: i64) {
             }
             _ => {}
         }
+    }
+}
+
+/// A conflict the product's plan reported, as `sheetsync.conflicts` keeps it.
+fn record(key: i64, conflict: &Conflict, sheet_won: bool) -> ConflictRecord {
+    ConflictRecord {
+        key,
+        column: conflict.column - 1,
+        sheet_value: val_of_json(&conflict.sheet_value),
+        db_value: conflict.db_value.as_deref().map(val_of_text),
+        sheet_won,
     }
 }

@@ -301,16 +301,11 @@ impl Emulator {
         edit: impl FnOnce(&mut Vec<Vec<Cell>>) + Send + 'static,
     ) {
         let mut edit = Some(edit);
-        self.shared.races.push(
-            spreadsheet_id,
-            tab,
-            1,
-            Box::new(move |rows| {
-                if let Some(edit) = edit.take() {
-                    edit(rows)
-                }
-            }),
-        );
+        self.before_writes(spreadsheet_id, tab, 1, move |rows| {
+            if let Some(edit) = edit.take() {
+                edit(rows)
+            }
+        });
     }
 
     /// A person who moves rows just before each of the next `writes`

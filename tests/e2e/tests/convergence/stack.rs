@@ -316,12 +316,11 @@ async fn consumer_loop(
                 continue;
             };
             let id = m.message_id().unwrap_or_default();
-            let entries = if failed.contains(id) || skip_ack {
-                &mut unacked
+            if failed.contains(id) || skip_ack {
+                unacked.push(handle.to_owned());
             } else {
-                &mut acks
-            };
-            entries.push((i.to_string(), handle.to_owned()));
+                acks.push((i.to_string(), handle.to_owned()));
+            }
         }
         settle(&sqs, &queue_url, acks, unacked).await;
         busy.fetch_sub(1, Ordering::SeqCst);
@@ -334,7 +333,7 @@ async fn settle(
     sqs: &aws_sdk_sqs::Client,
     queue_url: &str,
     acks: Vec<(String, String)>,
-    unacked: Vec<(String, String)>,
+    unacked: Vec<String>,
 ) {
     if !acks.is_empty() {
         let entries = acks.into_iter().map(|(id, handle)| {
@@ -362,7 +361,7 @@ async fn settle(
             Err(e) => eprintln!("consumer: delete entry: {e:?}"),
         }
     }
-    for (_, handle) in unacked {
+    for handle in unacked {
         let changed = sqs
             .change_message_visibility()
             .queue_url(queue_url)
