@@ -68,6 +68,15 @@ pub(crate) fn restored(cell: &JournalCell) -> Cell {
     }
 }
 
+/// The cells a write changed (`before` → `after`) that `cells` still show
+/// as it left them.
+fn hits(cells: &[Json], before: &[Json], after: &[Json]) -> Vec<usize> {
+    let width = before.len().max(after.len());
+    (0..width)
+        .filter(|&c| at(before, c) != at(after, c) && at(cells, c) == at(after, c))
+        .collect()
+}
+
 /// A row being undone: in the tab (`row`), or removed and coming back.
 struct Undo {
     row: Option<usize>,
@@ -82,14 +91,7 @@ impl Undo {
     /// Undoes `entry` on this row: the cells that still hold what its
     /// write put there go back to what they held before it.
     fn apply(&mut self, entry: &Entry, before: &[Json], after: &[Json]) {
-        let width = before.len().max(after.len());
-        let hit: Vec<usize> = (0..width)
-            .filter(|&c| at(before, c) != at(after, c) && at(&self.cells, c) == at(after, c))
-            .collect();
-        if hit.is_empty() {
-            return;
-        }
-        for c in hit {
+        for c in hits(&self.cells, before, after) {
             if self.cells.len() <= c {
                 self.cells.resize(c + 1, Json::Null);
             }
@@ -157,31 +159,37 @@ pub fn restores(tab: &TabImage, journal: &Journal) -> Restores {
                 let after = values(&entry.after);
                 let width = before.len().max(after.len());
                 let same_row = |cells: &[Json]| (0..width).all(|i| at(cells, i) == at(&after, i));
-                let hits = |key_cells: &[Json], cells: &[Json]| {
-                    if keyed {
+                // One write hit one row: the entry is undone on one row
+                // only, even where several look alike (rows typed without
+                // a key showing the same content, a key a person pasted
+                // twice). Undoing it on each put one keyless row's content
+                // over another's.
+                let hit = |key_cells: &[Json], cells: &[Json]| {
+                    let found = if keyed {
                         key_cells == key.as_slice()
                     } else {
                         key_cells.iter().all(Json::is_null) && same_row(cells)
-                    }
+                    };
+                    found && !hits(cells, &before, &after).is_empty()
                 };
-                for undo in undos.iter_mut().filter(|u| hits(&u.key, &u.cells)) {
+                if let Some(undo) = undos.iter_mut().find(|u| hit(&u.key, &u.cells)) {
                     undo.apply(entry, &before, &after);
+                    continue;
                 }
-                for row in &tab.rows {
-                    if undos.iter().any(|u| u.row == Some(row.row_index)) {
-                        continue;
-                    }
-                    if hits(&row.key_cells, &row.cells) {
-                        let mut undo = Undo {
-                            row: Some(row.row_index),
-                            key: row.key_cells.clone(),
-                            cells: row.cells.clone(),
-                            put: BTreeMap::new(),
-                            damage: Vec::new(),
-                        };
-                        undo.apply(entry, &before, &after);
-                        undos.push(undo);
-                    }
+                let row = tab.rows.iter().find(|row| {
+                    !undos.iter().any(|u| u.row == Some(row.row_index))
+                        && hit(&row.key_cells, &row.cells)
+                });
+                if let Some(row) = row {
+                    let mut undo = Undo {
+                        row: Some(row.row_index),
+                        key: row.key_cells.clone(),
+                        cells: row.cells.clone(),
+                        put: BTreeMap::new(),
+                        damage: Vec::new(),
+                    };
+                    undo.apply(entry, &before, &after);
+                    undos.push(undo);
                 }
             }
         }
@@ -416,6 +424,43 @@ mod tests {
         let r = restores(&now, &j);
         assert_eq!(r.cells.len(), 1);
         assert_eq!(r.cells[0].row, 2);
+    }
+
+    /// Two rows typed without a key, each hit by a write of the same name:
+    /// both now read alike. Each entry is undone on one of them, so the
+    /// tab holds both rows again (the sorting soak lost "typed0" when each
+    /// entry was undone on every row that matched).
+    #[test]
+    fn keyless_rows_hit_alike_each_get_their_own_content_back() {
+        let j = journal(vec![
+            entry(
+                EntryOp::Update,
+                json!([7]),
+                3,
+                vec![Json::Null, json!("typed0"), json!(-1)],
+                vec![Json::Null, json!("u5"), json!(-1)],
+            ),
+            entry(
+                EntryOp::Update,
+                json!([7]),
+                4,
+                vec![Json::Null, json!("typed1"), json!(-1)],
+                vec![Json::Null, json!("u5"), json!(-1)],
+            ),
+        ]);
+        let now = tab(vec![
+            vec![Json::Null, json!("u5"), json!(-1)],
+            vec![Json::Null, json!("u5"), json!(-1)],
+        ]);
+        let r = restores(&now, &j);
+        let mut names: Vec<(usize, Option<ExtendedValue>)> = r
+            .cells
+            .iter()
+            .map(|c| (c.row, c.cells[&1].data.user_entered_value.clone()))
+            .collect();
+        names.sort_by_key(|(row, _)| *row);
+        let name = |s: &str| Some(ExtendedValue::StringValue(s.into()));
+        assert_eq!(names, vec![(1, name("typed0")), (2, name("typed1"))]);
     }
 
     #[test]

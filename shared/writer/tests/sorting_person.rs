@@ -1,0 +1,146 @@
+//! A person who keeps sorting a large tab while the writer applies batch
+//! after batch: the sorts land at any moment, inside the writer's read →
+//! write windows or not. Every change must end on its own row and the
+//! journal must settle; what a batch costs is printed.
+//! `SHEETSYNC_SORT_ROWS`, `SHEETSYNC_SORT_EVERY_MS` and
+//! `SHEETSYNC_SORT_BATCHES` scale it.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::*;
+use serde_json::{Value as Json, json};
+use sheets_emulator::Cell;
+use sheetsync_queue::Op;
+use tokio::time::Instant;
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % n.max(1) as u64) as usize
+    }
+}
+
+fn sort_key(cell: Option<&Cell>) -> String {
+    cell.map(|c| format!("{:?}", c.value)).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_sorting_all_along_loses_no_change() {
+    let rows = env_or("SHEETSYNC_SORT_ROWS", 300) as i64;
+    let every = Duration::from_millis(env_or("SHEETSYNC_SORT_EVERY_MS", 20));
+    let batches = env_or("SHEETSYNC_SORT_BATCHES", 30) as usize;
+    let env = setup().await;
+    let mut want: BTreeMap<i64, (String, i64)> = BTreeMap::new();
+    let mut tab = vec![header()];
+    for id in 1..=rows {
+        want.insert(id, (format!("n{id}"), id));
+        tab.push(vec![json!(id), json!(format!("n{id}")), json!(id)]);
+    }
+    // Rows a person typed without a key: never touched by the writer.
+    for n in 0..3 {
+        tab.push(vec![Json::Null, json!(format!("typed{n}")), json!(-1)]);
+    }
+    env.seed(tab);
+    let stop = AtomicBool::new(false);
+    let sorts = AtomicUsize::new(0);
+    let sorter = async {
+        let mut rng = Rng(7);
+        while !stop.load(Ordering::SeqCst) {
+            tokio::time::sleep(every).await;
+            let col = rng.below(4);
+            env.emu.edit_rows(SPREADSHEET, TAB, |rows| match col {
+                3 => rows[1..].reverse(),
+                col => rows[1..].sort_by_key(|r| sort_key(r.get(col))),
+            });
+            sorts.fetch_add(1, Ordering::SeqCst);
+        }
+    };
+    let writer = async {
+        let mut rng = Rng(11);
+        let mut seq = 0;
+        let mut next_id = rows + 1000;
+        println!("batch  misplaced  restored  requests  ms");
+        for n in 0..batches {
+            let mut changes: Vec<(i64, Op)> = Vec::new();
+            for _ in 0..10 {
+                seq += 1;
+                let keys: Vec<i64> = want.keys().copied().collect();
+                let k = keys[rng.below(keys.len())];
+                match rng.below(10) {
+                    0 => {
+                        next_id += 1;
+                        let v = (format!("i{seq}"), seq);
+                        changes.push((
+                            seq,
+                            ins(next_id, json!({"id": next_id, "name": v.0, "qty": v.1})),
+                        ));
+                        want.insert(next_id, v);
+                    }
+                    1 => {
+                        changes.push((seq, del(k)));
+                        want.remove(&k);
+                    }
+                    2 => {
+                        let e = want.get_mut(&k).unwrap();
+                        e.0 = format!("u{seq}");
+                        changes.push((seq, upd(k, json!({"id": k, "name": e.0}))));
+                    }
+                    _ => {
+                        let e = want.get_mut(&k).unwrap();
+                        e.1 = seq;
+                        changes.push((seq, upd(k, json!({"id": k, "qty": seq}))));
+                    }
+                }
+            }
+            let started = Instant::now();
+            let out = env
+                .apply(&[message(&format!("m{n}"), &batch(changes))])
+                .await;
+            println!(
+                "{n:>5}  {:>9}  {:>8}  {:>8}  {}",
+                out.stats.misplaced,
+                out.stats.rows_restored,
+                out.stats.sheets_requests,
+                started.elapsed().as_millis()
+            );
+            assert_eq!(out.failed, Vec::<String>::new(), "batch {n}");
+        }
+        stop.store(true, Ordering::SeqCst);
+    };
+    tokio::join!(sorter, writer);
+    println!("{} sorts", sorts.load(Ordering::SeqCst));
+    let mut got: BTreeMap<i64, (String, i64)> = BTreeMap::new();
+    let mut typed = Vec::new();
+    for r in &env.rows()[1..] {
+        let Some(id) = r[0].as_f64() else {
+            typed.push(r.clone());
+            continue;
+        };
+        let id = id as i64;
+        let name = r[1].as_str().unwrap_or("").to_string();
+        let qty = r[2].as_f64().unwrap_or(f64::NAN) as i64;
+        assert!(got.insert(id, (name, qty)).is_none(), "key {id} twice");
+    }
+    assert_eq!(got, want);
+    typed.sort_by_key(|r| r[1].to_string());
+    let typed_want: Vec<Vec<Json>> = (0..3)
+        .map(|n| vec![Json::Null, json!(format!("typed{n}")), json!(-1.0)])
+        .collect();
+    assert_eq!(typed, typed_want);
+}
