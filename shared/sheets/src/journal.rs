@@ -254,6 +254,16 @@ impl Journal {
             .filter(|e| !settled(e, &self.entries, &self.key_index))
             .collect()
     }
+
+    /// How many of the batch's own writes (its restores included) missed
+    /// their row; zero when it landed, even with damage left for a later
+    /// round.
+    pub fn missed_writes(&self) -> usize {
+        self.misplaced()
+            .iter()
+            .filter(|e| e.op != EntryOp::Carried)
+            .count()
+    }
 }
 
 /// What a reader of the tab (the Apps Script, a test playing it) learns
@@ -404,8 +414,9 @@ const PASTE_NORMAL: &str = "PASTE_NORMAL";
 impl Frame {
     /// Requests that open the batch: the journal made ready and rewritten
     /// (with the damage still being undone, each linked to the touch that
-    /// undoes it), and each touched row copied as it is before anything moves.
-    pub fn before(&self, touches: &[Touch], carried: &[(Entry, usize)]) -> Vec<Request> {
+    /// undoes it, or to none when a later round will), and each touched row
+    /// copied as it is before anything moves.
+    pub fn before(&self, touches: &[Touch], carried: &[(Entry, Option<usize>)]) -> Vec<Request> {
         let mut requests = Vec::new();
         let columns = META + 2 * self.width.max(1);
         match self.journal_grid {
@@ -486,7 +497,8 @@ impl Frame {
                 text(EntryOp::Carried.name().to_string()),
                 text(Json::from(entry.expected.clone()).to_string()),
                 number(entry.row as i64),
-                number(*link as i64),
+                // No link: damage no write of this batch undoes yet.
+                link.map_or_else(CellData::default, |link| number(link as i64)),
             ];
             values.extend(copy(&entry.before));
             values.extend(copy(&entry.after));

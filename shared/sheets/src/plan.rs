@@ -112,6 +112,8 @@ struct Model {
     appends: Vec<Option<NewRow>>,
     /// Cells a repair puts back on rows a misplaced write hit.
     restores: Vec<Restore>,
+    /// Damage left for a later round (carried in the journal, unlinked).
+    pending: Vec<Entry>,
     /// Grid columns of the key.
     key_columns: Vec<usize>,
     append_by_key: HashMap<Key, usize>,
@@ -190,6 +192,7 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
         appends: Vec::new(),
         append_by_key: HashMap::new(),
         restores: Vec::new(),
+        pending: Vec::new(),
         key_columns: key_types
             .iter()
             .filter_map(|(name, _)| columns.get(*name).copied())
@@ -379,6 +382,7 @@ impl Model {
     ) {
         stats.rows_restored = restored.cells.len() + restored.rows.len();
         self.restores = restored.cells;
+        self.pending = restored.pending;
         for (key_cells, cells) in restored.rows {
             let key = sheet_key(&key_cells, key_types, settings);
             if let Some(key) = &key {
@@ -537,7 +541,7 @@ impl Model {
                 .unwrap_or_default()
         };
         let mut touches: Vec<Touch> = Vec::new();
-        let mut carried: Vec<(Entry, usize)> = Vec::new();
+        let mut carried: Vec<(Entry, Option<usize>)> = Vec::new();
         let mut writes = Vec::new();
         for Restore {
             row,
@@ -546,7 +550,7 @@ impl Model {
             damage,
         } in self.restores
         {
-            carried.extend(damage.into_iter().map(|d| (d, touches.len())));
+            carried.extend(damage.into_iter().map(|d| (d, Some(touches.len()))));
             // A keyed row is checked by its key, as any write; one typed
             // without a key yet only by its whole content.
             let key = key_cells(row);
@@ -568,6 +572,7 @@ impl Model {
             touches.push(touch);
             writes.push((row, cells));
         }
+        carried.extend(self.pending.into_iter().map(|d| (d, None)));
         for (row, cells) in self.writes {
             if cells.is_empty() {
                 continue;

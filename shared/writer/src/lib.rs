@@ -247,7 +247,10 @@ impl Writer {
 
     /// Reads, plans and writes until the batch's journal shows every row
     /// landed where it was meant: a person may move rows between the read
-    /// and the write, and the next round repairs what that misplaced.
+    /// and the write, and the next round repairs what that misplaced. A
+    /// round that landed but left damage for later (each undoes at most
+    /// `RESTORES_PER_ROUND` rows) is followed by another; only rounds that
+    /// missed count against `MAX_REPAIRS`.
     async fn read_plan_write(
         &self,
         target: &Target,
@@ -255,7 +258,8 @@ impl Writer {
         stats: &mut BatchStats,
     ) -> Result<PlanStats, SheetsError> {
         let mut repairs = PlanStats::default();
-        for _ in 0..=MAX_REPAIRS {
+        let mut missed_rounds = 0;
+        while missed_rounds <= MAX_REPAIRS {
             stats.sheets_requests += 1;
             let read = self
                 .client
@@ -313,6 +317,16 @@ impl Writer {
             if misplaced == Some(0) {
                 return Ok(plan.stats);
             }
+            if journal.as_ref().is_some_and(|j| j.missed_writes() == 0) {
+                tracing::info!(
+                    spreadsheet_id = %target.spreadsheet_id,
+                    sheet = %target.sheet,
+                    misplaced = ?misplaced,
+                    "repair round landed; damage left for the next round"
+                );
+                continue;
+            }
+            missed_rounds += 1;
             // Which rows were hit instead: grid row, op, the key meant and
             // the key found (keys only, never other cells).
             let rows: Vec<String> = journal

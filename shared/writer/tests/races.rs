@@ -11,6 +11,7 @@ use serde_json::{Value as Json, json};
 use sheets_emulator::Cell;
 use sheetsync_queue::Op;
 use sheetsync_sheets::journal::{EntryOp, Journal, journal_title};
+use sheetsync_sheets::repair::RESTORES_PER_ROUND;
 
 /// Five keyed rows and one a person typed without a key yet.
 fn tab() -> Vec<Vec<Json>> {
@@ -289,5 +290,57 @@ async fn rows_that_keep_moving_keep_the_journal_bounded_by_the_rows() {
     assert!(
         carried <= 40,
         "{carried} carried entries for a 40-row tab after 4 missed rounds"
+    );
+}
+
+/// More rows hit by mistake than one round puts back
+/// (`RESTORES_PER_ROUND`): the first repair rounds land part of the damage
+/// and carry the rest, and the batch ends with every row right, in a few
+/// rounds, not one per row.
+#[tokio::test]
+async fn damage_on_more_rows_than_a_round_puts_back_lands_over_several_rounds() {
+    let rows = 2 * RESTORES_PER_ROUND + 50;
+    let env = setup().await;
+    let mut tab = vec![header()];
+    for id in 1..=rows as i64 {
+        tab.push(vec![json!(id), json!(format!("n{id}")), json!(id)]);
+    }
+    env.seed(tab);
+    let first = batch(vec![(1, upd(1, json!({"name": "n1"})))]);
+    assert!(env.apply(&[message("m0", &first)]).await.failed.is_empty());
+    let updated = rows as i64 - 10;
+    let changes: Vec<(i64, Op)> = (1..=updated)
+        .map(|id| (1 + id, upd(id, json!({"id": id, "qty": 1000 + id}))))
+        .collect();
+    // One sort inside the first write's window: nearly every write misses.
+    env.emu
+        .before_next_write(SPREADSHEET, TAB, |rows: &mut Vec<Vec<Cell>>| {
+            rows[1..].reverse()
+        });
+    env.emu.reset_log();
+    let out = env.apply(&[message("m1", &batch(changes))]).await;
+    assert_eq!(out.failed, Vec::<String>::new());
+    let want: Vec<Vec<Json>> = (1..=rows as i64)
+        .map(|id| {
+            let qty = if id <= updated { 1000 + id } else { id };
+            vec![json!(id), json!(format!("n{id}")), json!(qty)]
+        })
+        .collect();
+    assert_eq!(
+        sorted(env.rows()[1..].to_vec()),
+        sorted(expect(json!(want)))
+    );
+    assert_eq!(journal(&env).misplaced().len(), 0, "journal settled");
+    // The missed round, then rounds of at most RESTORES_PER_ROUND rows.
+    let writes = env
+        .emu
+        .requests()
+        .iter()
+        .filter(|r| r.operation == "spreadsheets.batchUpdate")
+        .count();
+    let most = 1 + (updated as usize).div_ceil(RESTORES_PER_ROUND);
+    assert!(
+        (3..=most).contains(&writes),
+        "{writes} batchUpdates for {updated} rows hit"
     );
 }
