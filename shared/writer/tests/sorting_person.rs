@@ -43,7 +43,7 @@ fn sort_key(cell: Option<&Cell>) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_sorting_all_along_loses_no_change() {
     let rows = env_or("SHEETSYNC_SORT_ROWS", 300) as i64;
-    let every = Duration::from_millis(env_or("SHEETSYNC_SORT_EVERY_MS", 50));
+    let every = Duration::from_millis(env_or("SHEETSYNC_SORT_EVERY_MS", 100));
     let batches = env_or("SHEETSYNC_SORT_BATCHES", 30) as usize;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
