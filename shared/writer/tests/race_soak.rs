@@ -4,28 +4,12 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use common::*;
 use serde_json::{Value as Json, json};
 use sheets_emulator::Cell;
 use sheetsync_queue::Op;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// A person's move of rows (content kept): sort by a column, or a drag.
 fn person(seed: u64) -> impl FnOnce(&mut Vec<Vec<Cell>>) + Send + 'static {
@@ -64,7 +48,7 @@ async fn batches_raced_by_row_moves_land_every_change_on_its_row() {
     let mut rng = Rng(seed);
     let env = setup().await;
     // The oracle: key → (name, qty). Row 0 of the tab is the header.
-    let mut want: BTreeMap<i64, (String, i64)> = BTreeMap::new();
+    let mut want = Oracle::new();
     let mut rows = vec![header()];
     for id in 1..=30 {
         want.insert(id, (format!("n{id}"), id));
@@ -80,34 +64,7 @@ async fn batches_raced_by_row_moves_land_every_change_on_its_row() {
         let mut changes: Vec<(i64, Op)> = Vec::new();
         for _ in 0..1 + rng.below(8) {
             seq += 1;
-            let keys: Vec<i64> = want.keys().copied().collect();
-            match rng.below(10) {
-                0 => {
-                    next_id += 1;
-                    let v = (format!("i{seq}"), seq);
-                    changes.push((
-                        seq,
-                        ins(next_id, json!({"id": next_id, "name": v.0, "qty": v.1})),
-                    ));
-                    want.insert(next_id, v);
-                }
-                1 if keys.len() > 5 => {
-                    let k = keys[rng.below(keys.len())];
-                    changes.push((seq, del(k)));
-                    want.remove(&k);
-                }
-                _ => {
-                    let k = keys[rng.below(keys.len())];
-                    let e = want.get_mut(&k).unwrap();
-                    if rng.below(2) == 0 {
-                        e.0 = format!("u{seq}");
-                        changes.push((seq, upd(k, json!({"id": k, "name": e.0}))));
-                    } else {
-                        e.1 = seq;
-                        changes.push((seq, upd(k, json!({"id": k, "qty": e.1}))));
-                    }
-                }
-            }
+            changes.push((seq, random_change(&mut rng, &mut want, seq, &mut next_id)));
         }
         // People move rows before each of the next few writes.
         for _ in 0..rng.below(4) {
@@ -119,7 +76,7 @@ async fn batches_raced_by_row_moves_land_every_change_on_its_row() {
             .await;
         *writes.lock().unwrap() += out.stats.sheets_requests;
         assert_eq!(out.failed, Vec::<String>::new(), "round {round}");
-        let mut got: BTreeMap<i64, (String, i64)> = BTreeMap::new();
+        let mut got = Oracle::new();
         let mut typed = 0;
         for r in &env.rows()[1..] {
             if r.is_empty() {

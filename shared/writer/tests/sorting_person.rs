@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -24,18 +23,6 @@ fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) % n.max(1) as u64) as usize
-    }
-}
-
 fn sort_key(cell: Option<&Cell>) -> String {
     cell.map(|c| format!("{:?}", c.value)).unwrap_or_default()
 }
@@ -50,7 +37,7 @@ async fn a_person_sorting_all_along_loses_no_change() {
         .with_test_writer()
         .try_init();
     let env = setup().await;
-    let mut want: BTreeMap<i64, (String, i64)> = BTreeMap::new();
+    let mut want = Oracle::new();
     let mut tab = vec![header()];
     for id in 1..=rows {
         want.insert(id, (format!("n{id}"), id));
@@ -85,33 +72,7 @@ async fn a_person_sorting_all_along_loses_no_change() {
             let mut changes: Vec<(i64, Op)> = Vec::new();
             for _ in 0..10 {
                 seq += 1;
-                let keys: Vec<i64> = want.keys().copied().collect();
-                let k = keys[rng.below(keys.len())];
-                match rng.below(10) {
-                    0 => {
-                        next_id += 1;
-                        let v = (format!("i{seq}"), seq);
-                        changes.push((
-                            seq,
-                            ins(next_id, json!({"id": next_id, "name": v.0, "qty": v.1})),
-                        ));
-                        want.insert(next_id, v);
-                    }
-                    1 => {
-                        changes.push((seq, del(k)));
-                        want.remove(&k);
-                    }
-                    2 => {
-                        let e = want.get_mut(&k).unwrap();
-                        e.0 = format!("u{seq}");
-                        changes.push((seq, upd(k, json!({"id": k, "name": e.0}))));
-                    }
-                    _ => {
-                        let e = want.get_mut(&k).unwrap();
-                        e.1 = seq;
-                        changes.push((seq, upd(k, json!({"id": k, "qty": seq}))));
-                    }
-                }
+                changes.push((seq, random_change(&mut rng, &mut want, seq, &mut next_id)));
             }
             let started = Instant::now();
             let message = message(&format!("m{n}"), &batch(changes));
@@ -146,7 +107,7 @@ async fn a_person_sorting_all_along_loses_no_change() {
     };
     tokio::join!(sorter, writer);
     println!("{} sorts", sorts.load(Ordering::SeqCst));
-    let mut got: BTreeMap<i64, (String, i64)> = BTreeMap::new();
+    let mut got = Oracle::new();
     let mut typed = Vec::new();
     for r in &env.rows()[1..] {
         let Some(id) = r[0].as_f64() else {

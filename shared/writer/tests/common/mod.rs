@@ -2,6 +2,7 @@
 //! the real OAuth flow (service-account JWT grant at the emulator's token URI).
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use reconcile::PgType;
@@ -170,4 +171,56 @@ pub fn del(id: i64) -> Op {
 
 pub fn header() -> Vec<Json> {
     vec![json!("id"), json!("name"), json!("qty"), json!("due")]
+}
+
+/// A seeded generator (splitmix64): the soaks replay a seed exactly.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// What the soaks expect the tab to hold: key → (name, qty).
+pub type Oracle = BTreeMap<i64, (String, i64)>;
+
+/// One random table change at `seq` (an insert of `next_id`, a delete, or
+/// an update of a name or a qty), recorded in `want`.
+pub fn random_change(rng: &mut Rng, want: &mut Oracle, seq: i64, next_id: &mut i64) -> Op {
+    let keys: Vec<i64> = want.keys().copied().collect();
+    match rng.below(10) {
+        0 => {
+            *next_id += 1;
+            let id = *next_id;
+            let v = (format!("i{seq}"), seq);
+            let op = ins(id, json!({"id": id, "name": v.0, "qty": v.1}));
+            want.insert(id, v);
+            op
+        }
+        1 if keys.len() > 5 => {
+            let k = keys[rng.below(keys.len())];
+            want.remove(&k);
+            del(k)
+        }
+        _ => {
+            let k = keys[rng.below(keys.len())];
+            let e = want.get_mut(&k).unwrap();
+            if rng.below(2) == 0 {
+                e.0 = format!("u{seq}");
+                upd(k, json!({"id": k, "name": e.0}))
+            } else {
+                e.1 = seq;
+                upd(k, json!({"id": k, "qty": e.1}))
+            }
+        }
+    }
 }
