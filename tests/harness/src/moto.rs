@@ -1,9 +1,10 @@
 //! A real SQS API for tests: moto in server mode on a loopback port.
 //!
-//! [`Moto::shared`] starts `moto_server` (from `pip install 'moto[server]'`,
-//! tests/requirements.txt; found on PATH, else `python3 -m moto.server`)
-//! once per test process on a free 127.0.0.1 port and waits until it
-//! answers. As with the throwaway PostgreSQL cluster, a small `sh` keeper
+//! [`Moto::shared`] starts moto's server (`pip install 'moto[server]'`,
+//! tests/requirements.txt) once per test process on a free 127.0.0.1 port
+//! and waits until it answers. It runs through `python/moto_sqs.py`, which
+//! gives FIFO queues the group order and deduplication interval SQS
+//! documents and moto 5 lacks: the pipeline's tests rely on both. As with the throwaway PostgreSQL cluster, a small `sh` keeper
 //! holds it: its stdin is a pipe whose write end lives in a static, so when
 //! this process ends (however it ends) the keeper reads EOF and stops moto.
 //!
@@ -13,7 +14,6 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -32,6 +32,9 @@ kill "$moto" 2>/dev/null
 wait "$moto"
 rm -f "$log"
 "#;
+
+/// moto's server with SQS's FIFO promises (see the module's comment).
+const MOTO_SQS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/moto_sqs.py");
 
 const START_ATTEMPTS: usize = 3;
 const READY_WITHIN: Duration = Duration::from_secs(30);
@@ -213,11 +216,8 @@ fn start() -> Result<Moto, String> {
         .arg(KEEPER)
         .arg("sheetsync-moto-keeper")
         .arg(&log);
-    match on_path("moto_server") {
-        Some(bin) => keeper.arg(bin),
-        None => keeper.args(["python3", "-m", "moto.server"]),
-    };
     keeper
+        .args(["python3", MOTO_SQS])
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -270,13 +270,6 @@ fn answers(port: u16) -> bool {
     s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
 }
 
-fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
 fn free_port() -> Result<u16, String> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
@@ -312,6 +305,111 @@ mod tests {
         assert_eq!(bodies, vec!["one", "two"]);
         assert_eq!(got[0].group_id.as_deref(), Some("g"));
         assert_eq!(got[1].dedup_id.as_deref(), Some("b"));
+    }
+
+    async fn send_all(client: &aws_sdk_sqs::Client, url: &str, bodies: &[&str]) {
+        for body in bodies {
+            client
+                .send_message()
+                .queue_url(url)
+                .message_body(*body)
+                .message_group_id("g")
+                .message_deduplication_id(*body)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Receives up to 10 messages, hidden for `hidden_secs`.
+    async fn receive_hidden(
+        client: &aws_sdk_sqs::Client,
+        url: &str,
+        hidden_secs: i32,
+    ) -> Vec<aws_sdk_sqs::types::Message> {
+        let out = client
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .visibility_timeout(hidden_secs)
+            .send()
+            .await
+            .unwrap();
+        out.messages().to_vec()
+    }
+
+    fn bodies(messages: &[aws_sdk_sqs::types::Message]) -> Vec<&str> {
+        messages.iter().filter_map(|m| m.body()).collect()
+    }
+
+    /// A partial batch failure as the writer reports one: the first two
+    /// messages come back, the rest of the batch is deleted. SQS gives the
+    /// group back from its first message; moto alone gave m1 and m4 first.
+    #[tokio::test]
+    async fn a_fifo_group_comes_back_from_its_first_unacknowledged_message() {
+        let moto = Moto::shared().await;
+        let url = moto.create_fifo_queue("testkit-order").await;
+        let client = moto.sqs_client();
+        send_all(&client, &url, &["m0", "m1", "m2", "m3", "m4", "m5"]).await;
+        let first = receive_hidden(&client, &url, 60).await;
+        assert_eq!(bodies(&first), ["m0", "m1", "m2", "m3", "m4", "m5"]);
+        for m in &first[2..] {
+            let handle = m.receipt_handle().unwrap();
+            client
+                .delete_message()
+                .queue_url(&url)
+                .receipt_handle(handle)
+                .send()
+                .await
+                .unwrap();
+        }
+        send_all(&client, &url, &["m6"]).await;
+        for m in &first[..2] {
+            let handle = m.receipt_handle().unwrap();
+            client
+                .change_message_visibility()
+                .queue_url(&url)
+                .receipt_handle(handle)
+                .visibility_timeout(1)
+                .send()
+                .await
+                .unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let again = loop {
+            let got = receive_hidden(&client, &url, 60).await;
+            if !got.is_empty() || Instant::now() > deadline {
+                break got;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(bodies(&again), ["m0", "m1", "m6"]);
+    }
+
+    /// While a message of the group is in flight, nothing behind it is
+    /// delivered; a deleted message's deduplication id still holds back a
+    /// re-send (moto alone delivered it again).
+    #[tokio::test]
+    async fn a_fifo_group_waits_for_its_message_in_flight_and_deduplicates_after_delete() {
+        let moto = Moto::shared().await;
+        let url = moto.create_fifo_queue("testkit-dedup").await;
+        let client = moto.sqs_client();
+        send_all(&client, &url, &["a"]).await;
+        let in_flight = receive_hidden(&client, &url, 60).await;
+        assert_eq!(bodies(&in_flight), ["a"]);
+        send_all(&client, &url, &["b"]).await;
+        assert!(receive_hidden(&client, &url, 60).await.is_empty());
+        client
+            .delete_message()
+            .queue_url(&url)
+            .receipt_handle(in_flight[0].receipt_handle().unwrap())
+            .send()
+            .await
+            .unwrap();
+        send_all(&client, &url, &["a"]).await;
+        let got = moto.receive_n(&url, 1, Duration::from_secs(10)).await;
+        let got: Vec<&str> = got.iter().map(|r| r.body.as_str()).collect();
+        assert_eq!(got, ["b"]);
     }
 
     #[test]
