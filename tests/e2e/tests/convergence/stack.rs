@@ -4,9 +4,9 @@
 //! and handing SqsEvent-shaped batches to the writer, which applies them to
 //! the Sheets emulator through the real OAuth flow.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{
@@ -64,9 +64,30 @@ pub struct Faults {
     pub redelivered: AtomicU64,
     /// The longest `Writer::apply` of the run, in milliseconds.
     pub slowest_batch_ms: AtomicU64,
+    /// What the consumer did with its last batches, for a failure message.
+    recent_batches: Mutex<VecDeque<String>>,
 }
 
+/// How many of the consumer's last batches a failure message shows.
+const RECENT_BATCHES: usize = 30;
+
 impl Faults {
+    fn remember_batch(&self, line: String) {
+        if let Ok(mut recent) = self.recent_batches.lock() {
+            if recent.len() == RECENT_BATCHES {
+                recent.pop_front();
+            }
+            recent.push_back(line);
+        }
+    }
+
+    fn recent_batches(&self) -> String {
+        self.recent_batches
+            .lock()
+            .map(|r| r.iter().cloned().collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default()
+    }
+
     fn take(counter: &AtomicU32) -> bool {
         counter
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -311,17 +332,32 @@ async fn consumer_loop(
         }
         let mut acks = Vec::new();
         let mut unacked = Vec::new();
+        let mut line = format!(
+            "{took} ms, {} changes ({} stale):",
+            outcome.stats.changes, outcome.stats.stale
+        );
         for (i, m) in out.messages().iter().enumerate() {
             let Some(handle) = m.receipt_handle() else {
                 continue;
             };
             let id = m.message_id().unwrap_or_default();
-            if failed.contains(id) || skip_ack {
-                unacked.push(handle.to_owned());
-            } else {
+            let receives = m
+                .attributes()
+                .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                .map_or("?", String::as_str);
+            let acked = !(failed.contains(id) || skip_ack);
+            line += &format!(
+                " {}#{receives}{}",
+                id.get(..8).unwrap_or(id),
+                if acked { "" } else { "!" }
+            );
+            if acked {
                 acks.push((i.to_string(), handle.to_owned()));
+            } else {
+                unacked.push(handle.to_owned());
             }
         }
+        faults.remember_batch(line);
         settle(&sqs, &queue_url, acks, unacked).await;
         busy.fetch_sub(1, Ordering::SeqCst);
     }
@@ -457,7 +493,8 @@ impl Stack {
             }
             assert!(
                 Instant::now() < deadline,
-                "no quiescence: {within:?} without progress: outbox {outbox}, queue (visible, in flight) {queue:?}, consumer busy {busy}"
+                "no quiescence: {within:?} without progress: outbox {outbox}, queue (visible, in flight) {queue:?}, consumer busy {busy}\nthe consumer's last batches (message id#receive count, ! not acknowledged):\n{}",
+                self.faults.recent_batches()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
