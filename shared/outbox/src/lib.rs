@@ -22,6 +22,7 @@ pub mod listen;
 pub mod memory;
 pub mod pack;
 pub mod sink;
+#[cfg(feature = "sqs")]
 pub mod sqs;
 pub mod target;
 
@@ -31,5 +32,6 @@ pub use error::OutboxError;
 pub use listen::{ListenOptions, listen};
 pub use memory::{MemoryQueue, QueuedMessage};
 pub use sink::{EntryOutcome, OutgoingMessage, QueueSink, SinkError};
+#[cfg(feature = "sqs")]
 pub use sqs::SqsSink;
 pub use target::Target;
