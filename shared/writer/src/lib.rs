@@ -328,7 +328,8 @@ impl Writer {
             }
             missed_rounds += 1;
             // Which rows were hit instead: grid row, op, the key meant and
-            // the key found (keys only, never other cells).
+            // the key found (keys only, never other cells); a few, since a
+            // round under many sorts misses hundreds.
             let rows: Vec<String> = journal
                 .iter()
                 .flat_map(|j| {
@@ -351,6 +352,7 @@ impl Writer {
                         )
                     })
                 })
+                .take(LOGGED_MISPLACED_ROWS)
                 .collect();
             tracing::warn!(
                 spreadsheet_id = %target.spreadsheet_id,
@@ -369,6 +371,8 @@ impl Writer {
 
 /// Rounds of read → write a unit gets to land every row.
 const MAX_REPAIRS: usize = 4;
+/// How many misplaced rows a repair warning names.
+const LOGGED_MISPLACED_ROWS: usize = 10;
 
 /// A batch's name in the journal: unique per batch of a tab.
 fn generation() -> String {
