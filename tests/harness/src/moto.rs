@@ -4,9 +4,11 @@
 //! tests/requirements.txt) once per test process on a free 127.0.0.1 port
 //! and waits until it answers. It runs through `python/moto_sqs.py`, which
 //! gives FIFO queues the group order and deduplication interval SQS
-//! documents and moto 5 lacks: the pipeline's tests rely on both. As with the throwaway PostgreSQL cluster, a small `sh` keeper
-//! holds it: its stdin is a pipe whose write end lives in a static, so when
-//! this process ends (however it ends) the keeper reads EOF and stops moto.
+//! documents and moto 5 lacks: the pipeline's tests rely on both.
+//!
+//! As with the throwaway PostgreSQL cluster, a small `sh` keeper holds it:
+//! its stdin is a pipe whose write end lives in a static, so when this
+//! process ends (however it ends) the keeper reads EOF and stops moto.
 //!
 //! Clients get dummy credentials and a region of their own: nothing here
 //! reads the environment's AWS settings, so a test can never reach AWS.
@@ -344,7 +346,7 @@ mod tests {
 
     /// A partial batch failure as the writer reports one: the first two
     /// messages come back, the rest of the batch is deleted. SQS gives the
-    /// group back from its first message; moto alone gave m1 and m4 first.
+    /// group back from its first message; moto alone gave m1 and m6 first.
     #[tokio::test]
     async fn a_fifo_group_comes_back_from_its_first_unacknowledged_message() {
         let moto = Moto::shared().await;

@@ -281,11 +281,7 @@ async fn consumer_loop(
         let redelivered = out
             .messages()
             .iter()
-            .filter(|m| {
-                m.attributes()
-                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
-                    .is_some_and(|n| n != "1")
-            })
+            .filter(|m| receive_count(m).is_some_and(|n| n != "1"))
             .count();
         faults
             .redelivered
@@ -341,10 +337,7 @@ async fn consumer_loop(
                 continue;
             };
             let id = m.message_id().unwrap_or_default();
-            let receives = m
-                .attributes()
-                .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
-                .map_or("?", String::as_str);
+            let receives = receive_count(m).unwrap_or("?");
             let acked = !(failed.contains(id) || skip_ack);
             line += &format!(
                 " {}#{receives}{}",
@@ -361,6 +354,12 @@ async fn consumer_loop(
         settle(&sqs, &queue_url, acks, unacked).await;
         busy.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+fn receive_count(m: &aws_sdk_sqs::types::Message) -> Option<&str> {
+    m.attributes()
+        .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+        .map(String::as_str)
 }
 
 /// Deletes the acknowledged messages and lets the others come back soon, as
