@@ -3,7 +3,7 @@
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use sheetsync_metrics::{Metrics, names};
-use sheetsync_webhook::{Webhook, WebhookRequest, WebhookResponse};
+use sheetsync_webhook::{Answer, Webhook, WebhookRequest, WebhookResponse};
 
 /// Handles one event.
 pub async fn handle(webhook: &Webhook, event: Request) -> Result<Response<Body>, Error> {
@@ -13,64 +13,45 @@ pub async fn handle(webhook: &Webhook, event: Request) -> Result<Response<Body>,
         .unwrap_or_default();
     let span = tracing::info_span!("request", request_id = %request_id);
     let _enter = span.enter();
-    let answer = webhook.handle(to_webhook_request(&event)).await;
+    let answer = webhook.handle(to_webhook_request(event)).await;
     metrics(&answer).emit();
-    to_response(&answer)
+    Ok(to_response(&answer))
 }
 
 /// The request's CloudWatch metrics (EMF lines, dimension `[function]`),
-/// counted from the rows of the answer the script gets: none for an error.
+/// counted from the answer the script gets: none for an error.
 pub fn metrics(answer: &WebhookResponse) -> Metrics {
     let mut m = Metrics::new("sheet-webhook");
-    if let Some(rows) = answer.body.get("rows").and_then(|r| r.as_array()) {
-        let with = |status: &str| {
-            rows.iter()
-                .filter(|r| r.get("status").and_then(|s| s.as_str()) == Some(status))
-                .count() as u64
-        };
-        let deleted = answer
-            .body
-            .get("deleted")
-            .and_then(|d| d.as_u64())
-            .unwrap_or(0);
-        m.count(names::BATCH_SIZE, rows.len() as u64)
-            .count(
-                names::ROWS_APPLIED,
-                with("inserted") + with("updated") + with("conflict") + deleted,
-            )
-            .count(names::CONFLICTS, with("conflict"))
-            .count(names::REJECTS, with("rejected"));
+    if let Answer::Synced(_) = answer.answer {
+        let counts = answer.counts();
+        m.count(names::BATCH_SIZE, counts.rows)
+            .count(names::ROWS_APPLIED, counts.applied())
+            .count(names::CONFLICTS, counts.conflicts)
+            .count(names::REJECTS, counts.rejected);
     }
     m
 }
 
 /// lambda_http has already decoded base64 bodies (`isBase64Encoded`).
-pub fn to_webhook_request(event: &Request) -> WebhookRequest {
-    let headers = event
-        .headers()
-        .iter()
-        .filter_map(|(name, value)| {
-            Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
-        })
-        .collect();
-    let body = match event.body() {
+pub fn to_webhook_request(event: Request) -> WebhookRequest {
+    // As API Gateway received it, stage included (the webhook matches the
+    // path's end); a request built without that extension keeps its URI's.
+    let raw_path = Some(event.raw_http_path().to_string()).filter(|p| !p.is_empty());
+    let (parts, body) = event.into_parts();
+    let body = match body {
         Body::Empty => Vec::new(),
-        Body::Text(text) => text.as_bytes().to_vec(),
-        Body::Binary(bytes) => bytes.clone(),
+        Body::Text(text) => text.into_bytes(),
+        Body::Binary(bytes) => bytes,
         // A future body kind: its bytes as the runtime gives them.
         other => other.as_ref().to_vec(),
     };
-    WebhookRequest {
-        method: event.method().as_str().to_string(),
-        path: event.raw_http_path().to_string(),
-        headers,
-        body,
+    let request = WebhookRequest::from_http(&parts, body);
+    match raw_path {
+        Some(path) => WebhookRequest { path, ..request },
+        None => request,
     }
 }
 
-pub fn to_response(answer: &WebhookResponse) -> Result<Response<Body>, Error> {
-    Ok(Response::builder()
-        .status(answer.status)
-        .header("content-type", "application/json")
-        .body(Body::Text(answer.body.to_string()))?)
+pub fn to_response(answer: &WebhookResponse) -> Response<Body> {
+    answer.to_http::<String>().map(Body::Text)
 }

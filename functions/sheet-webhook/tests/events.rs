@@ -145,3 +145,30 @@ async fn a_wrongly_signed_event_is_401() {
     );
     assert_eq!(qty(&client).await, 5);
 }
+
+/// The same answer, byte for byte, as the library's HTTP server and the
+/// local stack give (shared/webhook/tests/http.rs).
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_the_contract_answer() {
+    let config = WebhookConfig {
+        max_body_bytes: 1000,
+        ..WebhookConfig::new(Secret::new("sheetsync-test-secret"))
+    };
+    // Refused before any database work: this database is never reached.
+    let db = DbConfig::from_url("postgres://nobody@127.0.0.1:1/none").unwrap();
+    let webhook = Webhook::new(config, Db::new(db, 1));
+    let request = lambda_http::http::Request::post("/sync_postgres")
+        .header("content-type", "application/json")
+        .body(Body::Text(" ".repeat(5000)))
+        .unwrap();
+    let response = sheet_webhook::handle(&webhook, request).await.unwrap();
+    assert_eq!(response.status(), 413);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let Body::Text(text) = response.body() else {
+        panic!("not a text body: {:?}", response.body());
+    };
+    assert_eq!(
+        text,
+        r#"{"error":{"code":"too_large","message":"request body is 5000 bytes, over the limit of 1000"}}"#
+    );
+}

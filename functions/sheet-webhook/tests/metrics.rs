@@ -2,13 +2,12 @@
 
 use serde_json::json;
 use sheet_webhook::metrics;
-use sheetsync_webhook::WebhookResponse;
+use sheetsync_webhook::{Answer, WebhookResponse};
 
 #[test]
 fn rows_by_outcome() {
-    let answer = WebhookResponse {
-        status: 200,
-        body: json!({
+    let answer = WebhookResponse::ok(Answer::Synced(
+        serde_json::from_value(json!({
             "event_id": "e1",
             "rows": [
                 {"row": 2, "key": {"id": 1}, "status": "updated"},
@@ -18,8 +17,9 @@ fn rows_by_outcome() {
                 {"row": 6, "key": {"id": 5}, "status": "unchanged"}
             ],
             "deleted": 2
-        }),
-    };
+        }))
+        .unwrap(),
+    ));
     let lines = metrics(&answer).to_lines(1_764_000_000_000);
     let ns = std::env::var(sheetsync_metrics::NAMESPACE_ENV).unwrap_or_else(|_| "sheetsync".into());
     assert_eq!(
@@ -41,7 +41,10 @@ fn rows_by_outcome() {
 fn an_error_answer_has_no_metrics() {
     let answer = WebhookResponse {
         status: 401,
-        body: json!({"error": {"code": "bad_signature", "message": "signature missing or wrong"}}),
+        answer: Answer::Refused {
+            code: "bad_signature",
+            message: "signature missing or wrong".into(),
+        },
     };
     assert!(metrics(&answer).is_empty());
 }

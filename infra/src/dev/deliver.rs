@@ -5,8 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
-use sheetsync_outbox::SqsSink;
+use sheetsync_outbox::{ReceiveOptions, Received, SqsSink};
 use sheetsync_writer::{Message, Writer};
 use tokio::time::Instant;
 
@@ -41,7 +40,7 @@ pub fn spawn(queue: &Queue, writer: Arc<Writer>, console: Arc<Console>, stop: St
 }
 
 async fn from_memory(
-    mut receiver: tokio::sync::mpsc::Receiver<sheetsync_outbox::QueuedMessage>,
+    mut receiver: tokio::sync::mpsc::Receiver<Message>,
     writer: &Writer,
     console: &Console,
     stop: &Stop,
@@ -53,7 +52,7 @@ async fn from_memory(
             tokio::select! {
                 () = stop.wait() => return,
                 message = receiver.recv() => match message {
-                    Some(m) => pending.push(message_of(m)),
+                    Some(m) => pending.push(m),
                     None => return,
                 },
             }
@@ -67,22 +66,13 @@ async fn from_memory(
         while pending.len() < BATCH
             && let Ok(m) = receiver.try_recv()
         {
-            pending.push(message_of(m));
+            pending.push(m);
         }
         let failed = apply(writer, &pending, console).await;
         if failed.is_empty() {
             pause = RETRY_MIN;
         }
         pending.retain(|m| failed.contains(&m.message_id));
-    }
-}
-
-fn message_of(m: sheetsync_outbox::QueuedMessage) -> Message {
-    Message {
-        // The deduplication id (the sequence range) is unique per message.
-        message_id: m.dedup_id,
-        group_id: Some(m.group_id),
-        body: m.body,
     }
 }
 
@@ -96,22 +86,18 @@ async fn apply(writer: &Writer, messages: &[Message], console: &Console) -> Vec<
 }
 
 async fn from_sqs(sink: &SqsSink, writer: &Writer, console: &Console, stop: &Stop) {
-    let client = sink.client();
+    let options = ReceiveOptions {
+        max_messages: BATCH as i32,
+        ..ReceiveOptions::default()
+    };
     loop {
         let received = tokio::select! {
             () = stop.wait() => return,
-            r = client
-                .receive_message()
-                .queue_url(sink.queue_url())
-                .max_number_of_messages(BATCH as i32)
-                .wait_time_seconds(2)
-                .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
-                .send() => r,
+            r = sink.receive(options) => r,
         };
-        let output = match received {
-            Ok(output) => output,
+        let received = match received {
+            Ok(received) => received,
             Err(e) => {
-                let e = aws_sdk_sqs::error::DisplayErrorContext(e);
                 tracing::warn!(error = %e, "receiving from SQS failed; retrying");
                 tokio::select! {
                     () = stop.wait() => return,
@@ -119,47 +105,18 @@ async fn from_sqs(sink: &SqsSink, writer: &Writer, console: &Console, stop: &Sto
                 }
             }
         };
-        let received = output.messages();
         if received.is_empty() {
             continue;
         }
-        let messages: Vec<Message> = received
-            .iter()
-            .map(|m| Message {
-                message_id: m.message_id().unwrap_or_default().to_string(),
-                group_id: m
-                    .attributes()
-                    .and_then(|a| a.get(&MessageSystemAttributeName::MessageGroupId))
-                    .cloned(),
-                body: m.body().unwrap_or_default().to_string(),
-            })
-            .collect();
+        let messages: Vec<Message> = received.iter().map(|r| r.message.clone()).collect();
         let failed = apply(writer, &messages, console).await;
         // Failed messages stay: the queue redelivers them after their
-        // visibility timeout, in order.
-        let done: Vec<DeleteMessageBatchRequestEntry> = received
+        // visibility timeout, in order, as it does for the Lambda.
+        let applied: Vec<&Received> = received
             .iter()
-            .enumerate()
-            .filter(|(_, m)| !failed.iter().any(|f| Some(f.as_str()) == m.message_id()))
-            .filter_map(|(i, m)| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(format!("m{i}"))
-                    .receipt_handle(m.receipt_handle().unwrap_or_default())
-                    .build()
-                    .ok()
-            })
+            .filter(|r| !failed.contains(&r.message.message_id))
             .collect();
-        if done.is_empty() {
-            continue;
-        }
-        if let Err(e) = client
-            .delete_message_batch()
-            .queue_url(sink.queue_url())
-            .set_entries(Some(done))
-            .send()
-            .await
-        {
-            let e = aws_sdk_sqs::error::DisplayErrorContext(e);
+        if let Err(e) = sink.settle(&applied, &[], 0).await {
             tracing::warn!(error = %e, "deleting applied SQS messages failed; they will be applied again (no effect)");
         }
     }

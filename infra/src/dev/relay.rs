@@ -5,9 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sheetsync_config::{DbConfig, SslMode};
-use sheetsync_outbox::{
-    BackfillReport, ListenOptions, MemoryQueue, QueueSink, QueuedMessage, SqsSink,
-};
+use sheetsync_outbox::{BackfillReport, ListenOptions, MemoryQueue, QueueSink, SqsSink};
 use sheetsync_store::Binding;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -25,7 +23,7 @@ const BACKFILL_CHUNK: usize = 500;
 pub enum Queue {
     Memory {
         sink: Arc<MemoryQueue>,
-        receiver: Mutex<Option<mpsc::Receiver<QueuedMessage>>>,
+        receiver: Mutex<Option<mpsc::Receiver<sheetsync_writer::Message>>>,
     },
     Sqs(Arc<SqsSink>),
 }

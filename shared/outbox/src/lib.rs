@@ -6,7 +6,8 @@
 //! * [`claim`]: outbox rows of one binding, locked for one drain.
 //! * [`pack`]: rows into queue messages (deterministic, size-bounded).
 //! * [`sink`]: where messages go ([`QueueSink`]); [`sqs`] and [`memory`]
-//!   implement it.
+//!   implement it; [`consume`] reads the SQS queue as the writer's event
+//!   source mapping does, for consumers that are not a Lambda.
 //! * [`drain`]: horizon → claim → pack → send → delete, per binding.
 //! * [`backfill`]: the whole table into the outbox, with its full key set.
 //! * [`invoke`]: what a Lambda invocation asks for and answers.
@@ -14,6 +15,8 @@
 
 pub mod backfill;
 pub mod claim;
+#[cfg(feature = "sqs")]
+pub mod consume;
 pub mod drain;
 mod error;
 pub mod horizon;
@@ -27,10 +30,12 @@ pub mod sqs;
 pub mod target;
 
 pub use backfill::{BackfillReport, backfill};
+#[cfg(feature = "sqs")]
+pub use consume::{ReceiveOptions, Received};
 pub use drain::{BindingOutcome, BindingReport, DrainOptions, DrainReport, Scope, drain};
 pub use error::OutboxError;
 pub use listen::{ListenOptions, listen};
-pub use memory::{MemoryQueue, QueuedMessage};
+pub use memory::MemoryQueue;
 pub use sink::{EntryOutcome, OutgoingMessage, QueueSink, SinkError};
 #[cfg(feature = "sqs")]
 pub use sqs::SqsSink;

@@ -5,6 +5,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
 
+use sheetsync_queue::Message;
 use tokio::sync::mpsc;
 
 use crate::sink::{EntryOutcome, OutgoingMessage, QueueSink, SinkError};
@@ -12,16 +13,8 @@ use crate::sink::{EntryOutcome, OutgoingMessage, QueueSink, SinkError};
 /// How many deduplication ids the queue remembers.
 const REMEMBERED_IDS: usize = 10_000;
 
-/// One message as the consumer receives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueuedMessage {
-    pub group_id: String,
-    pub dedup_id: String,
-    pub body: String,
-}
-
 pub struct MemoryQueue {
-    tx: mpsc::Sender<QueuedMessage>,
+    tx: mpsc::Sender<Message>,
     seen: Mutex<Seen>,
 }
 
@@ -34,7 +27,7 @@ struct Seen {
 impl MemoryQueue {
     /// A queue holding at most `capacity` undelivered messages (a full queue
     /// makes the relay wait), and its receiving end.
-    pub fn new(capacity: usize) -> (MemoryQueue, mpsc::Receiver<QueuedMessage>) {
+    pub fn new(capacity: usize) -> (MemoryQueue, mpsc::Receiver<Message>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         (
             MemoryQueue {
@@ -75,9 +68,10 @@ impl QueueSink for MemoryQueue {
                 out.push(EntryOutcome::Accepted);
                 continue;
             }
-            let message = QueuedMessage {
-                group_id: e.group_id.clone(),
-                dedup_id: e.dedup_id.clone(),
+            let message = Message {
+                // The deduplication id (the sequence range) is unique per message.
+                message_id: e.dedup_id.clone(),
+                group_id: Some(e.group_id.clone()),
                 body: e.body.clone(),
             };
             match self.tx.send(message).await {

@@ -124,7 +124,7 @@ impl QueueSink for SqsSink {
 
 /// One line: the service's code and message, or the chain of causes of a
 /// failure to reach it (never the raw response).
-fn describe<E, R>(err: &SdkError<E, R>) -> String
+pub(crate) fn describe<E, R>(err: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

@@ -7,14 +7,14 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use sheetsync_outbox::{ListenOptions, MemoryQueue, QueuedMessage, listen};
+use sheetsync_outbox::{ListenOptions, MemoryQueue, listen};
 use sheetsync_queue::ChangeBatch;
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::NoTls;
 
 const APP: &str = "sheetsync-relay-test";
 
-async fn next_keys(rx: &mut mpsc::Receiver<QueuedMessage>) -> Vec<String> {
+async fn next_keys(rx: &mut mpsc::Receiver<sheetsync_queue::Message>) -> Vec<String> {
     let message = tokio::time::timeout(Duration::from_secs(15), rx.recv())
         .await
         .expect("no message within 15 s")

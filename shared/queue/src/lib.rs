@@ -12,6 +12,19 @@ pub const VERSION: u32 = 1;
 /// SQS's limit on one message body and on one SendMessageBatch request.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
+/// One message as a consumer receives it: the envelope around a
+/// [`ChangeBatch`] body. Every way a message reaches the writer (the Lambda's
+/// SQS event, an SQS receive on the local stack, the in-process queue) ends
+/// as this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Unique per message: what a batch item failure names.
+    pub message_id: String,
+    /// The FIFO `MessageGroupId` (the binding).
+    pub group_id: Option<String>,
+    pub body: String,
+}
+
 /// One SQS message body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeBatch {

@@ -159,6 +159,20 @@ pub enum RowStatus {
     Deferred,
 }
 
+impl RowStatus {
+    /// As the contract writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowStatus::Inserted => "inserted",
+            RowStatus::Updated => "updated",
+            RowStatus::Unchanged => "unchanged",
+            RowStatus::Conflict => "conflict",
+            RowStatus::Rejected => "rejected",
+            RowStatus::Deferred => "deferred",
+        }
+    }
+}
+
 /// The 200 answer to `POST /sync_gsheet`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushResponse {

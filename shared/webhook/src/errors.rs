@@ -1,8 +1,6 @@
 //! Every error of CONTRACT.md's table, answered as
 //! `{"error": {"code": "…", "message": "…"}}`. None of them writes anything.
 
-use serde_json::{Value as Json, json};
-
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
     #[error("request body is not a v1 sheetsync request: {0}")]
@@ -62,7 +60,7 @@ impl WebhookError {
     }
 
     /// The message sent to the client. Database details stay in the logs.
-    fn public_message(&self) -> String {
+    pub fn public_message(&self) -> String {
         match self {
             WebhookError::Unavailable(_) => {
                 "the database is unreachable; keep the event and retry".to_string()
@@ -79,10 +77,6 @@ impl WebhookError {
     /// the logs. The answer to the script keeps it, since the script sent it.
     pub fn log_text(&self) -> String {
         redact_quoted(&self.to_string())
-    }
-
-    pub fn body(&self) -> Json {
-        json!({"error": {"code": self.code(), "message": self.public_message()}})
     }
 }
 
@@ -148,7 +142,10 @@ mod tests {
         ];
         for (err, status, code) in cases {
             assert_eq!((err.status(), err.code()), (status, code));
-            assert_eq!(err.body()["error"]["code"], code);
+            assert_eq!(
+                crate::WebhookResponse::error(&err).body()["error"]["code"],
+                code
+            );
         }
     }
 
@@ -161,7 +158,7 @@ mod tests {
             "request body is not a v1 sheetsync request: invalid type: string \"…\", expected u32 at line 1 column 17"
         );
         assert!(
-            err.body()["error"]["message"]
+            crate::WebhookResponse::error(&err).body()["error"]["message"]
                 .as_str()
                 .unwrap()
                 .contains("my-salary-90000")
@@ -178,8 +175,10 @@ mod tests {
 
     #[test]
     fn database_details_are_not_sent() {
-        let body =
-            WebhookError::Unavailable("password authentication failed for user x".into()).body();
+        let body = crate::WebhookResponse::error(&WebhookError::Unavailable(
+            "password authentication failed for user x".into(),
+        ))
+        .body();
         assert_eq!(
             body["error"]["message"],
             "the database is unreachable; keep the event and retry"

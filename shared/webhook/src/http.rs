@@ -1,11 +1,12 @@
-//! The same handler over plain HTTP/1.1 (the local stack, the benchmark):
+//! The same handler over plain HTTP/1.1 (the benchmark):
 //! `serve(listener, webhook)` answers every connection until the listener
-//! fails or the task is dropped.
+//! fails or the task is dropped. [`read`] is how any server (this one, the
+//! local stack's) reads a request into the webhook.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -37,44 +38,44 @@ pub async fn serve(listener: TcpListener, webhook: Arc<Webhook>) -> std::io::Res
 }
 
 async fn answer(webhook: &Webhook, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let (parts, body) = req.into_parts();
-    let limit = webhook.config().max_body_bytes;
-    // Reading stops one byte past the limit: an oversized body is never
-    // held whole.
-    let body = match Limited::new(body, limit.saturating_add(1)).collect().await {
-        Ok(collected) => collected.to_bytes().to_vec(),
-        Err(_) => {
-            let err = WebhookError::TooLarge {
-                size: limit.saturating_add(1),
-                limit,
-            };
-            return to_response(&WebhookResponse {
-                status: err.status(),
-                body: err.body(),
-            });
-        }
+    let response = match read(req, webhook.config().max_body_bytes).await {
+        Ok(request) => webhook.handle(request).await,
+        Err(refused) => refused,
     };
-    let headers = parts
-        .headers
-        .iter()
-        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
-        .collect();
-    let request = WebhookRequest {
-        method: parts.method.as_str().to_string(),
-        path: parts.uri.path().to_string(),
-        headers,
-        body,
-    };
-    to_response(&webhook.handle(request).await)
+    response
+        .to_http::<String>()
+        .map(|body| Full::new(Bytes::from(body)))
 }
 
-fn to_response(answer: &WebhookResponse) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(answer.body.to_string())));
-    *response.status_mut() = hyper::StatusCode::from_u16(answer.status)
-        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    response
+/// Reads a request from any `http` body (hyper's, axum's), stopping one
+/// byte past `limit` so an oversized body is never held whole. An oversized
+/// body is answered `too_large` as the Lambda answers it: with its size
+/// from `Content-Length` when the client sent one (a streamed body's size
+/// is not known; it is reported as one byte over).
+pub async fn read<B>(req: Request<B>, limit: usize) -> Result<WebhookRequest, WebhookResponse>
+where
+    B: http_body::Body,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    let too_large = |size: usize| WebhookResponse::error(&WebhookError::TooLarge { size, limit });
+    if let Some(size) = declared.filter(|size| *size > limit) {
+        return Err(too_large(size));
+    }
+    match Limited::new(body, limit.saturating_add(1)).collect().await {
+        Ok(collected) => Ok(WebhookRequest::from_http(
+            &parts,
+            collected.to_bytes().to_vec(),
+        )),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(too_large(limit.saturating_add(1)))
+        }
+        Err(e) => Err(WebhookResponse::error(&WebhookError::Malformed(format!(
+            "the request body could not be read: {e}"
+        )))),
+    }
 }

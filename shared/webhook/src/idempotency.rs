@@ -9,8 +9,6 @@
 //! second's insert succeeds. `/sync_gsheet` claims the id first (its work is
 //! one long statement sequence) and stores the answer at the end.
 
-use serde_json::Value as Json;
-
 use crate::db::{Conn, TxError};
 use crate::errors::WebhookError;
 
@@ -26,7 +24,10 @@ pub const STORED_SQL: &str =
     "SELECT response::text FROM sheetsync.processed_events WHERE event_id = $1";
 
 /// The stored answer of an event, if it was processed.
-pub async fn stored_response(conn: &mut Conn, event_id: &str) -> Result<Option<Json>, TxError> {
+pub async fn stored_response<T: serde::de::DeserializeOwned>(
+    conn: &mut Conn,
+    event_id: &str,
+) -> Result<Option<T>, TxError> {
     let stmt = conn.prepare(STORED_SQL).await?;
     let Some(row) = conn.client.query_opt(&stmt, &[&event_id]).await? else {
         return Ok(None);

@@ -3,7 +3,7 @@
 //! Script requests (CONTRACT.md) into the bound table, `POST /sync_gsheet`
 //! queues the whole table for the sheet.
 //!
-//! * [`contract`]: the wire format; [`signature`]: HMAC verification;
+//! * [`contract`]: the wire format; [`answer`]: the typed answer; [`signature`]: HMAC verification;
 //!   [`keys`]: each spreadsheet's key, derived from the master secrets;
 //!   [`authenticate`]: a request checked against its spreadsheet's key;
 //!   [`errors`]: the contract's error answers; [`secret`]: where the
@@ -12,6 +12,7 @@
 //!   request (idempotent per event id), planned by [`edit`] and
 //!   [`snapshot`], written by [`rows`].
 
+pub mod answer;
 pub mod authenticate;
 pub mod bindings;
 pub mod config;
@@ -41,8 +42,7 @@ pub mod table;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::Value as Json;
-
+pub use answer::{Answer, AnswerCounts, WebhookResponse};
 pub use config::{Clock, ConfigError, WebhookConfig};
 pub use db::Db;
 pub use errors::WebhookError;
@@ -62,27 +62,26 @@ pub struct WebhookRequest {
 }
 
 impl WebhookRequest {
+    /// An `http` request whose body was read whole (each front end reads it
+    /// its own way: lambda_http has it decoded, a server streams it).
+    pub fn from_http(parts: &::http::request::Parts, body: Vec<u8>) -> WebhookRequest {
+        WebhookRequest {
+            method: parts.method.as_str().to_string(),
+            path: parts.uri.path().to_string(),
+            headers: parts
+                .headers
+                .iter()
+                .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+                .collect(),
+            body,
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
-    }
-}
-
-/// The answer: a status and a JSON body (`application/json`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct WebhookResponse {
-    pub status: u16,
-    pub body: Json,
-}
-
-impl WebhookResponse {
-    fn error(err: &WebhookError) -> WebhookResponse {
-        WebhookResponse {
-            status: err.status(),
-            body: err.body(),
-        }
     }
 }
 
@@ -141,7 +140,7 @@ impl Webhook {
 
     pub async fn handle(&self, req: WebhookRequest) -> WebhookResponse {
         match self.try_handle(&req).await {
-            Ok(body) => WebhookResponse { status: 200, body },
+            Ok(answer) => WebhookResponse::ok(answer),
             Err(err) => {
                 if err.status() >= 500 {
                     tracing::error!(code = err.code(), error = %err.log_text(), "request failed");
@@ -153,7 +152,7 @@ impl Webhook {
         }
     }
 
-    async fn try_handle(&self, req: &WebhookRequest) -> Result<Json, WebhookError> {
+    async fn try_handle(&self, req: &WebhookRequest) -> Result<Answer, WebhookError> {
         let Some(endpoint) = Endpoint::of(&req.path) else {
             return Err(WebhookError::NotFound {
                 method: req.method.clone(),
@@ -188,11 +187,13 @@ impl Webhook {
         match endpoint {
             Endpoint::SyncPostgres => {
                 let request: contract::SyncRequest = parse(&req.body)?;
-                process::sync_postgres(self, request).await
+                process::sync_postgres(self, request)
+                    .await
+                    .map(Answer::Synced)
             }
             Endpoint::SyncGsheet => {
                 let request: contract::PushRequest = parse(&req.body)?;
-                push::sync_gsheet(self, request).await
+                push::sync_gsheet(self, request).await.map(Answer::Pushed)
             }
         }
     }

@@ -43,7 +43,10 @@ const SHEET_HEADER_SQL: &str = "INSERT INTO sheetsync.sheet_header AS h (binding
 /// Deadlocks and serialization failures are retried this often.
 const ATTEMPTS: usize = 3;
 
-pub async fn sync_postgres(webhook: &Webhook, req: SyncRequest) -> Result<Json, WebhookError> {
+pub async fn sync_postgres(
+    webhook: &Webhook,
+    req: SyncRequest,
+) -> Result<SyncResponse, WebhookError> {
     if req.v != VERSION {
         return Err(WebhookError::Malformed(format!(
             "version {} is not 1",
@@ -73,7 +76,7 @@ pub async fn sync_postgres(webhook: &Webhook, req: SyncRequest) -> Result<Json, 
 async fn on_a_connection(
     webhook: &Webhook,
     req: &SyncRequest,
-) -> Result<Json, (WebhookError, bool)> {
+) -> Result<SyncResponse, (WebhookError, bool)> {
     let lease = webhook.db().lease().await.map_err(|e| (e, false))?;
     let reused = lease.reused;
     with_lease(webhook, req, lease)
@@ -85,7 +88,7 @@ async fn with_lease(
     webhook: &Webhook,
     req: &SyncRequest,
     mut lease: Lease<'_>,
-) -> Result<Json, WebhookError> {
+) -> Result<SyncResponse, WebhookError> {
     // A closed connection (the only cause of `unavailable` here) is not
     // returned to the pool when the lease drops.
     let mut binding = webhook
@@ -112,7 +115,7 @@ async fn with_lease(
         attempt += 1;
         let result = transact(lease.conn(), &binding, req, &prepared, &refused).await;
         match result {
-            Ok(json) => return Ok(json),
+            Ok(response) => return Ok(response),
             Err(e) => {
                 let rolled_back = lease.conn().client.batch_execute("ROLLBACK").await.is_ok();
                 match e {
@@ -144,7 +147,7 @@ async fn with_lease(
                             "another delivery of this event committed first; answering its response"
                         );
                         return match stored_response(lease.conn(), &req.event_id).await {
-                            Ok(Some(json)) => Ok(json),
+                            Ok(Some(response)) => Ok(response),
                             Ok(None) => {
                                 Err(WebhookError::Internal("the event's answer vanished".into()))
                             }
@@ -179,7 +182,7 @@ async fn transact(
     req: &SyncRequest,
     prepared: &Prepared,
     refused: &HashMap<usize, Box<DbError>>,
-) -> Result<Json, TxError> {
+) -> Result<SyncResponse, TxError> {
     let begun_at = std::time::Instant::now();
     let whole_table = !matches!(prepared.work, Work::Edit(_));
     let keys: Vec<&Key> = match &prepared.work {
@@ -337,7 +340,7 @@ async fn execute(
     req: &SyncRequest,
     prepared: &Prepared,
     mut plan: Plan,
-) -> Result<Json, TxError> {
+) -> Result<SyncResponse, TxError> {
     let started = std::time::Instant::now();
     let written = rows::apply_writes(conn, binding, &plan.writes).await?;
     let (deleted, kept) = rows::delete_rows(conn, binding, &plan.deletes).await?;
@@ -477,7 +480,7 @@ async fn execute(
         commit_ms = (started.elapsed() - written_at).as_secs_f64() * 1000.0,
         "request applied"
     );
-    Ok(body)
+    Ok(response)
 }
 
 fn rejected_outcome(binding: &Binding, rejection: &Rejection) -> RowOutcome {

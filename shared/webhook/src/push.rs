@@ -8,7 +8,6 @@
 //! event id), so a loop of signed requests costs one row lock each, not a
 //! table scan and a rewrite of the tab.
 
-use serde_json::Value as Json;
 use sheetsync_outbox::{OutboxError, backfill};
 
 use crate::Webhook;
@@ -35,7 +34,10 @@ const WAIT_SQL: &str =
     "SELECT ceil(extract(epoch FROM last_push_at + make_interval(secs => $2) - now()))::bigint
        FROM sheetsync.bindings WHERE name = $1";
 
-pub async fn sync_gsheet(webhook: &Webhook, req: PushRequest) -> Result<Json, WebhookError> {
+pub async fn sync_gsheet(
+    webhook: &Webhook,
+    req: PushRequest,
+) -> Result<PushResponse, WebhookError> {
     if req.v != VERSION {
         return Err(WebhookError::Malformed(format!(
             "version {} is not 1",
@@ -53,7 +55,7 @@ pub async fn sync_gsheet(webhook: &Webhook, req: PushRequest) -> Result<Json, We
         .get(&lease.conn().client, &req.spreadsheet_id, &req.sheet)
         .await?;
     let conn = lease.conn();
-    let result: Result<Option<Json>, TxError> = async {
+    let result: Result<Option<PushResponse>, TxError> = async {
         let tx = conn.client.transaction().await?;
         if tx.execute(CLAIM_SQL, &[&req.event_id, &binding.name]).await? == 0 {
             tx.rollback().await?;
@@ -68,26 +70,27 @@ pub async fn sync_gsheet(webhook: &Webhook, req: PushRequest) -> Result<Json, We
                 .unwrap_or(0)
                 .max(1) as u64;
             tracing::info!(event_id = %req.event_id, binding = %binding.name, retry_after_secs = retry_after, "push already queued; nothing more queued");
-            return Ok(Some(pending(&req.event_id, retry_after)?));
+            return Ok(Some(pending(&req.event_id, retry_after)));
         }
         let report = backfill(&tx, &binding, CHUNK_ROWS).await.map_err(outbox_error)?;
-        let body = serde_json::to_value(PushResponse {
+        let response = PushResponse {
             event_id: req.event_id.clone(),
             queued: report.queued_rows,
             pending: false,
             retry_after_secs: None,
-        })
-        .map_err(|e| WebhookError::Internal(e.to_string()))?;
-        tx.execute(SAVE_SQL, &[&req.event_id, &body.to_string()]).await?;
+        };
+        let body =
+            serde_json::to_string(&response).map_err(|e| WebhookError::Internal(e.to_string()))?;
+        tx.execute(SAVE_SQL, &[&req.event_id, &body]).await?;
         tx.commit().await?;
         tracing::info!(event_id = %req.event_id, binding = %binding.name, queued = report.queued_rows, "table queued for the sheet");
-        Ok(Some(body))
+        Ok(Some(response))
     }
     .await;
     match result {
-        Ok(Some(body)) => Ok(body),
+        Ok(Some(response)) => Ok(response),
         Ok(None) => match stored_response(conn, &req.event_id).await {
-            Ok(Some(body)) => Ok(body),
+            Ok(Some(response)) => Ok(response),
             Ok(None) => Err(WebhookError::Internal("the event's answer vanished".into())),
             Err(e) => Err(e.into_webhook()),
         },
@@ -101,14 +104,13 @@ pub async fn sync_gsheet(webhook: &Webhook, req: PushRequest) -> Result<Json, We
     }
 }
 
-fn pending(event_id: &str, retry_after_secs: u64) -> Result<Json, TxError> {
-    serde_json::to_value(PushResponse {
+fn pending(event_id: &str, retry_after_secs: u64) -> PushResponse {
+    PushResponse {
         event_id: event_id.to_string(),
         queued: 0,
         pending: true,
         retry_after_secs: Some(retry_after_secs),
-    })
-    .map_err(|e| WebhookError::Internal(e.to_string()).into())
+    }
 }
 
 fn outbox_error(e: OutboxError) -> TxError {

@@ -66,16 +66,17 @@ fn assert_response(case: &Json, got: &WebhookResponse) {
         json!(got.status),
         expected["status"],
         "{name}: {}",
-        got.body
+        got.body()
     );
     if expected["body"].get("error").is_some() {
         assert_eq!(
-            got.body["error"]["code"], expected["body"]["error"]["code"],
+            got.body()["error"]["code"],
+            expected["body"]["error"]["code"],
             "{name}"
         );
-        assert!(got.body["error"]["message"].is_string(), "{name}");
+        assert!(got.body()["error"]["message"].is_string(), "{name}");
     } else {
-        assert_eq!(&got.body, &expected["body"], "{name}");
+        assert_eq!(&got.body(), &expected["body"], "{name}");
     }
 }
 
@@ -276,7 +277,7 @@ async fn print_responses() {
         let got = env.webhook.handle(request_of(&case)).await;
         println!(
             "=== {name}\n{}",
-            json!({"status": got.status, "body": got.body})
+            json!({"status": got.status, "body": got.body()})
         );
     }
     let env = env_for(&load("snapshot-partial-1")).await;
@@ -288,7 +289,7 @@ async fn print_responses() {
         let got = env.webhook.handle(request_of(&load(name))).await;
         println!(
             "=== {name}\n{}",
-            json!({"status": got.status, "body": got.body})
+            json!({"status": got.status, "body": got.body()})
         );
     }
 }

@@ -54,7 +54,7 @@ async fn malformed_bodies_are_400() {
     for body in cases {
         let resp = env.webhook.handle(signed("/sync_postgres", &body)).await;
         assert_eq!(
-            (resp.status, code(&resp.body)),
+            (resp.status, code(&resp.body())),
             (400, "malformed"),
             "{body}"
         );
@@ -83,7 +83,7 @@ async fn missing_or_wrong_signatures_are_401_bad_signature() {
     }
     for req in [no_signature, no_timestamp, tampered] {
         let resp = env.webhook.handle(req).await;
-        assert_eq!((resp.status, code(&resp.body)), (401, "bad_signature"));
+        assert_eq!((resp.status, code(&resp.body())), (401, "bad_signature"));
     }
     assert_untouched(&env, &before).await;
     // Header names are case-insensitive.
@@ -100,7 +100,7 @@ async fn timestamps_outside_the_window_are_401_stale() {
             .webhook
             .handle(signed_at("/sync_postgres", &body, at))
             .await;
-        assert_eq!((resp.status, code(&resp.body)), (401, "stale"));
+        assert_eq!((resp.status, code(&resp.body())), (401, "stale"));
     }
     assert_untouched(&env, &before).await;
     assert_eq!(
@@ -120,7 +120,7 @@ async fn an_unbound_tab_is_404_unknown_sheet() {
         .to_string()
         .replace(r#""sheet":"Orders""#, r#""sheet":"Nope""#);
     let resp = env.webhook.handle(signed("/sync_postgres", &body)).await;
-    assert_eq!((resp.status, code(&resp.body)), (404, "unknown_sheet"));
+    assert_eq!((resp.status, code(&resp.body())), (404, "unknown_sheet"));
     assert_untouched(&env, &before).await;
 }
 
@@ -135,7 +135,7 @@ async fn bodies_over_the_limit_are_413_too_large() {
     let body = single_edit("e-1").to_string();
     assert!(body.len() > 200);
     let resp = env.webhook.handle(signed("/sync_postgres", &body)).await;
-    assert_eq!((resp.status, code(&resp.body)), (413, "too_large"));
+    assert_eq!((resp.status, code(&resp.body())), (413, "too_large"));
     // Checked before the signature: an unsigned oversized body is 413 too.
     let mut unsigned = signed("/sync_postgres", &body);
     unsigned.headers.clear();
@@ -150,7 +150,10 @@ async fn a_header_without_the_key_column_is_422() {
     let mut body = single_edit("e-1");
     body["header"] = json!(["ID", "customer", "qty", "shipped", "due"]);
     let resp = env.post(&body).await;
-    assert_eq!((resp.status, code(&resp.body)), (422, "unknown_key_column"));
+    assert_eq!(
+        (resp.status, code(&resp.body())),
+        (422, "unknown_key_column")
+    );
     assert_untouched(&env, &before).await;
 }
 
@@ -176,7 +179,7 @@ async fn an_unreachable_database_is_503_unavailable() {
     let resp = down
         .handle(signed("/sync_postgres", &single_edit("e-1").to_string()))
         .await;
-    assert_eq!((resp.status, code(&resp.body)), (503, "unavailable"));
+    assert_eq!((resp.status, code(&resp.body())), (503, "unavailable"));
     let resp = down
         .handle(signed(
             "/sync_gsheet",
@@ -184,7 +187,7 @@ async fn an_unreachable_database_is_503_unavailable() {
                 .to_string(),
         ))
         .await;
-    assert_eq!((resp.status, code(&resp.body)), (503, "unavailable"));
+    assert_eq!((resp.status, code(&resp.body())), (503, "unavailable"));
     drop(env);
 }
 
@@ -205,10 +208,10 @@ async fn a_connection_lost_mid_request_is_503_and_writes_nothing() {
         .unwrap();
     let resp = env.post(&single_edit("e-1")).await;
     assert_eq!(
-        (resp.status, code(&resp.body)),
+        (resp.status, code(&resp.body())),
         (503, "unavailable"),
         "{}",
-        resp.body
+        resp.body()
     );
     assert_untouched(&env, &before).await;
 
@@ -217,7 +220,7 @@ async fn a_connection_lost_mid_request_is_503_and_writes_nothing() {
         .await
         .unwrap();
     let resp = env.post(&single_edit("e-1")).await;
-    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.status, 200, "{}", resp.body());
     assert_eq!(
         env.row(42).await.unwrap(),
         json!([42, "Grace Hopper", 6, true, null])
@@ -229,13 +232,16 @@ async fn other_paths_and_methods_are_refused() {
     let env = setup().await;
     let body = single_edit("e-1").to_string();
     let resp = env.webhook.handle(signed("/sync", &body)).await;
-    assert_eq!((resp.status, code(&resp.body)), (404, "not_found"));
+    assert_eq!((resp.status, code(&resp.body())), (404, "not_found"));
     let get = WebhookRequest {
         method: "GET".into(),
         ..signed("/sync_postgres", &body)
     };
     let resp = env.webhook.handle(get).await;
-    assert_eq!((resp.status, code(&resp.body)), (405, "method_not_allowed"));
+    assert_eq!(
+        (resp.status, code(&resp.body())),
+        (405, "method_not_allowed")
+    );
     // A stage prefix is fine.
     assert_eq!(
         env.webhook
@@ -275,10 +281,10 @@ async fn hostile_header_names_change_nothing() {
     body["header"] = json!(header);
     body["rows"] = json!([{"row": 3, "values": values, "edited": hostile}]);
     let resp = env.post(&body).await;
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_eq!(resp.body["ignored_columns"], json!(hostile));
+    assert_eq!(resp.status, 200, "{}", resp.body());
+    assert_eq!(resp.body()["ignored_columns"], json!(hostile));
     // `edited` names only unknown columns: nothing applies.
-    assert_eq!(resp.body["rows"][0]["status"], "unchanged");
+    assert_eq!(resp.body()["rows"][0]["status"], "unchanged");
     assert_eq!(env.table().await.len(), 5);
     assert_eq!(
         env.row(42).await.unwrap(),
@@ -288,7 +294,12 @@ async fn hostile_header_names_change_nothing() {
     body["event_id"] = json!("e-2");
     body["rows"][0]["edited"] = json!(["qty"]);
     let resp = env.post(&body).await;
-    assert_eq!(resp.body["rows"][0]["status"], "updated", "{}", resp.body);
+    assert_eq!(
+        resp.body()["rows"][0]["status"],
+        "updated",
+        "{}",
+        resp.body()
+    );
     assert_eq!(
         env.row(42).await.unwrap(),
         json!([42, "Grace Hopper", 6, true, null])
@@ -310,7 +321,7 @@ async fn unknown_columns_are_ignored_and_reported() {
     });
     let resp = env.post(&body).await;
     assert_eq!(
-        resp.body,
+        resp.body(),
         json!({
             "event_id": "e-1",
             "rows": [
@@ -355,6 +366,6 @@ async fn a_connection_lost_while_idle_is_made_again() {
     second["rows"][0]["old"] = json!({"qty": 6});
     second["edited_at"] = json!("2026-11-25T13:36:00.000Z");
     let resp = env.post(&second).await;
-    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.status, 200, "{}", resp.body());
     assert_eq!(env.row(42).await.unwrap()[2], json!(7));
 }

@@ -128,15 +128,16 @@ async fn a_no_edit_snapshot_from_berlin_changes_no_row_of_any_type() {
     let answer = webhook(&db)
         .handle(signed("/sync_postgres", &body.to_string()))
         .await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    let statuses: Vec<&Json> = answer.body["rows"]
+    assert_eq!(answer.status, 200, "{}", answer.body());
+    let body = answer.body();
+    let statuses: Vec<&Json> = body["rows"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| &r["status"])
         .collect();
-    assert_eq!(statuses, vec![&json!("unchanged"); 3], "{}", answer.body);
-    assert_eq!(answer.body["deleted"], json!(0));
+    assert_eq!(statuses, vec![&json!("unchanged"); 3], "{}", answer.body());
+    assert_eq!(answer.body()["deleted"], json!(0));
     assert_eq!(table_rows(&client).await, before);
     let queued: i64 = client
         .query_one(
@@ -187,8 +188,9 @@ async fn text_typed_in_a_german_spreadsheet_reads_as_the_person_meant_it() {
     let answer = webhook(&db)
         .handle(signed("/sync_postgres", &body.to_string()))
         .await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    let rows = answer.body["rows"].as_array().unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.body());
+    let body = answer.body();
+    let rows = body["rows"].as_array().unwrap();
     let statuses: Vec<&Json> = rows.iter().map(|r| &r["status"]).collect();
     assert_eq!(
         statuses,
@@ -201,7 +203,7 @@ async fn text_typed_in_a_german_spreadsheet_reads_as_the_person_meant_it() {
         .iter()
         .collect::<Vec<_>>(),
         "{}",
-        answer.body
+        answer.body()
     );
     assert_eq!(rows[2]["reason"], json!("n: '1,5' is not a whole number"));
     assert_eq!(

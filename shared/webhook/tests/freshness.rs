@@ -48,7 +48,7 @@ async fn a_paste_over_two_changes_in_flight_records_both() {
     );
     let resp = env.post(&paste).await;
     assert_eq!(
-        resp.body,
+        resp.body(),
         json!({"event_id": "p-1", "rows": [{"row": 3, "key": {"id": 42}, "status": "conflict",
             "detail": "customer: the sheet's value was kept; qty: the sheet's value was kept"}],
             "deleted": 0})
@@ -100,7 +100,12 @@ async fn a_paste_over_two_changes_in_flight_records_both() {
         json!([{"row": 3, "values": [42, "Grace Brewster Hopper", 6, true, ""], "edited": ["customer"]}]),
     );
     let resp = env.post(&again).await;
-    assert_eq!(resp.body["rows"][0]["status"], "conflict", "{}", resp.body);
+    assert_eq!(
+        resp.body()["rows"][0]["status"],
+        "conflict",
+        "{}",
+        resp.body()
+    );
     assert_eq!(
         env.conflicts().await[2],
         json!([
@@ -121,7 +126,12 @@ async fn a_paste_over_two_changes_in_flight_records_both() {
         json!([{"row": 3, "values": [42, "Grace Hopper", 6, true, ""], "edited": ["customer"]}]),
     );
     let resp = env.post(&settled).await;
-    assert_eq!(resp.body["rows"][0]["status"], "updated", "{}", resp.body);
+    assert_eq!(
+        resp.body()["rows"][0]["status"],
+        "updated",
+        "{}",
+        resp.body()
+    );
     assert_eq!(env.conflicts().await.len(), 3);
     assert_eq!(
         env.row(42).await.unwrap(),
@@ -152,7 +162,7 @@ async fn a_paste_over_a_change_the_sheet_received_is_an_edit() {
     );
     let resp = env.post(&paste).await;
     assert_eq!(
-        resp.body["rows"],
+        resp.body()["rows"],
         json!([{"row": 3, "key": {"id": 42}, "status": "updated"}])
     );
     assert_eq!(
@@ -188,7 +198,7 @@ async fn a_database_change_over_a_typed_value_it_never_saw_is_a_conflict() {
     );
     let resp = env.post(&typed).await;
     assert_eq!(
-        resp.body["rows"],
+        resp.body()["rows"],
         json!([{"row": 3, "key": {"id": 42}, "status": "conflict",
                 "detail": "due: the database's value was kept"}])
     );
@@ -219,7 +229,12 @@ async fn a_database_change_over_a_typed_value_it_never_saw_is_a_conflict() {
         json!([{"row": 3, "values": [42, "Grace Hopper", 5, true, "2027-04-01"], "edited": ["due"]}]),
     );
     let resp = env.post(&paste).await;
-    assert_eq!(resp.body["rows"][0]["status"], "updated", "{}", resp.body);
+    assert_eq!(
+        resp.body()["rows"][0]["status"],
+        "updated",
+        "{}",
+        resp.body()
+    );
     assert_eq!(env.conflicts().await.len(), 1);
     assert_eq!(env.row(42).await.unwrap()[4], json!("2027-04-01"));
 }
@@ -244,13 +259,16 @@ async fn a_key_deleted_in_the_sheet_with_changes_in_flight_stays_deleted() {
         watermark,
         json!([{"row": 3, "values": [42, "Grace Hopper", 6, true, ""], "old": {"qty": 5}}]),
     );
-    assert_eq!(env.post(&typed).await.body["rows"][0]["status"], "conflict");
+    assert_eq!(
+        env.post(&typed).await.body()["rows"][0]["status"],
+        "conflict"
+    );
     let keys = json!({
         "v": 1, "event_id": "k-1", "spreadsheet_id": common::SPREADSHEET, "sheet": common::SHEET,
         "kind": "keys", "edited_at": now(), "watermark": watermark,
         "keys": [{"id": 41}, {"id": 43}, {"id": 44}, {"id": 45}],
     });
-    assert_eq!(env.post(&keys).await.body["deleted"], 1);
+    assert_eq!(env.post(&keys).await.body()["deleted"], 1);
     assert_eq!(env.row(42).await, None);
     assert_eq!(
         env.outbox().await,
@@ -267,7 +285,7 @@ async fn a_key_deleted_in_the_sheet_with_changes_in_flight_stays_deleted() {
         .post(&common::snapshot("s-1", &read_at, watermark, rows))
         .await;
     assert_eq!(
-        resp.body["rows"][1],
+        resp.body()["rows"][1],
         json!({"row": 3, "key": {"id": 42}, "status": "unchanged",
                "detail": "this row was deleted in the database; the delete is on its way to the sheet"})
     );

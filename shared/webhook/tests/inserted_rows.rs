@@ -34,7 +34,7 @@ async fn type_row(env: &Env) {
         .post(&edit("i-1", TYPED, watermark, json!([typed_row()])))
         .await;
     assert_eq!(
-        resp.body,
+        resp.body(),
         json!({"event_id": "i-1", "rows": [{"row": 7, "key": {"id": 46}, "status": "inserted"}], "deleted": 0})
     );
 }
@@ -80,14 +80,14 @@ async fn deleted_after_the_write_back_keys_then_snapshot() {
     let watermark = max_seq(&env.client).await;
     let resp = env.post(&keys("k-1", AFTER, watermark, &SEED)).await;
     assert_eq!(
-        resp.body,
+        resp.body(),
         json!({"event_id": "k-1", "rows": [], "deleted": 0, "deferred": true})
     );
     assert_eq!(ids(&env.table().await), [41, 42, 43, 44, 45, 46]);
 
     let resp = env.post(&snapshot("s-1", LATER, watermark, tab(&[]))).await;
     assert_eq!(
-        snapshot_outcome(&resp.body),
+        snapshot_outcome(&resp.body()),
         (Json::Null, json!(1), Json::Null)
     );
     assert_eq!(ids(&env.table().await), SEED);
@@ -103,7 +103,7 @@ async fn deleted_after_the_write_back_snapshot() {
     let watermark = max_seq(&env.client).await;
     let resp = env.post(&snapshot("s-1", AFTER, watermark, tab(&[]))).await;
     assert_eq!(
-        snapshot_outcome(&resp.body),
+        snapshot_outcome(&resp.body()),
         (Json::Null, json!(1), Json::Null)
     );
     assert_eq!(ids(&env.table().await), SEED);
@@ -117,9 +117,9 @@ async fn deleted_before_the_write_back() {
     type_row(&env).await;
     let watermark = max_seq(&env.client).await;
     let resp = env.post(&keys("k-1", AFTER, watermark, &SEED)).await;
-    assert_eq!(resp.body["deferred"], true, "{}", resp.body);
+    assert_eq!(resp.body()["deferred"], true, "{}", resp.body());
     let resp = env.post(&snapshot("s-1", LATER, watermark, tab(&[]))).await;
-    assert_eq!(resp.body["deleted"], 1, "{}", resp.body);
+    assert_eq!(resp.body()["deleted"], 1, "{}", resp.body());
     assert_eq!(ids(&env.table().await), SEED);
 }
 
@@ -138,12 +138,12 @@ async fn a_whole_row_edit_given_the_key_does_not_report_it() {
     row["values"][2] = json!(5);
     let resp = env.post(&edit("i-2", AFTER, watermark, json!([row]))).await;
     assert_eq!(
-        resp.body,
+        resp.body(),
         json!({"event_id": "i-2", "rows": [{"row": 7, "key": {"id": 46}, "status": "updated"}], "deleted": 0})
     );
     let resp = env.post(&keys("k-1", LATER, watermark, &SEED)).await;
     assert_eq!(
-        resp.body,
+        resp.body(),
         json!({"event_id": "k-1", "rows": [], "deleted": 0, "deferred": true})
     );
     assert_eq!(ids(&env.table().await), [41, 42, 43, 44, 45, 46]);
@@ -160,14 +160,14 @@ async fn read_before_the_write_back_then_deleted() {
     let watermark = max_seq(&env.client).await;
     let resp = env.post(&keys("k-1", AFTER, watermark, &SEED)).await;
     assert_eq!(
-        resp.body,
+        resp.body(),
         json!({"event_id": "k-1", "rows": [], "deleted": 0, "deferred": true})
     );
     let resp = env
         .post(&snapshot("s-1", AFTER, watermark, tab(&[typed_row()])))
         .await;
     assert_eq!(
-        snapshot_outcome(&resp.body),
+        snapshot_outcome(&resp.body()),
         (
             json!({"row": 7, "key": {"id": 46}, "status": "unchanged"}),
             json!(0),
@@ -177,7 +177,7 @@ async fn read_before_the_write_back_then_deleted() {
     assert_eq!(ids(&env.table().await), [41, 42, 43, 44, 45, 46]);
 
     let resp = env.post(&snapshot("s-2", LATER, watermark, tab(&[]))).await;
-    assert_eq!(resp.body["deleted"], 1, "{}", resp.body);
+    assert_eq!(resp.body()["deleted"], 1, "{}", resp.body());
     assert_eq!(ids(&env.table().await), SEED);
 }
 
@@ -198,7 +198,7 @@ async fn a_snapshot_read_before_the_insert_was_answered_is_no_duplicate() {
         .post(&snapshot("s-1", AFTER, watermark, tab(&[typed_row()])))
         .await;
     assert_eq!(
-        snapshot_outcome(&resp.body),
+        snapshot_outcome(&resp.body()),
         (
             json!({"row": 7, "key": {"id": 46}, "status": "unchanged"}),
             json!(0),
@@ -221,7 +221,7 @@ async fn a_snapshot_read_before_the_insert_was_answered_is_no_duplicate() {
         ))
         .await;
     assert_eq!(
-        resp.body["rows"][6],
+        resp.body()["rows"][6],
         json!({"row": 8, "key": {"id": 47}, "status": "inserted"})
     );
     assert_eq!(ids(&env.table().await), [41, 42, 43, 44, 45, 46, 47]);
@@ -237,14 +237,14 @@ async fn tabs_read_before_the_row_was_typed_leave_it() {
     type_row(&env).await;
     let resp = env.post(&keys("k-1", BEFORE, watermark, &SEED)).await;
     assert_eq!(
-        resp.body,
+        resp.body(),
         json!({"event_id": "k-1", "rows": [], "deleted": 0})
     );
     let resp = env
         .post(&snapshot("s-1", BEFORE, watermark, tab(&[])))
         .await;
     assert_eq!(
-        snapshot_outcome(&resp.body),
+        snapshot_outcome(&resp.body()),
         (Json::Null, json!(0), Json::Null)
     );
     assert_eq!(ids(&env.table().await), [41, 42, 43, 44, 45, 46]);
@@ -262,10 +262,15 @@ async fn a_reported_key_is_deleted_by_a_keys_request() {
     row["values"][2] = json!(5);
     row["old"] = json!({"qty": 4});
     let resp = env.post(&edit("e-1", AFTER, watermark, json!([row]))).await;
-    assert_eq!(resp.body["rows"][0]["status"], "updated", "{}", resp.body);
+    assert_eq!(
+        resp.body()["rows"][0]["status"],
+        "updated",
+        "{}",
+        resp.body()
+    );
     let resp = env.post(&keys("k-1", LATER, watermark, &SEED)).await;
     assert_eq!(
-        resp.body,
+        resp.body(),
         json!({"event_id": "k-1", "rows": [], "deleted": 1})
     );
     assert_eq!(ids(&env.table().await), SEED);
@@ -282,7 +287,7 @@ async fn a_snapshot_with_the_written_back_key_holds_it() {
         .post(&snapshot("s-1", AFTER, watermark, tab(&[keyed_row()])))
         .await;
     assert_eq!(
-        snapshot_outcome(&resp.body),
+        snapshot_outcome(&resp.body()),
         (
             json!({"row": 7, "key": {"id": 46}, "status": "unchanged"}),
             json!(0),
@@ -290,6 +295,6 @@ async fn a_snapshot_with_the_written_back_key_holds_it() {
         )
     );
     let resp = env.post(&keys("k-1", LATER, watermark, &SEED)).await;
-    assert_eq!(resp.body["deleted"], 1, "{}", resp.body);
+    assert_eq!(resp.body()["deleted"], 1, "{}", resp.body());
     assert_eq!(ids(&env.table().await), SEED);
 }

@@ -82,14 +82,14 @@ async fn a_key_of_one_spreadsheet_cannot_write_another_spreadsheets_binding() {
             &raise("x-1"),
         ))
         .await;
-    assert_eq!((resp.status, code(&resp.body)), (401, "bad_signature"));
+    assert_eq!((resp.status, code(&resp.body())), (401, "bad_signature"));
     let push =
         json!({"v": 1, "event_id": "x-2", "spreadsheet_id": OTHER, "sheet": "Pay"}).to_string();
     let resp = env
         .webhook
         .handle(signed_by(SPREADSHEET, SECRET, "/sync_gsheet", &push))
         .await;
-    assert_eq!((resp.status, code(&resp.body)), (401, "bad_signature"));
+    assert_eq!((resp.status, code(&resp.body())), (401, "bad_signature"));
     assert_eq!(salary(&env).await, 100);
     assert_eq!(env.count(events).await, 0);
     assert_eq!(env.count("SELECT count(*) FROM sheetsync.outbox").await, 0);
@@ -99,7 +99,7 @@ async fn a_key_of_one_spreadsheet_cannot_write_another_spreadsheets_binding() {
         .webhook
         .handle(signed_by(OTHER, SECRET, "/sync_postgres", &raise("x-3")))
         .await;
-    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.status, 200, "{}", resp.body());
     assert_eq!(salary(&env).await, 1_000_000);
 }
 
@@ -122,11 +122,11 @@ async fn the_master_secret_itself_signs_nothing() {
             NOW,
         ))
         .await;
-    assert_eq!((resp.status, code(&resp.body)), (401, "bad_signature"));
+    assert_eq!((resp.status, code(&resp.body())), (401, "bad_signature"));
     assert_eq!(env.row(42).await.unwrap()[2], 5);
     // The spreadsheet's key does.
     let resp = env.webhook.handle(signed("/sync_postgres", &body)).await;
-    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.status, 200, "{}", resp.body());
     assert_eq!(env.row(42).await.unwrap()[2], 6);
 }
 
@@ -156,7 +156,7 @@ async fn keys_rotate_without_refusing_a_script_in_between() {
     let before = setup().await;
     assert_eq!(post(&before, OLD, &edit_qty("r-1", 6, 5)).await.status, 200);
     let resp = post(&before, NEW, &edit_qty("r-2", 7, 6)).await;
-    assert_eq!((resp.status, code(&resp.body)), (401, "bad_signature"));
+    assert_eq!((resp.status, code(&resp.body())), (401, "bad_signature"));
 
     let during = setup_with(ConflictPolicy::Latest, |mut config| {
         config.masters = MasterSecrets::new(Secret::new(NEW)).with_previous(Some(Secret::new(OLD)));
@@ -173,6 +173,6 @@ async fn keys_rotate_without_refusing_a_script_in_between() {
     })
     .await;
     let resp = post(&after, OLD, &edit_qty("r-5", 6, 5)).await;
-    assert_eq!((resp.status, code(&resp.body)), (401, "bad_signature"));
+    assert_eq!((resp.status, code(&resp.body())), (401, "bad_signature"));
     assert_eq!(post(&after, NEW, &edit_qty("r-6", 6, 5)).await.status, 200);
 }

@@ -32,7 +32,7 @@ async fn a_second_push_inside_the_interval_is_pending_and_queues_nothing() {
         .handle(signed("/sync_gsheet", &push("p-1")))
         .await;
     assert_eq!(
-        (first.status, &first.body),
+        (first.status, &first.body()),
         (200, &json!({"event_id": "p-1", "queued": 5}))
     );
     assert_eq!(env.count(OUTBOX).await, 6);
@@ -42,10 +42,10 @@ async fn a_second_push_inside_the_interval_is_pending_and_queues_nothing() {
         .handle(signed("/sync_gsheet", &push("p-2")))
         .await;
     assert_eq!(second.status, 200);
-    assert_eq!(second.body["event_id"], "p-2");
-    assert_eq!(second.body["queued"], 0);
-    assert_eq!(second.body["pending"], true);
-    let wait = second.body["retry_after_secs"].as_u64().unwrap();
+    assert_eq!(second.body()["event_id"], "p-2");
+    assert_eq!(second.body()["queued"], 0);
+    assert_eq!(second.body()["pending"], true);
+    let wait = second.body()["retry_after_secs"].as_u64().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     assert_eq!(env.count(OUTBOX).await, 6);
     // Not recorded: the same event asked again later is a new try.
@@ -59,7 +59,7 @@ async fn a_second_push_inside_the_interval_is_pending_and_queues_nothing() {
         .webhook
         .handle(signed("/sync_gsheet", &push("p-1")))
         .await;
-    assert_eq!(again.body, first.body);
+    assert_eq!(again.body(), first.body());
 
     // Once the interval has passed (moved back in time rather than waited
     // for), the next push queues again.
@@ -74,7 +74,7 @@ async fn a_second_push_inside_the_interval_is_pending_and_queues_nothing() {
         .handle(signed("/sync_gsheet", &push("p-3")))
         .await;
     assert_eq!(
-        (third.status, &third.body),
+        (third.status, &third.body()),
         (200, &json!({"event_id": "p-3", "queued": 5}))
     );
     assert_eq!(env.count(OUTBOX).await, 12);
@@ -87,9 +87,9 @@ async fn pushes_at_once_queue_the_table_once() {
         env.webhook.handle(signed("/sync_gsheet", &push("c-1"))),
         env.webhook.handle(signed("/sync_gsheet", &push("c-2"))),
     );
-    let mut queued = [a.body["queued"].as_u64(), b.body["queued"].as_u64()];
+    let mut queued = [a.body()["queued"].as_u64(), b.body()["queued"].as_u64()];
     queued.sort();
-    assert_eq!(queued, [Some(0), Some(5)], "{} {}", a.body, b.body);
+    assert_eq!(queued, [Some(0), Some(5)], "{} {}", a.body(), b.body());
     assert_eq!(env.count(OUTBOX).await, 6);
 }
 
@@ -98,7 +98,7 @@ async fn an_interval_of_zero_is_no_limit() {
     let env = env_with_interval(0).await;
     for id in ["z-1", "z-2"] {
         let resp = env.webhook.handle(signed("/sync_gsheet", &push(id))).await;
-        assert_eq!(resp.body["queued"], 5, "{}", resp.body);
+        assert_eq!(resp.body()["queued"], 5, "{}", resp.body());
     }
     assert_eq!(env.count(OUTBOX).await, 12);
 }

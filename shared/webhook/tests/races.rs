@@ -37,9 +37,14 @@ async fn a_later_sql_update_wins_over_a_late_arriving_edit() {
         .await
         .unwrap();
     let resp = env.post(&qty_edit("e-1", &at(t1), watermark, 6, 5)).await;
-    assert_eq!(resp.body["rows"][0]["status"], "conflict", "{}", resp.body);
     assert_eq!(
-        resp.body["rows"][0]["detail"],
+        resp.body()["rows"][0]["status"],
+        "conflict",
+        "{}",
+        resp.body()
+    );
+    assert_eq!(
+        resp.body()["rows"][0]["detail"],
         "qty: the database's value was kept"
     );
     assert_eq!(env.row(42).await.unwrap()[2], json!(9));
@@ -69,9 +74,14 @@ async fn a_later_edit_wins_over_an_earlier_sql_update() {
     let resp = env
         .post(&qty_edit("e-1", &at(Utc::now()), watermark, 6, 5))
         .await;
-    assert_eq!(resp.body["rows"][0]["status"], "conflict", "{}", resp.body);
     assert_eq!(
-        resp.body["rows"][0]["detail"],
+        resp.body()["rows"][0]["status"],
+        "conflict",
+        "{}",
+        resp.body()
+    );
+    assert_eq!(
+        resp.body()["rows"][0]["detail"],
         "qty: the sheet's value was kept"
     );
     assert_eq!(env.row(42).await.unwrap()[2], json!(6));
@@ -117,7 +127,7 @@ async fn racing_transactions_are_decided_by_time() {
         assert!(!request.is_finished());
         sql.batch_execute("COMMIT").await.unwrap();
         let (env, resp) = request.await.unwrap();
-        assert_eq!(resp.status, 200, "{}", resp.body);
+        assert_eq!(resp.status, 200, "{}", resp.body());
         let (qty, winner) = if sheet_is_later {
             (6, "sheet")
         } else {
@@ -168,7 +178,12 @@ async fn edits_of_different_columns_of_one_row_both_survive() {
         .unwrap();
     // The script sends the whole row as the sheet shows it (old customer).
     let resp = env.post(&qty_edit("e-1", &at(t1), watermark, 6, 5)).await;
-    assert_eq!(resp.body["rows"][0]["status"], "updated", "{}", resp.body);
+    assert_eq!(
+        resp.body()["rows"][0]["status"],
+        "updated",
+        "{}",
+        resp.body()
+    );
     assert_eq!(
         env.row(42).await.unwrap(),
         json!([42, "Grace M. Hopper", 6, true, null])
@@ -188,7 +203,12 @@ async fn edits_of_different_columns_of_one_row_both_survive() {
         json!([{"row": 3, "values": [42, "Grace Hopper", 5, false, ""], "edited": ["shipped"]}]),
     );
     let resp = env.post(&paste).await;
-    assert_eq!(resp.body["rows"][0]["status"], "updated", "{}", resp.body);
+    assert_eq!(
+        resp.body()["rows"][0]["status"],
+        "updated",
+        "{}",
+        resp.body()
+    );
     assert_eq!(
         env.row(42).await.unwrap(),
         json!([42, "Grace M. Hopper", 8, false, null])
@@ -210,7 +230,12 @@ async fn an_a_b_a_change_in_sql_after_the_edit_still_wins() {
         .await
         .unwrap();
     let resp = env.post(&qty_edit("e-1", &at(t1), watermark, 6, 5)).await;
-    assert_eq!(resp.body["rows"][0]["status"], "conflict", "{}", resp.body);
+    assert_eq!(
+        resp.body()["rows"][0]["status"],
+        "conflict",
+        "{}",
+        resp.body()
+    );
     assert_eq!(env.row(42).await.unwrap()[2], json!(5));
     assert_eq!(
         env.conflicts().await,
@@ -222,8 +247,8 @@ async fn snapshot_of_seed(env: &Env, event_id: &str, edited_at: &str, watermark:
     let resp = env
         .post(&snapshot(event_id, edited_at, watermark, seed_sheet_rows()))
         .await;
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    resp.body
+    assert_eq!(resp.status, 200, "{}", resp.body());
+    resp.body()
 }
 
 /// A row inserted in SQL after the tab was read is not deleted by that
@@ -315,7 +340,8 @@ async fn a_missed_sheet_edit_in_a_snapshot_is_applied() {
     let resp = env
         .post(&snapshot("s-1", &at(Utc::now()), watermark, rows))
         .await;
-    let statuses: Vec<&str> = resp.body["rows"]
+    let body = resp.body();
+    let statuses: Vec<&str> = body["rows"]
         .as_array()
         .unwrap()
         .iter()
@@ -341,7 +367,7 @@ async fn a_snapshot_read_before_an_applied_edit_does_not_undo_it() {
     let resp = env
         .post(&qty_edit("e-1", &at(Utc::now()), watermark, 6, 5))
         .await;
-    assert_eq!(resp.body["rows"][0]["status"], "updated");
+    assert_eq!(resp.body()["rows"][0]["status"], "updated");
     snapshot_of_seed(&env, "s-1", &read_at, watermark).await;
     assert_eq!(env.row(42).await.unwrap()[2], json!(6));
 }
@@ -387,9 +413,9 @@ async fn a_row_deleted_in_the_sheet_while_a_resend_is_on_its_way_stays_deleted()
     let listed = env
         .post(&keys_request("k-1", before, &[&all[..], &[50]].concat()))
         .await;
-    assert_eq!(listed.body["deleted"], 0, "{}", listed.body);
+    assert_eq!(listed.body()["deleted"], 0, "{}", listed.body());
     let deleted = env.post(&keys_request("k-2", before, &all)).await;
-    assert_eq!(deleted.body["deleted"], 1, "{}", deleted.body);
+    assert_eq!(deleted.body()["deleted"], 1, "{}", deleted.body());
     assert_eq!(env.row(50).await, None);
     assert_eq!(
         env.outbox().await.last().unwrap(),
@@ -414,7 +440,7 @@ async fn a_row_deleted_in_the_sheet_while_a_resend_is_on_its_way_stays_deleted()
     let resp = env
         .post(&snapshot("s-2", &at(Utc::now()), resent, rows))
         .await;
-    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.status, 200, "{}", resp.body());
     assert_eq!(env.row(50).await, None);
     assert_eq!(env.table().await.len(), 5);
 }
@@ -427,7 +453,7 @@ async fn a_sheet_delete_with_nothing_on_its_way_queues_nothing() {
     let resp = env
         .post(&keys_request("k-1", covering, &[41, 42, 43, 45]))
         .await;
-    assert_eq!(resp.body["deleted"], 1, "{}", resp.body);
+    assert_eq!(resp.body()["deleted"], 1, "{}", resp.body());
     assert_eq!(max_seq(&env.client).await, covering);
 }
 
@@ -488,7 +514,12 @@ async fn an_edit_of_a_row_with_a_resend_in_flight_is_queued_after_it() {
         json!([{"row": 7, "values": [50, "Dennis Ritchie", 2, false, ""], "old": {"customer": "Ken Thompson"}}]),
     );
     let resp = env.post(&typed).await;
-    assert_eq!(resp.body["rows"][0]["status"], "updated", "{}", resp.body);
+    assert_eq!(
+        resp.body()["rows"][0]["status"],
+        "updated",
+        "{}",
+        resp.body()
+    );
     assert_eq!(
         env.outbox().await.last().unwrap(),
         &json!(["update", [50], {"id": 50, "customer": "Dennis Ritchie"}, "repair"])

@@ -34,8 +34,8 @@ async fn the_webhook_and_the_relay_run_on_the_granted_role_alone() {
     );
     let post = async |body: String, path: &str| {
         let resp = webhook.handle(signed(path, &body)).await;
-        assert_eq!(resp.status, 200, "{path}: {}", resp.body);
-        resp.body
+        assert_eq!(resp.status, 200, "{path}: {}", resp.body());
+        resp.body()
     };
 
     // An edit (a conflict: the database changed the cell after the sheet's

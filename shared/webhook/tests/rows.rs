@@ -34,9 +34,9 @@ async fn rejected_rows_do_not_stop_the_others() {
         ]),
     );
     let resp = env.post(&body).await;
-    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.status, 200, "{}", resp.body());
     assert_eq!(
-        resp.body["rows"],
+        resp.body()["rows"],
         json!([
             {"row": 2, "key": {"id": 41}, "status": "rejected", "reason": "qty: 'abc' is not a whole number", "column": "qty"},
             {"row": 3, "key": {"id": 42}, "status": "updated"},
@@ -98,7 +98,7 @@ async fn a_lone_refused_row_is_rejected_and_recorded() {
                   "reason": "breaks the table's rule qty_not_negative"}],
         "deleted": 0
     });
-    assert_eq!((resp.status, &resp.body), (200, &expected));
+    assert_eq!((resp.status, &resp.body()), (200, &expected));
     assert_eq!(env.row(42).await.unwrap()[2], json!(5));
     assert_eq!(
         env.rejects().await,
@@ -111,7 +111,7 @@ async fn a_lone_refused_row_is_rejected_and_recorded() {
         ])]
     );
     let after = env.everything().await;
-    assert_eq!(env.post(&body).await.body, expected);
+    assert_eq!(env.post(&body).await.body(), expected);
     assert_eq!(env.everything().await, after);
 }
 
@@ -148,13 +148,13 @@ async fn stored_differences_are_queued_for_the_sheet() {
     body["header"] = json!(["id", "customer", "qty", "shipped", "due", "status", "price"]);
     let resp = env.post(&body).await;
     assert_eq!(
-        resp.body["rows"],
+        resp.body()["rows"],
         json!([
             {"row": 7, "key": {"id": 46}, "status": "inserted"},
             {"row": 3, "key": {"id": 42}, "status": "updated"}
         ]),
         "{}",
-        resp.body
+        resp.body()
     );
     let queued = env
         .json_rows(&format!(
@@ -190,16 +190,16 @@ async fn a_replayed_event_returns_the_first_answer_and_changes_nothing() {
         json!([{"row": 7, "values": ["", "Ken Thompson", 1, false, ""]}]),
     );
     let first = env.post(&body).await;
-    assert_eq!(first.body["rows"][0]["key"], json!({"id": 46}));
+    assert_eq!(first.body()["rows"][0]["key"], json!({"id": 46}));
     let after_first = env.everything().await;
     let again = env.post(&body).await;
-    assert_eq!((again.status, &again.body), (200, &first.body));
+    assert_eq!((again.status, &again.body()), (200, &first.body()));
     assert_eq!(env.everything().await, after_first);
     // Even with a different body (a retry after the sheet changed): the id
     // decides.
     let mut changed = body.clone();
     changed["rows"][0]["values"][1] = json!("Someone Else");
-    assert_eq!(env.post(&changed).await.body, first.body);
+    assert_eq!(env.post(&changed).await.body(), first.body());
     assert_eq!(env.table().await.len(), 6);
 }
 
@@ -220,7 +220,7 @@ async fn concurrent_deliveries_of_one_event_apply_once() {
         env.webhook.handle(signed("/sync_postgres", &body)),
     );
     assert_eq!((a.status, b.status), (200, 200));
-    assert_eq!(a.body, b.body);
+    assert_eq!(a.body(), b.body());
     assert_eq!(env.table().await.len(), 6);
     assert_eq!(
         env.count("SELECT count(*) FROM sheetsync.processed_events")
@@ -250,9 +250,10 @@ async fn policy_db_keeps_database_changes_and_sheet_overrides_them() {
         );
         let resp = env.post(&body).await;
         assert_eq!(
-            resp.body["rows"][0]["status"], "conflict",
+            resp.body()["rows"][0]["status"],
+            "conflict",
             "{policy:?}: {}",
-            resp.body
+            resp.body()
         );
         assert_eq!(env.row(42).await.unwrap()[2], json!(qty), "{policy:?}");
         assert_eq!(
@@ -281,7 +282,7 @@ async fn an_edit_of_a_row_deleted_in_the_database_is_kept_as_a_conflict() {
     );
     let resp = env.post(&body).await;
     assert_eq!(
-        resp.body["rows"][0],
+        resp.body()["rows"][0],
         json!({"row": 3, "key": {"id": 42}, "status": "conflict",
                "detail": "the row was deleted in the database; the edit was not applied"})
     );
@@ -301,7 +302,7 @@ async fn sync_gsheet_queues_the_whole_table_once() {
         .to_string();
     let resp = env.webhook.handle(signed("/sync_gsheet", &body)).await;
     assert_eq!(
-        (resp.status, &resp.body),
+        (resp.status, &resp.body()),
         (200, &json!({"event_id": "p-1", "queued": 5}))
     );
     let ops: Vec<Json> = env
@@ -313,13 +314,13 @@ async fn sync_gsheet_queues_the_whole_table_once() {
     assert_eq!(ops[0], json!(["insert", [41], "backfill"]));
     assert_eq!(ops[5][0], "keyset");
     let again = env.webhook.handle(signed("/sync_gsheet", &body)).await;
-    assert_eq!(again.body, resp.body);
+    assert_eq!(again.body(), resp.body());
     assert_eq!(env.count("SELECT count(*) FROM sheetsync.outbox").await, 6);
 
     let unknown = body.replace("Orders", "Nope");
     let resp = env.webhook.handle(signed("/sync_gsheet", &unknown)).await;
     assert_eq!(
-        (resp.status, resp.body["error"]["code"].as_str()),
+        (resp.status, resp.body()["error"]["code"].as_str()),
         (404, Some("unknown_sheet"))
     );
 }
@@ -360,7 +361,7 @@ async fn composite_keys() {
     });
     let resp = env.post(&body).await;
     assert_eq!(
-        resp.body["rows"],
+        resp.body()["rows"],
         json!([
             {"row": 2, "key": {"region": "eu", "sku": 1}, "status": "updated"},
             {"row": 3, "status": "rejected", "column": "region",
@@ -368,7 +369,7 @@ async fn composite_keys() {
             {"row": 4, "key": {"region": "us", "sku": 3}, "status": "inserted"}
         ]),
         "{}",
-        resp.body
+        resp.body()
     );
     let rows = env
         .json_rows(
@@ -394,7 +395,7 @@ async fn composite_keys() {
         "keys": [["eu", 1], {"region": "us", "sku": 1}, ["us", 3]]
     });
     let resp = env.post(&keys).await;
-    assert_eq!(resp.body["deleted"], 0, "{}", resp.body);
+    assert_eq!(resp.body()["deleted"], 0, "{}", resp.body());
     env.client
         .batch_execute("UPDATE stock SET count = 9 WHERE region = 'eu' AND sku = 2")
         .await
@@ -402,6 +403,6 @@ async fn composite_keys() {
     let mut keys = keys;
     keys["event_id"] = json!("s-3");
     let resp = env.post(&keys).await;
-    assert_eq!(resp.body["deleted"], 1, "{}", resp.body);
+    assert_eq!(resp.body()["deleted"], 1, "{}", resp.body());
     assert_eq!(env.count("SELECT count(*) FROM stock").await, 3);
 }

@@ -44,13 +44,13 @@ async fn keys_delete_nothing() {
     let before = env.everything().await;
     let resp = env.post(&body).await;
     let answer = json!({"event_id": "k-1", "rows": [], "deleted": 0, "deferred": true});
-    assert_eq!(resp.body, answer);
+    assert_eq!(resp.body(), answer);
     let mut after = env.everything().await;
     assert_eq!(after["events"], 1);
     after["events"] = before["events"].clone();
     assert_eq!(after, before);
     // The same event again: the stored answer.
-    assert_eq!(env.post(&body).await.body, answer);
+    assert_eq!(env.post(&body).await.body(), answer);
 }
 
 /// A full snapshot: keyed rows (equal, differing, a key the table lacks)
@@ -71,7 +71,7 @@ async fn snapshot_defers_keyed_and_keyless_rows() {
         .post(&unsettled(snapshot("s-1", READ_AT, watermark, rows)))
         .await;
     assert_eq!(
-        resp.body,
+        resp.body(),
         json!({"event_id": "s-1", "rows": [
             {"row": 2, "key": {"id": 41}, "status": "deferred"},
             {"row": 3, "key": {"id": 42}, "status": "deferred"},
@@ -106,7 +106,7 @@ async fn partial_snapshot_defers_keyed_rows() {
     body["partial"] = json!(true);
     let resp = env.post(&body).await;
     assert_eq!(
-        resp.body,
+        resp.body(),
         json!({"event_id": "s-1", "rows": [
             {"row": 5, "key": {"id": 44}, "status": "deferred"},
             {"row": 6, "status": "deferred"}
@@ -133,7 +133,7 @@ async fn edit_applies_typed_cells_and_defers_whole_rows() {
         .post(&unsettled(edit("e-1", READ_AT, watermark, rows)))
         .await;
     assert_eq!(
-        resp.body,
+        resp.body(),
         json!({"event_id": "e-1", "rows": [
             {"row": 2, "key": {"id": 41}, "status": "updated"},
             {"row": 3, "key": {"id": 42}, "status": "conflict", "detail": "customer: the sheet's value was kept"},
@@ -179,7 +179,7 @@ async fn edit_without_whole_rows_is_not_deferred() {
         .post(&unsettled(edit("e-1", READ_AT, watermark, rows)))
         .await;
     assert_eq!(
-        resp.body,
+        resp.body(),
         json!({"event_id": "e-1", "rows": [{"row": 3, "key": {"id": 42}, "status": "updated"}], "deleted": 0})
     );
     // `"unsettled": false` is today's behaviour: a whole row applies.
@@ -192,7 +192,7 @@ async fn edit_without_whole_rows_is_not_deferred() {
     settled["unsettled"] = json!(false);
     let resp = env.post(&settled).await;
     assert_eq!(
-        resp.body,
+        resp.body(),
         json!({"event_id": "e-2", "rows": [{"row": 4, "key": {"id": 43}, "status": "updated"}], "deleted": 0})
     );
 }

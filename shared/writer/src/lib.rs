@@ -23,14 +23,7 @@ pub use retry::RetryPolicy;
 pub use stats::BatchStats;
 use units::{Step, Target, split};
 
-/// One SQS message, as much of it as the writer needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub message_id: String,
-    /// The FIFO `MessageGroupId` attribute (the binding).
-    pub group_id: Option<String>,
-    pub body: String,
-}
+pub use sheetsync_queue::Message;
 
 /// What became of a batch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use sheetsync_outbox::{ListenOptions, MemoryQueue, listen};
 use sheetsync_sheets::{Endpoints, SheetsClient, auth::parse_key};
 use sheetsync_store::{AttachSpec, attach, migrate};
 use sheetsync_testkit::TestDb;
-use sheetsync_writer::{Message, Writer};
+use sheetsync_writer::Writer;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
@@ -134,15 +134,7 @@ pub async fn measure(commits: usize) -> Result<Latency, String> {
                     Err(_) => break,
                 }
             }
-            let messages: Vec<Message> = batch
-                .into_iter()
-                .map(|m| Message {
-                    message_id: m.dedup_id,
-                    group_id: Some(m.group_id),
-                    body: m.body,
-                })
-                .collect();
-            writer.apply(&messages, Instant::now() + WAIT).await;
+            writer.apply(&batch, Instant::now() + WAIT).await;
         }
     });
 

@@ -15,7 +15,7 @@ use reconcile::ConflictPolicy;
 use serde_json::{Value as Json, json};
 use sheets_emulator::Emulator;
 use sheetsync_config::TableRef;
-use sheetsync_outbox::{DrainOptions, MemoryQueue, QueuedMessage, Scope, drain};
+use sheetsync_outbox::{DrainOptions, MemoryQueue, Scope, drain};
 use sheetsync_sheets::{Endpoints, SheetsClient, auth::parse_key};
 use sheetsync_store::{AttachSpec, attach_granting, migrate};
 use sheetsync_testkit::{TestDb, TestRole};
@@ -89,7 +89,7 @@ struct Pipeline {
     webhook: Webhook,
     relay: tokio_postgres::Client,
     queue: MemoryQueue,
-    received: Receiver<QueuedMessage>,
+    received: Receiver<Message>,
     writer: Writer,
     key: Secret,
 }
@@ -116,7 +116,7 @@ impl Pipeline {
             .webhook
             .handle(self.request(&self.key, &body.to_string()))
             .await;
-        (resp.status, resp.body)
+        (resp.status, resp.body())
     }
 
     /// Relay → queue → writer until the outbox is empty; the writer's
@@ -135,11 +135,7 @@ impl Pipeline {
         assert!(report.failures().next().is_none(), "{report:?}");
         let mut batch = Vec::new();
         while let Ok(m) = self.received.try_recv() {
-            batch.push(Message {
-                message_id: m.dedup_id,
-                group_id: Some(m.group_id),
-                body: m.body,
-            });
+            batch.push(m);
         }
         while !batch.is_empty() && std::time::Instant::now() < deadline {
             let outcome = self

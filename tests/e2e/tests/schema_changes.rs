@@ -10,7 +10,7 @@ use reconcile::ConflictPolicy;
 use serde_json::{Value as Json, json};
 use sheets_emulator::Emulator;
 use sheetsync_config::{DbConfig, TableRef};
-use sheetsync_outbox::{DrainOptions, MemoryQueue, QueuedMessage, Scope, drain};
+use sheetsync_outbox::{DrainOptions, MemoryQueue, Scope, drain};
 use sheetsync_sheets::{Endpoints, SheetsClient, auth::parse_key};
 use sheetsync_store::{AttachSpec, attach, migrate, recent_schema_changes, sheet_header_issues};
 use sheetsync_testkit::TestDb;
@@ -31,7 +31,7 @@ struct Stack {
     sql: Client,
     relay: Client,
     queue: MemoryQueue,
-    received: Receiver<QueuedMessage>,
+    received: Receiver<Message>,
     writer: Writer,
     webhook: Webhook,
     events: u32,
@@ -125,11 +125,7 @@ impl Stack {
         assert!(report.failures().next().is_none(), "{report:?}");
         let mut messages = Vec::new();
         while let Ok(m) = self.received.try_recv() {
-            messages.push(Message {
-                message_id: format!("m{}", messages.len()),
-                group_id: Some(m.group_id),
-                body: m.body,
-            });
+            messages.push(m);
         }
         if !messages.is_empty() {
             let outcome = self
@@ -225,8 +221,8 @@ impl Stack {
                 body: body.into_bytes(),
             })
             .await;
-        assert_eq!(resp.status, 200, "{}", resp.body);
-        resp.body
+        assert_eq!(resp.status, 200, "{}", resp.body());
+        resp.body()
     }
 
     async fn changes(&self) -> Vec<(String, String, Option<String>)> {

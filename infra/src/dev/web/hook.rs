@@ -5,55 +5,34 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::Value;
-use sheetsync_webhook::{WebhookError, WebhookRequest};
+use sheetsync_webhook::http::read;
+use sheetsync_webhook::{Answer, WebhookResponse};
 
-use super::{AppState, json_response};
+use super::AppState;
 use crate::dev::console::SheetBatch;
 
-pub async fn sync(
-    State(state): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+pub async fn sync(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let started = Instant::now();
-    // Read here, not by an axum extractor, so an oversized body gets the
-    // contract's `too_large` answer as from the Lambda; reading stops one
-    // byte past the limit.
-    let limit = state.webhook.config().max_body_bytes;
-    let body = match axum::body::to_bytes(body, limit.saturating_add(1)).await {
-        Ok(body) => body,
-        Err(_) => {
-            let err = WebhookError::TooLarge {
-                size: limit.saturating_add(1),
-                limit,
-            };
-            return json_response(StatusCode::PAYLOAD_TOO_LARGE, &err.body());
-        }
+    // Read by the webhook's own reader, not an axum extractor, so an
+    // oversized body gets the contract's `too_large` answer as from the
+    // Lambda.
+    let request = match read(request, state.webhook.config().max_body_bytes).await {
+        Ok(request) => request,
+        Err(refused) => return refused.to_http::<String>().map(Body::from),
     };
-    let request = WebhookRequest {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-        headers: headers
-            .iter()
-            .filter_map(|(n, v)| Some((n.to_string(), v.to_str().ok()?.to_string())))
-            .collect(),
-        body: body.to_vec(),
-    };
+    let kind = kind(&request.path, &request.body);
+    let rows = rows(&request.body);
     let response = state.webhook.handle(request).await;
-    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     state.console.sheet_to_db(&SheetBatch {
-        kind: &kind(uri.path(), &body),
-        rows: rows(&body),
-        outcome: outcome(response.status, &response.body),
+        kind: &kind,
+        rows,
+        outcome: outcome(&response),
         millis: started.elapsed().as_millis(),
     });
-    json_response(status, &response.body)
+    response.to_http::<String>().map(Body::from)
 }
 
 /// `edit`, `snapshot`, `keys`, or `push` for `/sync_gsheet`.
@@ -80,36 +59,23 @@ fn rows(body: &[u8]) -> usize {
 }
 
 /// `updated 1`, `inserted 1, rejected 1`, `deleted 1`, or the error code.
-fn outcome(status: u16, body: &Value) -> String {
-    if status != 200 {
-        let code = body
-            .pointer("/error/code")
-            .and_then(Value::as_str)
-            .unwrap_or("error");
-        return format!("→ {status} {code}");
-    }
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for row in body
-        .get("rows")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let status = row.get("status").and_then(Value::as_str).unwrap_or("?");
-        match counts.iter_mut().find(|(s, _)| s == status) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((status.to_string(), 1)),
+fn outcome(response: &WebhookResponse) -> String {
+    let mut counts: Vec<(&str, u64)> = Vec::new();
+    let mut count = |what: &'static str, n: u64| match counts.iter_mut().find(|(s, _)| *s == what) {
+        Some((_, total)) => *total += n,
+        None => counts.push((what, n)),
+    };
+    match &response.answer {
+        Answer::Refused { code, .. } => return format!("→ {} {code}", response.status),
+        Answer::Synced(synced) => {
+            for row in &synced.rows {
+                count(row.status.as_str(), 1);
+            }
+            if synced.deleted > 0 {
+                count("deleted", synced.deleted);
+            }
         }
-    }
-    if let Some(deleted) = body
-        .get("deleted")
-        .and_then(Value::as_u64)
-        .filter(|d| *d > 0)
-    {
-        counts.push(("deleted".into(), deleted as usize));
-    }
-    if let Some(queued) = body.get("queued").and_then(Value::as_u64) {
-        counts.push(("queued".into(), queued as usize));
+        Answer::Pushed(pushed) => count("queued", pushed.queued),
     }
     if counts.is_empty() {
         return "→ no change".into();
@@ -123,18 +89,26 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn synced(body: Value) -> WebhookResponse {
+        WebhookResponse::ok(Answer::Synced(serde_json::from_value(body).unwrap()))
+    }
+
     #[test]
     fn outcome_counts_statuses_in_first_seen_order() {
-        let body = json!({"rows": [
+        let body = json!({"event_id": "e", "rows": [
             {"row": 2, "status": "updated"}, {"row": 3, "status": "rejected"},
             {"row": 4, "status": "updated"}], "deleted": 1});
-        assert_eq!(outcome(200, &body), "→ updated 2, rejected 1, deleted 1");
+        assert_eq!(outcome(&synced(body)), "→ updated 2, rejected 1, deleted 1");
+        let refused = WebhookResponse {
+            status: 401,
+            answer: Answer::Refused {
+                code: "bad_signature",
+                message: String::new(),
+            },
+        };
+        assert_eq!(outcome(&refused), "→ 401 bad_signature");
         assert_eq!(
-            outcome(401, &json!({"error": {"code": "bad_signature"}})),
-            "→ 401 bad_signature"
-        );
-        assert_eq!(
-            outcome(200, &json!({"rows": [], "deleted": 0})),
+            outcome(&synced(json!({"event_id": "e", "rows": [], "deleted": 0}))),
             "→ no change"
         );
     }

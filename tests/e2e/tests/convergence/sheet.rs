@@ -160,12 +160,12 @@ impl<'a> SheetModel<'a> {
         for _ in 0..60 {
             let response = self.stack.webhook.handle(self.stack.signed(&text)).await;
             match response.status {
-                200 => return response.body,
+                200 => return response.body(),
                 503 => {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_millis(200));
                 }
-                status => panic!("webhook answered {status}: {} to {}", response.body, text),
+                status => panic!("webhook answered {status}: {} to {}", response.body(), text),
             }
         }
         panic!("webhook unavailable for 60 attempts: {text}")

@@ -9,14 +9,13 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
-};
+use aws_sdk_sqs::types::QueueAttributeName;
 use reconcile::ConflictPolicy;
 use sheets_emulator::Emulator;
 use sheetsync_config::{DbConfig, TableRef};
 use sheetsync_outbox::{
-    DrainOptions, EntryOutcome, OutgoingMessage, QueueSink, Scope, SinkError, SqsSink, drain,
+    DrainOptions, EntryOutcome, OutgoingMessage, QueueSink, ReceiveOptions, Received, Scope,
+    SinkError, SqsSink, drain,
 };
 use sheetsync_sheets::{Endpoints, SheetsClient, auth::parse_key};
 use sheetsync_store::{AttachSpec, Binding, attach, migrate};
@@ -176,8 +175,7 @@ pub async fn start() -> Stack {
     let tasks = vec![
         tokio::spawn(relay_loop(relay_client, db_config, sink, stop.clone())),
         tokio::spawn(consumer_loop(
-            sqs.clone(),
-            queue_url.clone(),
+            SqsSink::new(sqs.clone(), queue_url.clone()),
             writer,
             faults.clone(),
             consumer_busy.clone(),
@@ -245,60 +243,39 @@ async fn relay_loop(mut client: Client, config: DbConfig, sink: DyingSink, stop:
 }
 
 async fn consumer_loop(
-    sqs: aws_sdk_sqs::Client,
-    queue_url: String,
+    sqs: SqsSink,
     writer: Writer,
     faults: Arc<Faults>,
     busy: Arc<AtomicU32>,
     stop: Arc<AtomicBool>,
 ) {
     let mut duplicates = 0u64;
+    let options = ReceiveOptions {
+        wait_secs: 0,
+        visibility_secs: Some(VISIBILITY_SECS),
+        ..ReceiveOptions::default()
+    };
     while !stop.load(Ordering::SeqCst) {
         busy.fetch_add(1, Ordering::SeqCst);
-        let received = sqs
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            .visibility_timeout(VISIBILITY_SECS)
-            .wait_time_seconds(0)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await;
-        let out = match received {
-            Ok(out) => out,
+        let received = match sqs.receive(options).await {
+            Ok(received) => received,
             Err(e) => {
-                eprintln!("consumer: receive failed: {e:?}");
+                eprintln!("consumer: {e}");
                 busy.fetch_sub(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
-        if out.messages().is_empty() {
+        if received.is_empty() {
             busy.fetch_sub(1, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(15)).await;
             continue;
         }
-        let redelivered = out
-            .messages()
-            .iter()
-            .filter(|m| receive_count(m).is_some_and(|n| n != "1"))
-            .count();
+        let redelivered = received.iter().filter(|r| r.receive_count > 1).count();
         faults
             .redelivered
             .fetch_add(redelivered as u64, Ordering::SeqCst);
-        // The SqsEvent records as the Lambda sees them.
-        let batch: Vec<Message> = out
-            .messages()
-            .iter()
-            .map(|m| Message {
-                message_id: m.message_id().unwrap_or_default().to_owned(),
-                group_id: m
-                    .attributes()
-                    .and_then(|a| a.get(&MessageSystemAttributeName::MessageGroupId))
-                    .cloned(),
-                body: m.body().unwrap_or_default().to_owned(),
-            })
-            .collect();
+        let batch: Vec<Message> = received.iter().map(|r| r.message.clone()).collect();
         let deadline = Instant::now() + Duration::from_secs(20);
         let applying = Instant::now();
         let outcome = writer.apply(&batch, deadline).await;
@@ -310,8 +287,9 @@ async fn consumer_loop(
             let m = &batch[0];
             duplicates += 1;
             let resent = sqs
+                .client()
                 .send_message()
-                .queue_url(&queue_url)
+                .queue_url(sqs.queue_url())
                 .message_body(&m.body)
                 .message_group_id(m.group_id.clone().unwrap_or_default())
                 .message_deduplication_id(format!("e2e-duplicate-{duplicates}"))
@@ -326,87 +304,32 @@ async fn consumer_loop(
         if skip_ack {
             faults.injected_no_acks.fetch_add(1, Ordering::SeqCst);
         }
-        let mut acks = Vec::new();
-        let mut unacked = Vec::new();
+        let (applied, unacked): (Vec<&Received>, Vec<&Received>) = received
+            .iter()
+            .partition(|r| !(failed.contains(r.message.message_id.as_str()) || skip_ack));
         let mut line = format!(
             "{took} ms, {} changes ({} stale):",
             outcome.stats.changes, outcome.stats.stale
         );
-        for (i, m) in out.messages().iter().enumerate() {
-            let Some(handle) = m.receipt_handle() else {
-                continue;
-            };
-            let id = m.message_id().unwrap_or_default();
-            let receives = receive_count(m).unwrap_or("?");
-            let acked = !(failed.contains(id) || skip_ack);
+        for r in &received {
+            let id = &r.message.message_id;
+            let acked = applied.iter().any(|a| a.message.message_id == *id);
             line += &format!(
-                " {}#{receives}{}",
+                " {}#{}{}",
                 id.get(..8).unwrap_or(id),
+                r.receive_count,
                 if acked { "" } else { "!" }
             );
-            if acked {
-                acks.push((i.to_string(), handle.to_owned()));
-            } else {
-                unacked.push(handle.to_owned());
-            }
         }
         faults.remember_batch(line);
-        settle(&sqs, &queue_url, acks, unacked).await;
+        // Unacknowledged messages come back soon, as after a writer that died.
+        if let Err(e) = sqs
+            .settle(&applied, &unacked, UNACKED_VISIBILITY_SECS)
+            .await
+        {
+            eprintln!("consumer: {e}");
+        }
         busy.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-fn receive_count(m: &aws_sdk_sqs::types::Message) -> Option<&str> {
-    m.attributes()
-        .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
-        .map(String::as_str)
-}
-
-/// Deletes the acknowledged messages and lets the others come back soon, as
-/// the Lambda event source mapping does with a partial batch failure.
-async fn settle(
-    sqs: &aws_sdk_sqs::Client,
-    queue_url: &str,
-    acks: Vec<(String, String)>,
-    unacked: Vec<String>,
-) {
-    if !acks.is_empty() {
-        let entries = acks.into_iter().map(|(id, handle)| {
-            DeleteMessageBatchRequestEntry::builder()
-                .id(id)
-                .receipt_handle(handle)
-                .build()
-        });
-        match entries.collect::<Result<Vec<_>, _>>() {
-            Ok(entries) => {
-                let deleted = sqs
-                    .delete_message_batch()
-                    .queue_url(queue_url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await;
-                match deleted {
-                    Ok(out) if !out.failed().is_empty() => {
-                        eprintln!("consumer: delete failed: {:?}", out.failed());
-                    }
-                    Ok(_) => {}
-                    Err(e) => eprintln!("consumer: delete failed: {e:?}"),
-                }
-            }
-            Err(e) => eprintln!("consumer: delete entry: {e:?}"),
-        }
-    }
-    for handle in unacked {
-        let changed = sqs
-            .change_message_visibility()
-            .queue_url(queue_url)
-            .receipt_handle(handle)
-            .visibility_timeout(UNACKED_VISIBILITY_SECS)
-            .send()
-            .await;
-        if let Err(e) = changed {
-            eprintln!("consumer: visibility change failed: {e:?}");
-        }
     }
 }
 
