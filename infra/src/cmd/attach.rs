@@ -1,5 +1,6 @@
 use reconcile::model::ConflictPolicy;
 use sheetsync_config::{SheetRange, TableRef};
+use sheetsync_store::StoredBinding;
 use sheetsync_store::{AttachSpec, Binding};
 
 use crate::error::{CliError, CmdResult};

@@ -5,6 +5,7 @@
 
 use sheetsync_outbox::backfill;
 use sheetsync_store::Binding;
+use sheetsync_store::StoredBinding;
 
 use crate::error::CmdResult;
 use crate::global::Global;

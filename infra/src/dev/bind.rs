@@ -2,7 +2,7 @@
 
 use reconcile::model::ConflictPolicy;
 use sheetsync_config::TableRef;
-use sheetsync_store::{AttachSpec, Binding, resolve_table};
+use sheetsync_store::{AttachSpec, Binding, StoredBinding, resolve_table};
 use tokio_postgres::Client;
 
 use super::DevError;

@@ -4,6 +4,7 @@
 use sheetsync_config::{DbConfig, DbConn, SslMode, process_env};
 use sheetsync_localpg::Cluster;
 use sheetsync_store::Binding;
+use sheetsync_store::StoredBinding;
 use tokio_postgres::Client;
 
 use super::DevError;

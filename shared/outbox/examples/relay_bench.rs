@@ -4,6 +4,7 @@
 //!
 //!   cargo run --release -p sheetsync-outbox --example relay_bench [ROWS] [COMMITS]
 
+use sheetsync_store::StoredBinding;
 use std::time::{Duration, Instant};
 
 use reconcile::model::ConflictPolicy;

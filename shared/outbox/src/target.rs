@@ -3,6 +3,7 @@
 
 use sheetsync_queue::{ChangeBatch, ColumnType, VERSION};
 use sheetsync_store::Binding;
+use sheetsync_store::StoredBinding;
 use tokio_postgres::Client;
 
 use crate::OutboxError;

@@ -3,6 +3,7 @@
 
 mod common;
 
+use sheetsync_store::StoredBinding;
 use std::time::{Duration, Instant};
 
 use common::*;

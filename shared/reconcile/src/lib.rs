@@ -13,6 +13,7 @@
 //! * [`merge`]: three-way merge of an edited row under the conflict policy.
 //! * [`coalesce`]: an ordered run of row changes → one change per key.
 
+pub mod binding;
 pub mod coalesce;
 pub mod convert;
 pub mod diff;
@@ -25,6 +26,7 @@ pub mod script;
 pub mod serial;
 pub mod zone;
 
+pub use binding::Binding;
 pub use convert::{ConvertError, Reason, SheetSettings, from_pg_json, from_sheet};
 pub use locale::SheetLocale;
 pub use model::{Column, ConflictPolicy, Key, KeyPart, PgType, SheetCell, Value};

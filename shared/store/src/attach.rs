@@ -1,5 +1,6 @@
 //! Binding a table to a sheet tab, and undoing it.
 
+use crate::StoredBinding;
 use reconcile::model::ConflictPolicy;
 use sheetsync_config::{BindingConfig, TableRef, check_binding_name, default_binding_name};
 use tokio_postgres::Client;

@@ -18,7 +18,7 @@ mod tls;
 mod tx;
 
 pub use attach::{AttachSpec, attach, attach_granting, detach};
-pub use binding::{Binding, COLUMNS_VERSION_SQL};
+pub use binding::{Binding, COLUMNS_VERSION_SQL, StoredBinding};
 pub use catalog::{TableInfo, resolve_table, table_by_oid};
 pub use connect::{connect, pg_config};
 pub use error::StoreError;

@@ -3,6 +3,7 @@ mod common;
 use reconcile::model::{Column, ConflictPolicy, PgType};
 use serde_json::json;
 use sheetsync_config::TableRef;
+use sheetsync_store::StoredBinding;
 use sheetsync_store::{AttachSpec, Binding, StoreError, attach, detach};
 
 fn col(name: &str, pg_type: PgType, sql_type: &str) -> Column {

@@ -1,5 +1,6 @@
 mod common;
 
+use sheetsync_store::StoredBinding;
 use sheetsync_store::{AppliedMigration, StoreError, migrate, migrations};
 use sheetsync_testkit::TestDb;
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sheetsync_store::Binding;
+use sheetsync_store::{Binding, StoredBinding};
 use tokio_postgres::Client;
 
 use crate::errors::WebhookError;

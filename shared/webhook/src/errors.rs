@@ -99,6 +99,19 @@ fn redact_quoted(text: &str) -> String {
     out
 }
 
+impl From<sheetsync_plan::PlanError> for WebhookError {
+    fn from(e: sheetsync_plan::PlanError) -> WebhookError {
+        match e {
+            sheetsync_plan::PlanError::UnknownKeyColumn(column) => {
+                WebhookError::UnknownKeyColumn(column)
+            }
+            unreadable @ sheetsync_plan::PlanError::UnreadableRow { .. } => {
+                WebhookError::Internal(unreadable.to_string())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

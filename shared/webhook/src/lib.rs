@@ -13,32 +13,26 @@
 //!   [`snapshot`], written by [`rows`].
 
 pub mod answer;
+// The pure planning layer, under the paths the webhook has always used.
+pub use sheetsync_plan::{contract, edit, header, incoming, plan, repair, snapshot, table};
 pub mod authenticate;
 pub mod bindings;
 pub mod config;
-pub mod contract;
 pub mod db;
-pub mod edit;
 pub mod effects;
 pub mod errors;
-pub mod header;
 #[cfg(feature = "http")]
 pub mod http;
 
 pub mod idempotency;
-pub mod incoming;
 pub mod keys;
-pub mod plan;
 pub mod process;
 pub mod push;
-pub mod repair;
 pub mod request;
 pub mod rows;
 pub mod secret;
 pub mod signature;
-pub mod snapshot;
 pub mod sql;
-pub mod table;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

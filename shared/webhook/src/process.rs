@@ -10,6 +10,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
+
 use reconcile::Key;
 use serde_json::Value as Json;
 use sheetsync_store::{Binding, COLUMNS_VERSION_SQL};
@@ -281,7 +283,7 @@ async fn transact(
         .collect();
     let mut states_by_key = HashMap::new();
     for row in state_rows? {
-        let state = RowState::from_row(&row)?;
+        let state = row_state(&row)?;
         if let Some(key) = state.key(binding) {
             states_by_key.insert(key, state);
         }
@@ -507,4 +509,40 @@ pub fn key_object_of(binding: &Binding, key: &Key) -> serde_json::Map<String, Js
             )
         })
         .collect()
+}
+
+/// A `sheetsync.row_state` row as [`sql::states_all_sql`] selects it.
+fn row_state(row: &tokio_postgres::Row) -> Result<RowState, WebhookError> {
+    let times: String = row
+        .try_get(2)
+        .map_err(|e| WebhookError::Internal(e.to_string()))?;
+    // Times the trigger or this webhook wrote; an unreadable one counts
+    // as unknown (the sheet then wins that cell by time).
+    let raw: HashMap<String, String> = serde_json::from_str(&times).unwrap_or_default();
+    let cell_changed_at = raw
+        .into_iter()
+        .filter_map(|(c, t)| {
+            DateTime::parse_from_rfc3339(&t)
+                .ok()
+                .map(|t| (c, t.with_timezone(&Utc)))
+        })
+        .collect();
+    let get = |e: tokio_postgres::Error| WebhookError::Internal(e.to_string());
+    let seqs: String = row.try_get(5).map_err(get)?;
+    // Sequences the trigger or this webhook wrote; an unreadable one
+    // counts as none recorded.
+    let cell_seq: HashMap<String, i64> = serde_json::from_str(&seqs).unwrap_or_default();
+    Ok(RowState {
+        key_json: row.try_get(0).map_err(get)?,
+        last_db_seq: row.try_get(1).map_err(get)?,
+        cell_changed_at,
+        sheet_held: row.try_get(3).map_err(get)?,
+        tombstone_seq: row.try_get(4).map_err(get)?,
+        cell_seq,
+        sheet_inserted_at: row
+            .try_get::<_, Option<String>>(6)
+            .map_err(get)?
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc)),
+    })
 }

@@ -27,7 +27,7 @@ pub fn table_rows(binding: &Binding, rows: &[Row]) -> Result<Vec<TableRow>, Webh
             let image: String = row
                 .try_get(1)
                 .map_err(|e| WebhookError::Internal(e.to_string()))?;
-            TableRow::parse(binding, key, &image)
+            Ok(TableRow::parse(binding, key, &image)?)
         })
         .collect()
 }

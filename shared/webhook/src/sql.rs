@@ -4,6 +4,7 @@
 //! `text[]`), never in the text.
 
 use reconcile::{Key, KeyPart};
+use sheetsync_store::StoredBinding;
 use sheetsync_store::{Binding, quote_ident};
 use tokio_postgres::types::ToSql;
 

@@ -2,7 +2,7 @@
 //! interleaving of small scenarios, with every decision made by the
 //! product's own rules: `reconcile::merge::merge_row` and
 //! `reconcile::diff::diff` through the webhook's planners
-//! (`sheetsync_webhook::{edit, snapshot}`), `repair_columns`, and the
+//! (`sheetsync_plan::{edit, snapshot}`), `repair_columns`, and the
 //! writer's batch planner (`sheetsync_sheets::plan`, which coalesces a
 //! batch's changes per row). What is abstracted, and why, is in
 //! docs/model-checking.md.

@@ -5,12 +5,12 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, TimeZone, Utc};
+use reconcile::Binding;
 use reconcile::{Column, ConflictPolicy, Key, PgType, Value};
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
-use sheetsync_store::Binding;
-use sheetsync_webhook::incoming::{Cell, Incoming};
-use sheetsync_webhook::table::{RowState as PgRowState, TableRow};
+use sheetsync_plan::incoming::{Cell, Incoming};
+use sheetsync_plan::table::{RowState as PgRowState, TableRow};
 
 use crate::world::{RowState, Val, WIDTH, World};
 

@@ -8,11 +8,11 @@
 use std::collections::HashSet;
 
 use reconcile::{Key, SheetZone};
-use sheetsync_webhook::contract::RowStatus;
-use sheetsync_webhook::edit::{EventTime, plan_edit};
-use sheetsync_webhook::plan::{Conflict, Plan, WriteKind};
-use sheetsync_webhook::repair::repair_columns;
-use sheetsync_webhook::snapshot::{Image, SnapshotKind, plan_keys, plan_snapshot};
+use sheetsync_plan::contract::RowStatus;
+use sheetsync_plan::edit::{EventTime, plan_edit};
+use sheetsync_plan::plan::{Conflict, Plan, WriteKind};
+use sheetsync_plan::repair::repair_columns;
+use sheetsync_plan::snapshot::{Image, SnapshotKind, plan_keys, plan_snapshot};
 
 use crate::effects;
 use crate::product::{self, binding, key_int, table_row, val_of_json, val_of_text};
@@ -95,7 +95,7 @@ pub fn process(world: &World, rules: Rules, policy: reconcile::ConflictPolicy) -
 }
 
 /// Writes the plan, as `process::execute` does.
-fn apply(world: &mut World, binding: &sheetsync_store::Binding, plan: &Plan, at: u8, rids: &[Rid]) {
+fn apply(world: &mut World, binding: &reconcile::Binding, plan: &Plan, at: u8, rids: &[Rid]) {
     let held_columns: HashSet<usize> = (0..=WIDTH).collect();
     for write in &plan.writes {
         // rows::apply_writes: the insert takes the database's key when the
@@ -126,7 +126,7 @@ fn apply(world: &mut World, binding: &sheetsync_store::Binding, plan: &Plan, at:
             answered(world, rid, k);
         }
         for conflict in &write.conflicts {
-            let sheet_won = conflict.winner == sheetsync_webhook::plan::Winner::Sheet;
+            let sheet_won = conflict.winner == sheetsync_plan::plan::Winner::Sheet;
             world.conflicts.insert(record(k, conflict, sheet_won));
         }
         let repair = repair_columns(binding, &held_columns, write, &stored, SheetZone::UTC);

@@ -4,9 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use reconcile::Binding;
 use reconcile::merge::{CellInput, MergeContext, Side, merge_row};
 use reconcile::{Key, SheetZone, Value};
-use sheetsync_store::Binding;
 
 use crate::contract::RowStatus;
 use crate::incoming::{Incoming, Rejection};

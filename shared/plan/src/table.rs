@@ -4,20 +4,16 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use reconcile::Binding;
 use reconcile::convert::from_pg_json;
 use reconcile::{Key, Value};
 use serde_json::value::RawValue;
-use sheetsync_store::Binding;
 
-use crate::errors::WebhookError;
+use crate::PlanError;
 
 /// Indices (in `Binding::columns`) of the key columns, in key order.
 pub fn key_columns(binding: &Binding) -> Vec<usize> {
-    binding
-        .key_columns
-        .iter()
-        .filter_map(|name| binding.columns.iter().position(|c| c.name == *name))
-        .collect()
+    binding.key_indices()
 }
 
 /// One table row as the database rendered it.
@@ -36,9 +32,10 @@ impl TableRow {
         binding: &Binding,
         key_json: String,
         row_json: &str,
-    ) -> Result<TableRow, WebhookError> {
-        let bad = |what: String| {
-            WebhookError::Internal(format!("unreadable row of {}: {what}", binding.name))
+    ) -> Result<TableRow, PlanError> {
+        let bad = |reason: String| PlanError::UnreadableRow {
+            binding: binding.name.clone(),
+            reason,
         };
         let mut object: HashMap<String, Box<RawValue>> =
             serde_json::from_str(row_json).map_err(|e| bad(e.to_string()))?;
@@ -104,41 +101,6 @@ pub struct RowState {
 }
 
 impl RowState {
-    pub fn from_row(row: &tokio_postgres::Row) -> Result<RowState, WebhookError> {
-        let times: String = row
-            .try_get(2)
-            .map_err(|e| WebhookError::Internal(e.to_string()))?;
-        // Times the trigger or this webhook wrote; an unreadable one counts
-        // as unknown (the sheet then wins that cell by time).
-        let raw: HashMap<String, String> = serde_json::from_str(&times).unwrap_or_default();
-        let cell_changed_at = raw
-            .into_iter()
-            .filter_map(|(c, t)| {
-                DateTime::parse_from_rfc3339(&t)
-                    .ok()
-                    .map(|t| (c, t.with_timezone(&Utc)))
-            })
-            .collect();
-        let get = |e: tokio_postgres::Error| WebhookError::Internal(e.to_string());
-        let seqs: String = row.try_get(5).map_err(get)?;
-        // Sequences the trigger or this webhook wrote; an unreadable one
-        // counts as none recorded.
-        let cell_seq: HashMap<String, i64> = serde_json::from_str(&seqs).unwrap_or_default();
-        Ok(RowState {
-            key_json: row.try_get(0).map_err(get)?,
-            last_db_seq: row.try_get(1).map_err(get)?,
-            cell_changed_at,
-            sheet_held: row.try_get(3).map_err(get)?,
-            tombstone_seq: row.try_get(4).map_err(get)?,
-            cell_seq,
-            sheet_inserted_at: row
-                .try_get::<_, Option<String>>(6)
-                .map_err(get)?
-                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                .map(|t| t.with_timezone(&Utc)),
-        })
-    }
-
     /// The key this state belongs to, in canonical form.
     pub fn key(&self, binding: &Binding) -> Option<Key> {
         let parts: Vec<&RawValue> = serde_json::from_str(&self.key_json).ok()?;

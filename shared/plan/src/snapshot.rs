@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use reconcile::Binding;
 use reconcile::diff::{
     self, DiffInput, SheetInput, SkipReason, SnapshotRow, TableImage, ToSheet, Tombstones,
 };
 use reconcile::{Key, Value};
-use sheetsync_store::Binding;
 
 use crate::contract::RowStatus;
 use crate::edit::{EventTime, insert, key_object};

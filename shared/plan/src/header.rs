@@ -2,9 +2,9 @@
 //! match no column (whatever they contain) are ignored and reported; they
 //! never reach SQL.
 
-use sheetsync_store::Binding;
+use reconcile::Binding;
 
-use crate::errors::WebhookError;
+use crate::PlanError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
@@ -17,7 +17,7 @@ pub struct Header {
 }
 
 impl Header {
-    pub fn map(binding: &Binding, header: &[String]) -> Result<Header, WebhookError> {
+    pub fn map(binding: &Binding, header: &[String]) -> Result<Header, PlanError> {
         let mut cells = Vec::with_capacity(header.len());
         let mut ignored = Vec::new();
         let mut seen = vec![false; binding.columns.len()];
@@ -43,7 +43,7 @@ impl Header {
                 .position(|c| c.is_some_and(|col| binding.columns[col].name == *key));
             match cell {
                 Some(cell) => key_cells.push(cell),
-                None => return Err(WebhookError::UnknownKeyColumn(key.clone())),
+                None => return Err(PlanError::UnknownKeyColumn(key.clone())),
             }
         }
         Ok(Header {
