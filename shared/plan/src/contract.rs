@@ -8,6 +8,18 @@ use serde_json::{Map, Value as Json};
 /// The only contract version this server speaks.
 pub const VERSION: u32 = 1;
 
+/// What every request must carry, whatever its endpoint: this version and
+/// an event id. The error is the `malformed` answer's message.
+pub fn check_envelope(v: u32, event_id: &str) -> Result<(), String> {
+    if v != VERSION {
+        return Err(format!("version {v} is not 1"));
+    }
+    if event_id.trim().is_empty() {
+        return Err("event_id is empty".into());
+    }
+    Ok(())
+}
+
 /// `POST /sync_postgres`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct SyncRequest {

@@ -11,7 +11,7 @@ use reconcile::diff::{
 use reconcile::{Key, Value};
 
 use crate::contract::RowStatus;
-use crate::edit::{EventTime, insert, key_object};
+use crate::edit::{EventTime, deferred, insert, key_object};
 use crate::incoming::{Incoming, Rejection};
 use crate::plan::{Conflict, Plan, Skip, Winner, Write, WriteKind};
 use crate::table::{RowState, TableRow};
@@ -226,17 +226,7 @@ pub fn plan_snapshot(
                 conflicts: Vec::new(),
                 key_json: None,
             }),
-            SkipReason::Unsettled => plan.skips.push(Skip {
-                index: row.index,
-                sheet_row: row.sheet_row,
-                key: skipped.key.clone(),
-                key_object: key_object(binding, row),
-                status: RowStatus::Deferred,
-                detail: None,
-                held: None,
-                conflicts: Vec::new(),
-                key_json: None,
-            }),
+            SkipReason::Unsettled => plan.skips.push(deferred(binding, row, &skipped.key)),
             SkipReason::DuplicateKey | SkipReason::NotYetOnSheet | SkipReason::AwaitingKey => {
                 plan.rejects.push(Rejection {
                     index: row.index,
@@ -284,13 +274,18 @@ pub fn plan_snapshot(
         }
     }
     plan.writes = writes.into_values().collect();
-    plan.deletes = diffed
-        .deletes
+    take_deletes(&mut plan, table, &diffed.deletes, at.watermark);
+    plan
+}
+
+/// The table rows the diff deletes, and which of them must also be deleted
+/// from the sheet (see [`queued_deletes`]).
+fn take_deletes(plan: &mut Plan, table: &Image<'_>, deletes: &[Key], watermark: i64) {
+    plan.deletes = deletes
         .iter()
         .filter_map(|k| table.rows.get(k).cloned())
         .collect();
-    plan.queued_deletes = queued_deletes(table, &plan.deletes, at.watermark);
-    plan
+    plan.queued_deletes = queued_deletes(table, &plan.deletes, watermark);
 }
 
 /// Deleted rows with a change queued for the sheet past the request's
@@ -346,12 +341,7 @@ pub fn plan_keys(
             plan.held.push(row.key_json.clone());
         }
     }
-    plan.deletes = diffed
-        .deletes
-        .iter()
-        .filter_map(|k| table.rows.get(k).cloned())
-        .collect();
-    plan.queued_deletes = queued_deletes(table, &plan.deletes, at.watermark);
+    take_deletes(&mut plan, table, &diffed.deletes, at.watermark);
     plan
 }
 

@@ -281,6 +281,19 @@ pub fn diff(input: &DiffInput<'_>) -> Plan {
 /// but they are never the whole match, or any keyless row would take any
 /// key. Each table row matches at most one keyless row, the earliest typed
 /// first.
+/// Columns the sheet shows that a snapshot may write into an existing row:
+/// neither generated nor part of the key.
+fn writable_columns(input: &DiffInput<'_>) -> Vec<usize> {
+    (0..input.columns.len())
+        .filter(|&c| {
+            let column = &input.columns[c];
+            input.sheet_columns.get(c).copied().unwrap_or(false)
+                && !column.generated
+                && !column.is_key()
+        })
+        .collect()
+}
+
 fn keyless<'a>(
     input: &DiffInput<'a>,
     rows: &'a [SnapshotRow],
@@ -293,14 +306,7 @@ fn keyless<'a>(
         .filter(|(key, row)| row.awaits_key() && !present.contains(key))
         .collect();
     awaiting.sort_by(|a, b| (a.1.sheet_inserted_at, a.0).cmp(&(b.1.sheet_inserted_at, b.0)));
-    let comparable: Vec<usize> = (0..input.columns.len())
-        .filter(|&c| {
-            let column = &input.columns[c];
-            input.sheet_columns.get(c).copied().unwrap_or(false)
-                && !column.generated
-                && !column.is_key()
-        })
-        .collect();
+    let comparable = writable_columns(input);
     let mut taken = vec![false; awaiting.len()];
     let mut inserts = Vec::new();
     for (index, row) in rows.iter().enumerate() {
@@ -344,14 +350,7 @@ fn upserts<'a>(
     plan: &mut Plan,
 ) {
     // Columns a snapshot may write into an existing row.
-    let writable: Vec<usize> = (0..input.columns.len())
-        .filter(|&c| {
-            let column = &input.columns[c];
-            input.sheet_columns.get(c).copied().unwrap_or(false)
-                && !column.generated
-                && !column.is_key()
-        })
-        .collect();
+    let writable = writable_columns(input);
     for (index, row) in rows.iter().enumerate() {
         // Keyless rows: see `keyless`, after every key is known.
         let Some(key) = &row.key else {

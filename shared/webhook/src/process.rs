@@ -18,7 +18,7 @@ use sheetsync_store::{Binding, COLUMNS_VERSION_SQL};
 use tokio_postgres::error::DbError;
 
 use crate::Webhook;
-use crate::contract::{RowOutcome, RowStatus, SyncRequest, SyncResponse, VERSION};
+use crate::contract::{RowOutcome, RowStatus, SyncRequest, SyncResponse, check_envelope};
 use crate::db::{Conn, Lease, TxError};
 use crate::edit::{conflict_detail, plan_edit};
 use crate::effects::Effects;
@@ -49,15 +49,7 @@ pub async fn sync_postgres(
     webhook: &Webhook,
     req: SyncRequest,
 ) -> Result<SyncResponse, WebhookError> {
-    if req.v != VERSION {
-        return Err(WebhookError::Malformed(format!(
-            "version {} is not 1",
-            req.v
-        )));
-    }
-    if req.event_id.trim().is_empty() {
-        return Err(WebhookError::Malformed("event_id is empty".into()));
-    }
+    check_envelope(req.v, &req.event_id).map_err(WebhookError::Malformed)?;
     // A kept connection can have died while idle (a proxy's or NAT's
     // timeout): nothing was written on it, so the request runs again on a
     // new one.

@@ -11,7 +11,7 @@
 use sheetsync_outbox::{OutboxError, backfill};
 
 use crate::Webhook;
-use crate::contract::{PushRequest, PushResponse, VERSION};
+use crate::contract::{PushRequest, PushResponse, check_envelope};
 use crate::db::TxError;
 use crate::errors::WebhookError;
 use crate::idempotency::{CLAIM_SQL, stored_response};
@@ -38,15 +38,7 @@ pub async fn sync_gsheet(
     webhook: &Webhook,
     req: PushRequest,
 ) -> Result<PushResponse, WebhookError> {
-    if req.v != VERSION {
-        return Err(WebhookError::Malformed(format!(
-            "version {} is not 1",
-            req.v
-        )));
-    }
-    if req.event_id.trim().is_empty() {
-        return Err(WebhookError::Malformed("event_id is empty".into()));
-    }
+    check_envelope(req.v, &req.event_id).map_err(WebhookError::Malformed)?;
     let mut lease = webhook.db().lease().await?;
     // A closed connection (the only cause of `unavailable` here) is not
     // returned to the pool when the lease drops.
