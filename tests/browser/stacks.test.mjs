@@ -39,18 +39,21 @@ async function tabRows(base, spreadsheet, tab) {
   return res.ok ? (await res.json()).rows : [];
 }
 
+// moto with SQS's FIFO group order, as the Rust tests run it.
+const MOTO_SQS = join(import.meta.dirname, '..', 'testkit', 'python', 'moto_sqs.py');
+
 function hasMoto() {
   try {
-    execFileSync('sh', ['-c', 'command -v moto_server'], { stdio: 'ignore' });
+    execFileSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
   }
 }
 
-test('--sqs-url: the relay sends through SQS and a receiver feeds the writer', { skip: !hasMoto() && 'moto_server is not installed (pip install "moto[server]")' }, async () => {
+test('--sqs-url: the relay sends through SQS and a receiver feeds the writer', { skip: !hasMoto() && 'moto is not installed (pip install "moto[server]")' }, async () => {
   const port = await freePort();
-  const moto = run('moto_server', ['-H', '127.0.0.1', '-p', String(port)]);
+  const moto = run('python3', [MOTO_SQS, '-H', '127.0.0.1', '-p', String(port)]);
   const endpoint = `http://127.0.0.1:${port}`;
   const aws = {
     AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1',

@@ -5,7 +5,7 @@
 // `getNumberFormats()` gives the format's pattern. A serial number is a wall
 // clock in the spreadsheet's time zone; the Date is the instant of that wall
 // clock there, to the millisecond. The Rust model of the same reading is
-// reconcile::script; tests/fixtures/roundtrip holds both sides' answers.
+// sheetsync_reconcile::script; tests/fixtures/roundtrip holds both sides' answers.
 
 const { zoneOffsetMinutes } = require('./fakes');
 

@@ -5,10 +5,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{Context, LambdaEvent};
 use outbox_relay::{Relay, RelayError};
-use reconcile::model::ConflictPolicy;
 use serde_json::{Value as Json, json};
 use sheetsync_config::{DbConfig, TableRef};
 use sheetsync_outbox::SqsSink;
+use sheetsync_reconcile::model::ConflictPolicy;
 use sheetsync_store::{AttachSpec, attach, migrate};
 use sheetsync_testkit::TestDb;
 use sheetsync_testkit::moto::Moto;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::{Value as Json, json};
 use sheet_writer::{handle, writer_from_lookup};
-use sheets_emulator::Emulator;
+use sheetsync_sheets_emulator::Emulator;
 use tokio::time::Instant;
 
 const SPREADSHEET: &str = "1AbCsheetsyncFixture";

@@ -1,6 +1,6 @@
 //! A binding's settings: which table syncs with which tab, and how.
 
-use reconcile::model::ConflictPolicy;
+use sheetsync_reconcile::model::ConflictPolicy;
 
 use crate::{ConfigError, Lookup, SheetRange};
 

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use reconcile::model::ConflictPolicy;
+use sheetsync_reconcile::model::ConflictPolicy;
 
 use crate::*;
 

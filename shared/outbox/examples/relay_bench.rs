@@ -7,11 +7,11 @@
 use sheetsync_store::StoredBinding;
 use std::time::{Duration, Instant};
 
-use reconcile::model::ConflictPolicy;
 use sheetsync_config::TableRef;
 use sheetsync_outbox::{
     DrainOptions, ListenOptions, MemoryQueue, QueueSink, Scope, SqsSink, backfill, drain, listen,
 };
+use sheetsync_reconcile::model::ConflictPolicy;
 use sheetsync_store::{AttachSpec, Binding, attach, migrate};
 use sheetsync_testkit::TestDb;
 use sheetsync_testkit::moto::Moto;

@@ -20,15 +20,15 @@
 //! through a portal `chunk_rows` rows at a time, so memory holds one chunk
 //! of rows plus the keys (the keyset needs them sorted).
 //!
-//! Keyset parts: keys sorted by [`reconcile::Key`] order, in parts of at
+//! Keyset parts: keys sorted by [`sheetsync_reconcile::Key`] order, in parts of at
 //! most `chunk_rows` keys and [`KEYSET_PART_BYTES`]. Part `i` covers
 //! `from ..= to` where the first `from` and the last `to` are `None`
 //! (unbounded) and each part's `from` is the previous part's `to`; that
 //! shared boundary key is listed in both parts, so no sheet key falls
 //! between two ranges and no table key is removed by its neighbour's range.
 
-use reconcile::Key;
 use serde_json::{Value as Json, json};
+use sheetsync_reconcile::Key;
 use sheetsync_store::{Binding, quote_ident};
 use tokio_postgres::Transaction;
 use tracing::info;

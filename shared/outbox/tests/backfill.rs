@@ -7,10 +7,10 @@ use sheetsync_store::StoredBinding;
 use std::time::{Duration, Instant};
 
 use common::*;
-use reconcile::Key;
 use serde_json::{Value as Json, json};
 use sheetsync_outbox::{DrainOptions, backfill};
 use sheetsync_queue::Op;
+use sheetsync_reconcile::Key;
 use sheetsync_store::Binding;
 
 /// Rows written the way the webhook writes them: nothing is captured.

@@ -65,7 +65,7 @@ async fn committed_changes_arrive_in_commit_order_and_rolled_back_ones_never() {
         ("S1", "Orders")
     );
     assert_eq!(batch.key_columns, vec!["id"]);
-    let cols: Vec<(String, reconcile::PgType)> = batch
+    let cols: Vec<(String, sheetsync_reconcile::PgType)> = batch
         .columns
         .iter()
         .map(|c| (c.name.clone(), c.pg_type))
@@ -73,9 +73,9 @@ async fn committed_changes_arrive_in_commit_order_and_rolled_back_ones_never() {
     assert_eq!(
         cols,
         vec![
-            ("id".into(), reconcile::PgType::Int4),
-            ("note".into(), reconcile::PgType::Text),
-            ("qty".into(), reconcile::PgType::Int4),
+            ("id".into(), sheetsync_reconcile::PgType::Int4),
+            ("note".into(), sheetsync_reconcile::PgType::Text),
+            ("qty".into(), sheetsync_reconcile::PgType::Int4),
         ]
     );
     assert_eq!(

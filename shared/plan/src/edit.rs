@@ -4,9 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use reconcile::Binding;
-use reconcile::merge::{CellInput, MergeContext, Side, merge_row};
-use reconcile::{Key, SheetZone, Value};
+use sheetsync_reconcile::Binding;
+use sheetsync_reconcile::merge::{CellInput, MergeContext, Side, merge_row};
+use sheetsync_reconcile::{Key, SheetZone, Value};
 
 use crate::contract::RowStatus;
 use crate::incoming::{Incoming, Rejection};
@@ -142,7 +142,10 @@ pub fn insert(binding: &Binding, row: &Incoming) -> Result<Write, Rejection> {
         if column.generated {
             // Never written; what the sheet shows is repaired to the
             // computed value.
-            sent.push((c, value.cloned().unwrap_or(reconcile::Value::Null)));
+            sent.push((
+                c,
+                value.cloned().unwrap_or(sheetsync_reconcile::Value::Null),
+            ));
             continue;
         }
         let value = value?;
@@ -329,7 +332,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     use chrono::TimeZone;
-    use reconcile::{Column, ConflictPolicy, PgType};
+    use sheetsync_reconcile::{Column, ConflictPolicy, PgType};
 
     use super::*;
     use crate::incoming::Cell;

@@ -2,7 +2,7 @@
 //! match no column (whatever they contain) are ignored and reported; they
 //! never reach SQL.
 
-use reconcile::Binding;
+use sheetsync_reconcile::Binding;
 
 use crate::PlanError;
 

@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use reconcile::Binding;
-use reconcile::convert::{ConvertError, from_sheet_in};
-use reconcile::{Key, SheetSettings, Value};
 use serde_json::Value as Json;
+use sheetsync_reconcile::Binding;
+use sheetsync_reconcile::convert::{ConvertError, from_sheet_in};
+use sheetsync_reconcile::{Key, SheetSettings, Value};
 
 use crate::contract::SheetRow;
 use crate::header::Header;

@@ -3,8 +3,8 @@
 //! from a snapshot a delete or a re-send.
 
 use chrono::{DateTime, Utc};
-use reconcile::{Key, Value};
 use serde_json::Value as Json;
+use sheetsync_reconcile::{Key, Value};
 
 use crate::contract::RowStatus;
 use crate::incoming::Rejection;

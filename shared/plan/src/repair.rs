@@ -2,9 +2,9 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use reconcile::Binding;
-use reconcile::SheetZone;
-use reconcile::convert::sheet_matches_in;
+use sheetsync_reconcile::Binding;
+use sheetsync_reconcile::SheetZone;
+use sheetsync_reconcile::convert::sheet_matches_in;
 
 use crate::plan::{Write, WriteKind};
 use crate::table::{TableRow, key_columns};

@@ -1,14 +1,14 @@
-//! `snapshot` and `keys` requests: `reconcile::diff` judges the tab against
+//! `snapshot` and `keys` requests: `sheetsync_reconcile::diff` judges the tab against
 //! the table and the watermark (DESIGN.md "Snapshots and the watermark");
 //! this module turns its plan into writes, skips and rejections.
 
 use std::collections::{BTreeMap, HashSet};
 
-use reconcile::Binding;
-use reconcile::diff::{
+use sheetsync_reconcile::Binding;
+use sheetsync_reconcile::diff::{
     self, DiffInput, SheetInput, SkipReason, SnapshotRow, TableImage, ToSheet, Tombstones,
 };
-use reconcile::{Key, Value};
+use sheetsync_reconcile::{Key, Value};
 
 use crate::contract::RowStatus;
 use crate::edit::{EventTime, deferred, insert, key_object};
@@ -16,7 +16,7 @@ use crate::incoming::{Incoming, Rejection};
 use crate::plan::{Conflict, Plan, Skip, Winner, Write, WriteKind};
 use crate::table::{RowState, TableRow};
 
-/// The table as `reconcile::diff` sees it, built from the locked rows and
+/// The table as `sheetsync_reconcile::diff` sees it, built from the locked rows and
 /// their sync state.
 pub struct Image<'a> {
     pub rows: &'a std::collections::HashMap<Key, TableRow>,
@@ -151,7 +151,7 @@ pub fn plan_snapshot(
             plan.skips.push(Skip {
                 index: row.index,
                 sheet_row: row.sheet_row,
-                key: reconcile::Key(Vec::new()),
+                key: sheetsync_reconcile::Key(Vec::new()),
                 key_object: serde_json::Map::new(),
                 status: RowStatus::Deferred,
                 detail: None,

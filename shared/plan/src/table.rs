@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use reconcile::Binding;
-use reconcile::convert::from_pg_json;
-use reconcile::{Key, Value};
 use serde_json::value::RawValue;
+use sheetsync_reconcile::Binding;
+use sheetsync_reconcile::convert::from_pg_json;
+use sheetsync_reconcile::{Key, Value};
 
 use crate::PlanError;
 

@@ -2,9 +2,9 @@
 //! changes of one binding, with everything the writer needs to apply them
 //! (it has no database connection and no configuration but its credentials).
 
-use reconcile::PgType;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
+use sheetsync_reconcile::PgType;
 
 /// Message format version.
 pub const VERSION: u32 = 1;
@@ -78,7 +78,7 @@ pub enum Op {
     /// A no-op when the sheet lacks the key.
     Delete { key: Vec<Json> },
     /// Part of a backfill's full key set. Every sheet row whose non-empty key
-    /// lies in `from ..= to` (ordered by [`reconcile::Key`]; `None` is
+    /// lies in `from ..= to` (ordered by [`sheetsync_reconcile::Key`]; `None` is
     /// unbounded) and is not in `keys` is removed. Rows with an empty key
     /// are left alone.
     Keyset {

@@ -1,4 +1,4 @@
-//! `cargo bench -p reconcile`: prints a markdown table of the hot paths at
+//! `cargo bench -p sheetsync-reconcile`: prints a markdown table of the hot paths at
 //! the sizes the design targets (goal: the 100,000-row diff under 150 ms on
 //! one core). Single-threaded; each figure is the median of several runs.
 
@@ -7,12 +7,14 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
-use reconcile::coalesce::{Change, ChangeOp, coalesce};
-use reconcile::convert::from_sheet;
-use reconcile::diff::{DiffInput, SheetInput, SnapshotRow, TableImage, TableRow, Tombstones, diff};
-use reconcile::merge::{CellInput, MergeContext, merge_row};
-use reconcile::{Column, ConflictPolicy, Key, PgType, Value};
 use serde_json::{Value as Json, json};
+use sheetsync_reconcile::coalesce::{Change, ChangeOp, coalesce};
+use sheetsync_reconcile::convert::from_sheet;
+use sheetsync_reconcile::diff::{
+    DiffInput, SheetInput, SnapshotRow, TableImage, TableRow, Tombstones, diff,
+};
+use sheetsync_reconcile::merge::{CellInput, MergeContext, merge_row};
+use sheetsync_reconcile::{Column, ConflictPolicy, Key, PgType, Value};
 
 const ROWS: usize = 100_000;
 const RUNS: usize = 9;

@@ -4,9 +4,9 @@
 
 use std::borrow::Cow;
 
-use reconcile::model::SheetCell;
-use reconcile::{PgType, SheetZone, Value};
 use serde_json::Value as Json;
+use sheetsync_reconcile::model::SheetCell;
+use sheetsync_reconcile::{PgType, SheetZone, Value};
 
 use crate::wire::{CellData, CellFormat, ExtendedValue, NumberFormat};
 
@@ -35,7 +35,7 @@ pub struct Cell {
 pub fn cell_for(value: &Json, pg_type: PgType, zone: SheetZone) -> Cell {
     let typed = match value {
         Json::Null => Ok(Value::Null),
-        other => reconcile::convert::from_pg_value(other, pg_type),
+        other => sheetsync_reconcile::convert::from_pg_value(other, pg_type),
     };
     match typed {
         Ok(v) => from_sheet_cell(v.to_sheet_cell_in(zone)),

@@ -1,8 +1,8 @@
-//! Row keys on both sides, in `reconcile::Key`'s canonical form: the
+//! Row keys on both sides, in `sheetsync_reconcile::Key`'s canonical form: the
 //! sheet's `42.0` and the table's `42` are one key.
 
-use reconcile::{Key, KeyPart, PgType, SheetSettings, Value};
 use serde_json::Value as Json;
+use sheetsync_reconcile::{Key, KeyPart, PgType, SheetSettings, Value};
 
 /// The key of a queue message (`to_jsonb` values in key order).
 pub fn db_key(values: &[Json]) -> Key {
@@ -14,7 +14,7 @@ pub fn db_key(values: &[Json]) -> Key {
 /// yet synced) or cannot be its column's type (a typo the table cannot
 /// hold). Such rows are never located, written or removed.
 ///
-/// Cells are read as the webhook reads them (`reconcile::convert::from_sheet_in`), so
+/// Cells are read as the webhook reads them (`sheetsync_reconcile::convert::from_sheet_in`), so
 /// `"42"` in an integer key column and a date's serial number match the
 /// table's key; a date-time serial is a wall clock in the spreadsheet's
 /// zone, as the writer wrote it, and text reads as its locale writes it.
@@ -25,7 +25,7 @@ pub fn sheet_key(
 ) -> Option<Key> {
     let mut parts = Vec::with_capacity(cells.len());
     for (cell, (name, pg_type)) in cells.iter().zip(columns) {
-        match reconcile::convert::from_sheet_in(cell, name, *pg_type, settings) {
+        match sheetsync_reconcile::convert::from_sheet_in(cell, name, *pg_type, settings) {
             Ok(Value::Null) | Err(_) => return None,
             Ok(value) => parts.push(KeyPart::from_value(&value)),
         }
@@ -84,7 +84,7 @@ mod tests {
         // A key typed as text reads as the spreadsheet's locale writes it,
         // as the webhook reads it.
         let german = SheetSettings {
-            locale: reconcile::SheetLocale::from_tag("de_DE"),
+            locale: sheetsync_reconcile::SheetLocale::from_tag("de_DE"),
             ..SheetSettings::UTC
         };
         assert_eq!(

@@ -28,10 +28,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use reconcile::convert::{from_sheet_in, sheet_matches_in};
-use reconcile::{Key, PgType, SheetSettings};
 use serde_json::{Map, Value as Json};
 use sheetsync_queue::{ChangeBatch, Op, SchemaChange};
+use sheetsync_reconcile::convert::{from_sheet_in, sheet_matches_in};
+use sheetsync_reconcile::{Key, PgType, SheetSettings};
 
 use crate::cells::{Cell, cell_for, text_cell};
 use crate::journal::{Entry, EntryOp, Frame, Journal, Touch, journal_title};

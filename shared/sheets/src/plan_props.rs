@@ -4,9 +4,9 @@
 //! keysets and the row index arithmetic of deletes together.
 
 use proptest::prelude::*;
-use reconcile::{Key, PgType};
 use serde_json::{Value as Json, json};
 use sheetsync_queue::Op;
+use sheetsync_reconcile::{Key, PgType};
 
 use crate::cells::cell_for;
 use crate::plan::plan;
@@ -35,7 +35,7 @@ fn set(row: &mut Vec<GCell>, values: &serde_json::Map<String, Json>, append: boo
         if row.len() <= col {
             row.resize(col + 1, GCell::default());
         }
-        let cell = cell_for(value, pg_type(name), reconcile::SheetZone::UTC);
+        let cell = cell_for(value, pg_type(name), sheetsync_reconcile::SheetZone::UTC);
         let fields = if append || cell.formatted {
             FIELDS_VALUE_AND_FORMAT
         } else {

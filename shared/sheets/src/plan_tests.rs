@@ -3,9 +3,9 @@
 //! application, field masks, descending deletes), and the resulting grid is
 //! compared cell by cell.
 
-use reconcile::PgType;
 use serde_json::{Value as Json, json};
 use sheetsync_queue::{ChangeBatch, ColumnType, Op, RowChange, VERSION};
+use sheetsync_reconcile::PgType;
 
 use crate::plan::{journaled_plan, plan};
 use crate::tab::{TabImage, TabRow, Watermark};
@@ -81,8 +81,8 @@ pub(crate) fn image(g: &Grid, keys: &[&str], watermark: Option<(i32, i64)>) -> T
         watermark: watermark.map(|(metadata_id, seq)| Watermark { metadata_id, seq }),
         key_index: idx,
         journal: None,
-        zone: reconcile::SheetZone::UTC,
-        locale: reconcile::SheetLocale::UNKNOWN,
+        zone: sheetsync_reconcile::SheetZone::UTC,
+        locale: sheetsync_reconcile::SheetLocale::UNKNOWN,
     }
 }
 
@@ -587,8 +587,8 @@ fn an_empty_tab_gets_the_header_then_the_rows() {
         watermark: None,
         key_index: vec![],
         journal: None,
-        zone: reconcile::SheetZone::UTC,
-        locale: reconcile::SheetLocale::UNKNOWN,
+        zone: sheetsync_reconcile::SheetZone::UTC,
+        locale: sheetsync_reconcile::SheetLocale::UNKNOWN,
     };
     let b = batch(vec![
         (1, ins(1, json!({"id": 1, "name": "a"}))),
@@ -831,9 +831,13 @@ fn a_formula_equal_at_the_sheets_precision_is_kept() {
     use crate::wire::ExtendedValue;
     // The formula shows the instant to the millisecond, the table holds
     // microseconds; the text formula shows a number the text column holds.
-    let at = |v: &str| match cell_for(&json!(v), PgType::Timestamptz, reconcile::SheetZone::UTC)
-        .data
-        .user_entered_value
+    let at = |v: &str| match cell_for(
+        &json!(v),
+        PgType::Timestamptz,
+        sheetsync_reconcile::SheetZone::UTC,
+    )
+    .data
+    .user_entered_value
     {
         Some(ExtendedValue::NumberValue(serial)) => json!(serial),
         other => panic!("a date-time is a serial, got {other:?}"),

@@ -18,8 +18,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use reconcile::SheetCell;
 use serde_json::Value as Json;
+use sheetsync_reconcile::SheetCell;
 
 use crate::cells::{Cell, from_sheet_cell};
 use crate::journal::{Entry, EntryOp, Journal, JournalCell};
@@ -417,8 +417,8 @@ mod tests {
             watermark: None,
             key_index: vec![0],
             journal: None,
-            zone: reconcile::SheetZone::UTC,
-            locale: reconcile::SheetLocale::UNKNOWN,
+            zone: sheetsync_reconcile::SheetZone::UTC,
+            locale: sheetsync_reconcile::SheetLocale::UNKNOWN,
         }
     }
 

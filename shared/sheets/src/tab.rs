@@ -7,8 +7,8 @@
 //! together with cell values; `values.batchGet` would need a second read,
 //! and the batch would cost three requests instead of two.
 
-use reconcile::{SheetLocale, SheetSettings, SheetZone};
 use serde_json::Value as Json;
+use sheetsync_reconcile::{SheetLocale, SheetSettings, SheetZone};
 
 use crate::SheetsError;
 use crate::client::{SheetsClient, encode};

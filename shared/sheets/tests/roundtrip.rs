@@ -7,21 +7,23 @@
 //! sheet's precision, in every locale, and the plan writes nothing.
 //!
 //! `SHEETSYNC_BLESS=1` rewrites the fixture from the Rust model of the
-//! script (`reconcile::script`); the Node tests then say whether the real
+//! script (`sheetsync_reconcile::script`); the Node tests then say whether the real
 //! script agrees.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
-use reconcile::convert::{
+use serde_json::{Value as Json, json};
+use sheetsync_reconcile::convert::{
     SheetSettings, from_pg_json, from_sheet_as, from_sheet_in, sheet_matches_in,
 };
-use reconcile::diff::{DiffInput, SheetInput, SnapshotRow, TableImage, TableRow, Tombstones, diff};
-use reconcile::model::SheetCell;
-use reconcile::script::script_reading;
-use reconcile::{Column, ConflictPolicy, Key, PgType, SheetLocale, SheetZone, Value};
-use serde_json::{Value as Json, json};
+use sheetsync_reconcile::diff::{
+    DiffInput, SheetInput, SnapshotRow, TableImage, TableRow, Tombstones, diff,
+};
+use sheetsync_reconcile::model::SheetCell;
+use sheetsync_reconcile::script::script_reading;
+use sheetsync_reconcile::{Column, ConflictPolicy, Key, PgType, SheetLocale, SheetZone, Value};
 use sheetsync_sheets::cells::cell_for;
 
 /// Locales that write numbers and dates differently: what the writer wrote

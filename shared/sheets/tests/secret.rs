@@ -5,8 +5,8 @@
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use serde_json::json;
-use sheets_emulator::Emulator;
 use sheetsync_sheets::{Endpoints, KeySource, SheetsClient, SheetsError};
+use sheetsync_sheets_emulator::Emulator;
 use sheetsync_testkit::moto::Moto;
 
 fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {

@@ -1,8 +1,8 @@
 //! Binding a table to a sheet tab, and undoing it.
 
 use crate::StoredBinding;
-use reconcile::model::ConflictPolicy;
 use sheetsync_config::{BindingConfig, TableRef, check_binding_name, default_binding_name};
+use sheetsync_reconcile::model::ConflictPolicy;
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 

@@ -1,7 +1,7 @@
 //! A binding as stored, joined with its table's catalog entry. The type is
-//! the pure [`reconcile::Binding`]; [`StoredBinding`] reads it.
+//! the pure [`sheetsync_reconcile::Binding`]; [`StoredBinding`] reads it.
 
-pub use reconcile::Binding;
+pub use sheetsync_reconcile::Binding;
 use tokio_postgres::{Client, Row};
 
 use crate::{StoreError, quote_qualified, table_by_oid};

@@ -1,7 +1,7 @@
 //! What the catalog says about a table: its columns, types and key.
 
-use reconcile::model::{Column, PgType};
 use sheetsync_config::TableRef;
+use sheetsync_reconcile::model::{Column, PgType};
 use tokio_postgres::Client;
 
 use crate::{StoreError, quote_qualified};

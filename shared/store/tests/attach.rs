@@ -1,8 +1,8 @@
 mod common;
 
-use reconcile::model::{Column, ConflictPolicy, PgType};
 use serde_json::json;
 use sheetsync_config::TableRef;
+use sheetsync_reconcile::model::{Column, ConflictPolicy, PgType};
 use sheetsync_store::StoredBinding;
 use sheetsync_store::{AttachSpec, Binding, StoreError, attach, detach};
 

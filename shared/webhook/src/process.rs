@@ -12,8 +12,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use reconcile::Key;
 use serde_json::Value as Json;
+use sheetsync_reconcile::Key;
 use sheetsync_store::{Binding, COLUMNS_VERSION_SQL};
 use tokio_postgres::error::DbError;
 

@@ -4,9 +4,9 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
-use reconcile::convert::from_sheet_in;
-use reconcile::{Key, SheetLocale, SheetSettings, SheetZone};
 use serde_json::Value as Json;
+use sheetsync_reconcile::convert::from_sheet_in;
+use sheetsync_reconcile::{Key, SheetLocale, SheetSettings, SheetZone};
 use sheetsync_store::Binding;
 
 use crate::contract::{Kind, SyncRequest};

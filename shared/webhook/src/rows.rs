@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use reconcile::Key;
+use sheetsync_reconcile::Key;
 use sheetsync_store::Binding;
 use tokio_postgres::Row;
 use tokio_postgres::error::{DbError, SqlState};

@@ -3,7 +3,7 @@
 //! bind parameters cast to the column's type (`u.v0::<sql_type>` of a
 //! `text[]`), never in the text.
 
-use reconcile::{Key, KeyPart};
+use sheetsync_reconcile::{Key, KeyPart};
 use sheetsync_store::StoredBinding;
 use sheetsync_store::{Binding, quote_ident};
 use tokio_postgres::types::ToSql;

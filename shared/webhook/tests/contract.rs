@@ -40,7 +40,7 @@ fn request_of(case: &Json) -> WebhookRequest {
 
 async fn env_for(case: &Json) -> Env {
     let max_body = case["config"]["max_body_bytes"].as_u64();
-    let env = setup_with(reconcile::ConflictPolicy::Latest, |mut config| {
+    let env = setup_with(sheetsync_reconcile::ConflictPolicy::Latest, |mut config| {
         if let Some(limit) = max_body {
             config.max_body_bytes = limit as usize;
         }

@@ -126,7 +126,7 @@ async fn an_unbound_tab_is_404_unknown_sheet() {
 
 #[tokio::test]
 async fn bodies_over_the_limit_are_413_too_large() {
-    let env = setup_with(reconcile::ConflictPolicy::Latest, |mut c| {
+    let env = setup_with(sheetsync_reconcile::ConflictPolicy::Latest, |mut c| {
         c.max_body_bytes = 200;
         c
     })

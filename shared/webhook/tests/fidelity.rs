@@ -1,17 +1,17 @@
 //! A snapshot from a spreadsheet not in UTC, with no edit, over a table with
 //! every column type sheetsync converts (and values the sheet cannot hold
 //! exactly): the sheet shows what the writer writes there, the script reads
-//! it as `reconcile::script` models (checked against the real script by the
+//! it as `sheetsync_reconcile::script` models (checked against the real script by the
 //! shared round-trip fixture), and the webhook changes nothing.
 
 mod common;
 
 use common::{NOW, SECRET, SHEET, SPREADSHEET, max_seq, signed};
-use reconcile::convert::row_from_pg_json;
-use reconcile::script::script_reading;
-use reconcile::{Column, ConflictPolicy, PgType, SheetZone};
 use serde_json::{Value as Json, json};
 use sheetsync_config::{DbConfig, TableRef};
+use sheetsync_reconcile::convert::row_from_pg_json;
+use sheetsync_reconcile::script::script_reading;
+use sheetsync_reconcile::{Column, ConflictPolicy, PgType, SheetZone};
 use sheetsync_store::{AttachSpec, attach, migrate};
 use sheetsync_testkit::TestDb;
 use sheetsync_webhook::{Clock, Db, Secret, Webhook, WebhookConfig};

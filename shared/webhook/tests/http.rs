@@ -53,7 +53,7 @@ fn too_large(size: usize) -> Json {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_the_webhook_over_http() {
-    let env = setup_with(reconcile::ConflictPolicy::Latest, |mut c| {
+    let env = setup_with(sheetsync_reconcile::ConflictPolicy::Latest, |mut c| {
         c.max_body_bytes = 1000;
         c
     })

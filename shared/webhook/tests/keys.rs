@@ -5,9 +5,9 @@
 
 mod common;
 
-use reconcile::ConflictPolicy;
 use serde_json::{Value as Json, json};
 use sheetsync_config::TableRef;
+use sheetsync_reconcile::ConflictPolicy;
 use sheetsync_store::{AttachSpec, attach};
 use sheetsync_webhook::{MasterSecrets, Secret, WebhookRequest, spreadsheet_key};
 

@@ -5,8 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use reconcile::ConflictPolicy;
 use serde_json::json;
+use sheetsync_reconcile::ConflictPolicy;
 
 use common::{Env, SHEET, SPREADSHEET, setup_with, signed};
 

@@ -3,8 +3,8 @@
 
 mod common;
 
-use reconcile::ConflictPolicy;
 use serde_json::{Value as Json, json};
+use sheetsync_reconcile::ConflictPolicy;
 
 use common::{SHEET, SPREADSHEET, edit, max_seq, setup, setup_with, signed};
 

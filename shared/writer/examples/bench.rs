@@ -11,13 +11,13 @@
 
 use std::time::{Duration, Instant};
 
-use reconcile::PgType;
 use serde_json::{Value as Json, json};
-use sheets_emulator::Emulator;
 use sheetsync_queue::{ChangeBatch, ColumnType, Op, RowChange, VERSION};
+use sheetsync_reconcile::PgType;
 use sheetsync_sheets::{
     Endpoints, SheetsClient, TabImage, TabRow, auth::parse_key, journaled_plan,
 };
+use sheetsync_sheets_emulator::Emulator;
 use sheetsync_writer::{Message, Writer};
 
 const SPREADSHEET: &str = "bench";
@@ -171,8 +171,8 @@ fn planning_ms(n: usize) -> f64 {
         watermark: None,
         key_index: vec![0],
         journal: None,
-        zone: reconcile::SheetZone::UTC,
-        locale: reconcile::SheetLocale::UNKNOWN,
+        zone: sheetsync_reconcile::SheetZone::UTC,
+        locale: sheetsync_reconcile::SheetLocale::UNKNOWN,
     };
     let batches: Vec<ChangeBatch> = batches("plan", n).collect();
     let refs: Vec<&ChangeBatch> = batches.iter().collect();

@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use serde_json::{Value as Json, json};
-use sheets_emulator::NumberFormatType;
 use sheetsync_queue::Op;
+use sheetsync_sheets_emulator::NumberFormatType;
 
 fn orders() -> Vec<Vec<Json>> {
     vec![
@@ -174,7 +174,7 @@ async fn typed_cells_keep_their_type_and_null_clears() {
     let name = env.emu.cell(SPREADSHEET, TAB, 2, 1).unwrap();
     assert_eq!(
         name.value,
-        sheets_emulator::CellValue::Text("=SUM(1,2)".into())
+        sheetsync_sheets_emulator::CellValue::Text("=SUM(1,2)".into())
     );
 }
 
@@ -207,7 +207,7 @@ async fn timestamptz_cells_are_wall_clocks_in_the_spreadsheets_zone() {
     let out = env.apply(&[message("m1", &b)]).await;
     assert!(out.failed.is_empty());
     let serial = |row| match env.emu.cell(SPREADSHEET, TAB, row, 2).map(|c| c.value) {
-        Some(sheets_emulator::CellValue::Number(n)) => n,
+        Some(sheetsync_sheets_emulator::CellValue::Number(n)) => n,
         other => panic!("row {row}: {other:?}"),
     };
     // 2026-01-01 01:01:07.123456 and 2026-07-01 08:00 (days since 1899-12-30).
@@ -368,7 +368,7 @@ async fn at_most_two_requests_whatever_the_batch_size() {
 
 #[tokio::test]
 async fn cells_and_formats_the_change_does_not_carry_are_left_alone() {
-    use sheets_emulator::{Cell, NumberFormat};
+    use sheetsync_sheets_emulator::{Cell, NumberFormat};
     let env = setup().await;
     env.seed(vec![
         vec![json!("id"), json!("name"), json!("qty"), json!("comment")],

@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use sheets_emulator::{Cell, CellValue, Formula, NumberFormat, NumberFormatType};
 use sheetsync_queue::Op;
+use sheetsync_sheets_emulator::{Cell, CellValue, Formula, NumberFormat, NumberFormatType};
 
 /// `qty` of key 1 is `=LEN(B2)` showing 3, `due` of key 2 a date formula
 /// showing 2026-12-01 (the emulator computes neither: the seed says what

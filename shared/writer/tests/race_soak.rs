@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use serde_json::{Value as Json, json};
-use sheets_emulator::Cell;
 use sheetsync_queue::Op;
+use sheetsync_sheets_emulator::Cell;
 
 /// A person's move of rows (content kept): sort by a column, or a drag.
 fn person(seed: u64) -> impl FnOnce(&mut Vec<Vec<Cell>>) + Send + 'static {

@@ -8,10 +8,10 @@ mod common;
 
 use common::*;
 use serde_json::{Value as Json, json};
-use sheets_emulator::Cell;
 use sheetsync_queue::Op;
 use sheetsync_sheets::journal::{EntryOp, Journal, journal_title};
 use sheetsync_sheets::repair::RESTORES_PER_ROUND;
+use sheetsync_sheets_emulator::Cell;
 
 /// Five keyed rows and one a person typed without a key yet.
 fn tab() -> Vec<Vec<Json>> {

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::{Value as Json, json};
-use sheets_emulator::Cell;
 use sheetsync_queue::Op;
+use sheetsync_sheets_emulator::Cell;
 use tokio::time::Instant;
 
 fn env_or(name: &str, default: u64) -> u64 {

@@ -33,7 +33,14 @@ pub const BENCHES: &[Bench] = &[
     },
     Bench {
         title: "Reconcile: 100,000-row snapshot diff, coalesce, convert, merge",
-        args: &["bench", "-q", "-p", "reconcile", "--bench", "reconcile"],
+        args: &[
+            "bench",
+            "-q",
+            "-p",
+            "sheetsync-reconcile",
+            "--bench",
+            "reconcile",
+        ],
     },
     Bench {
         title: "Writer: Sheets API requests per batch, planning, peak RSS for 10,000 rows",

@@ -1,8 +1,8 @@
 //! The benchmark suite, one command:
 //!
 //! ```sh
-//! cargo run --release -p bench            # everything (about 10 minutes on 2 cores)
-//! cargo run --release -p bench -- --own   # only this crate's pipeline measurements
+//! cargo run --release -p sheetsync-bench            # everything (about 10 minutes on 2 cores)
+//! cargo run --release -p sheetsync-bench -- --own   # only this crate's pipeline measurements
 //! ```
 //!
 //! Measures commit → cell latency through the local stack's pieces itself
@@ -30,7 +30,7 @@ async fn main() {
     let mut report = String::new();
     report.push_str("# sheetsync benchmarks\n\n");
     report.push_str(&machine::describe());
-    report.push_str("\nCommand: `cargo run --release -p bench`\n\n");
+    report.push_str("\nCommand: `cargo run --release -p sheetsync-bench`\n\n");
 
     report.push_str("## Pipeline (tests/bench)\n\n");
     report.push_str("| measurement | value | goal |\n|---|---:|---|\n");

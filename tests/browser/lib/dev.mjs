@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const artifacts = join(root, 'tests', 'artifacts');
 
-/** A debug binary of the workspace (`cargo build -p sheetsync -p sheets-emulator`),
+/** A debug binary of the workspace (`cargo build -p sheetsync-cli -p sheetsync-sheets-emulator`),
  *  in `CARGO_TARGET_DIR` when cargo was told to build there. */
 export function binary(name = 'sheetsync') {
   const bin = join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'debug', name);
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: run cargo build -p sheetsync -p sheets-emulator first`);
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run cargo build -p sheetsync-cli -p sheetsync-sheets-emulator first`);
   return bin;
 }
 

@@ -1,9 +1,9 @@
 //! What each fuzz target checks, for one input. A panic is a finding: these
 //! functions assert the properties on purpose.
 
-use reconcile::convert::{from_pg_json, from_sheet};
-use reconcile::{Column, ConflictPolicy, PgType, Value};
 use serde_json::Value as Json;
+use sheetsync_reconcile::convert::{from_pg_json, from_sheet};
+use sheetsync_reconcile::{Column, ConflictPolicy, PgType, Value};
 use sheetsync_store::Binding;
 use sheetsync_webhook::authenticate::{authenticate, claimed_spreadsheet};
 use sheetsync_webhook::contract::{PushRequest, SyncRequest};
@@ -86,12 +86,12 @@ pub fn webhook_request(data: &[u8]) {
     let Ok(header) = Header::map(&binding, &request.header) else {
         return;
     };
-    let settings = reconcile::SheetSettings {
+    let settings = sheetsync_reconcile::SheetSettings {
         locale: request.locale.as_deref().map_or(
-            reconcile::SheetLocale::UNKNOWN,
-            reconcile::SheetLocale::from_tag,
+            sheetsync_reconcile::SheetLocale::UNKNOWN,
+            sheetsync_reconcile::SheetLocale::from_tag,
         ),
-        ..reconcile::SheetSettings::UTC
+        ..sheetsync_reconcile::SheetSettings::UTC
     };
     for (i, row) in request.rows.iter().enumerate() {
         let _ = Incoming::convert(&binding, &header, &request.header, (i, row), settings);

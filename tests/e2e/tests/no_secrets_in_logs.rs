@@ -11,12 +11,12 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reconcile::ConflictPolicy;
 use serde_json::{Value as Json, json};
-use sheets_emulator::Emulator;
 use sheetsync_config::TableRef;
 use sheetsync_outbox::{DrainOptions, MemoryQueue, Scope, drain};
+use sheetsync_reconcile::ConflictPolicy;
 use sheetsync_sheets::{Endpoints, SheetsClient, auth::parse_key};
+use sheetsync_sheets_emulator::Emulator;
 use sheetsync_store::{AttachSpec, attach_granting, migrate};
 use sheetsync_testkit::{TestDb, TestRole};
 use sheetsync_webhook::signature::sign;
@@ -74,7 +74,7 @@ fn capture_logs() -> Captured {
     let subscriber = tracing_subscriber::fmt()
         .json()
         .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "trace,sheets_emulator=off",
+            "trace,sheetsync_sheets_emulator=off",
         ))
         .with_current_span(true)
         .with_span_list(true)

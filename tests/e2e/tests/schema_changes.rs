@@ -6,12 +6,12 @@
 
 use std::time::Duration;
 
-use reconcile::ConflictPolicy;
 use serde_json::{Value as Json, json};
-use sheets_emulator::Emulator;
 use sheetsync_config::{DbConfig, TableRef};
 use sheetsync_outbox::{DrainOptions, MemoryQueue, Scope, drain};
+use sheetsync_reconcile::ConflictPolicy;
 use sheetsync_sheets::{Endpoints, SheetsClient, auth::parse_key};
+use sheetsync_sheets_emulator::Emulator;
 use sheetsync_store::{AttachSpec, attach, migrate, recent_schema_changes, sheet_header_issues};
 use sheetsync_testkit::TestDb;
 use sheetsync_webhook::signature::sign;

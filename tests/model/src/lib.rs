@@ -1,7 +1,7 @@
 //! Model checking of sheetsync's sync protocol (issue 15): every
 //! interleaving of small scenarios, with every decision made by the
-//! product's own rules: `reconcile::merge::merge_row` and
-//! `reconcile::diff::diff` through the webhook's planners
+//! product's own rules: `sheetsync_reconcile::merge::merge_row` and
+//! `sheetsync_reconcile::diff::diff` through the webhook's planners
 //! (`sheetsync_plan::{edit, snapshot}`), `repair_columns`, and the
 //! writer's batch planner (`sheetsync_sheets::plan`, which coalesces a
 //! batch's changes per row). What is abstracted, and why, is in

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use reconcile::ConflictPolicy;
+use sheetsync_reconcile::ConflictPolicy;
 use stateright::{Model, Property};
 
 use crate::people::{self, Step};

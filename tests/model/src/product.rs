@@ -5,12 +5,12 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, TimeZone, Utc};
-use reconcile::Binding;
-use reconcile::{Column, ConflictPolicy, Key, PgType, Value};
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
 use sheetsync_plan::incoming::{Cell, Incoming};
 use sheetsync_plan::table::{RowState as PgRowState, TableRow};
+use sheetsync_reconcile::Binding;
+use sheetsync_reconcile::{Column, ConflictPolicy, Key, PgType, Value};
 
 use crate::world::{RowState, Val, WIDTH, World};
 
@@ -79,7 +79,7 @@ pub fn key(k: i64) -> Key {
 
 pub fn key_int(key: &Key) -> Option<i64> {
     match key.0.as_slice() {
-        [reconcile::KeyPart::Int(k)] => Some(*k),
+        [sheetsync_reconcile::KeyPart::Int(k)] => Some(*k),
         _ => None,
     }
 }

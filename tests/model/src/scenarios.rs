@@ -1,7 +1,7 @@
 //! The scenarios the tests check (docs/model-checking.md lists each with
 //! its size). Every value a person writes is distinct.
 
-use reconcile::ConflictPolicy;
+use sheetsync_reconcile::ConflictPolicy;
 
 use crate::model::Scenario;
 use crate::people::Step;

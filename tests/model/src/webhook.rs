@@ -1,18 +1,18 @@
 //! The webhook transaction: the script's next request planned by the
 //! product's planners (`plan_edit`, `plan_snapshot`, `plan_keys`, which
-//! call `reconcile::merge::merge_row` and `reconcile::diff::diff`) and
+//! call `sheetsync_reconcile::merge::merge_row` and `sheetsync_reconcile::diff::diff`) and
 //! `repair_columns`, then written to the table and `row_state` as
 //! `rows.rs` and `effects.rs` do in SQL (modelled in [`crate::effects`]).
 //! One request is one atomic step, as it is one transaction.
 
 use std::collections::HashSet;
 
-use reconcile::{Key, SheetZone};
 use sheetsync_plan::contract::RowStatus;
 use sheetsync_plan::edit::{EventTime, plan_edit};
 use sheetsync_plan::plan::{Conflict, Plan, WriteKind};
 use sheetsync_plan::repair::repair_columns;
 use sheetsync_plan::snapshot::{Image, SnapshotKind, plan_keys, plan_snapshot};
+use sheetsync_reconcile::{Key, SheetZone};
 
 use crate::effects;
 use crate::product::{self, binding, key_int, table_row, val_of_json, val_of_text};
@@ -32,7 +32,11 @@ pub enum Rules {
 }
 
 /// Processes the script's next request. `None` when there is none.
-pub fn process(world: &World, rules: Rules, policy: reconcile::ConflictPolicy) -> Option<World> {
+pub fn process(
+    world: &World,
+    rules: Rules,
+    policy: sheetsync_reconcile::ConflictPolicy,
+) -> Option<World> {
     let mut next = world.clone();
     let post = next.client.first()?.clone();
     next.client.remove(0);
@@ -95,7 +99,13 @@ pub fn process(world: &World, rules: Rules, policy: reconcile::ConflictPolicy) -
 }
 
 /// Writes the plan, as `process::execute` does.
-fn apply(world: &mut World, binding: &reconcile::Binding, plan: &Plan, at: u8, rids: &[Rid]) {
+fn apply(
+    world: &mut World,
+    binding: &sheetsync_reconcile::Binding,
+    plan: &Plan,
+    at: u8,
+    rids: &[Rid],
+) {
     let held_columns: HashSet<usize> = (0..=WIDTH).collect();
     for write in &plan.writes {
         // rows::apply_writes: the insert takes the database's key when the

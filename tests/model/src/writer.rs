@@ -9,9 +9,9 @@
 //! modelling grid indexes and the journal is out of this model's scope. A
 //! row a person deleted since is not written again (the repair's rule).
 
-use reconcile::{PgType, SheetLocale, SheetZone};
 use serde_json::{Map, Value as Json};
 use sheetsync_queue::{ChangeBatch, ColumnType, Op, RowChange};
+use sheetsync_reconcile::{PgType, SheetLocale, SheetZone};
 use sheetsync_sheets::tab::{TabImage, TabRow as SheetRow, Watermark, cell_json};
 use sheetsync_sheets::wire::{CellData, Request};
 

@@ -65,13 +65,15 @@ fn typed_row_edited() {
 #[test]
 fn edits_race_policy_sheet() {
     holds(scenarios::edits_race_under(
-        reconcile::ConflictPolicy::Sheet,
+        sheetsync_reconcile::ConflictPolicy::Sheet,
     ));
 }
 
 #[test]
 fn edits_race_policy_db() {
-    holds(scenarios::edits_race_under(reconcile::ConflictPolicy::Db));
+    holds(scenarios::edits_race_under(
+        sheetsync_reconcile::ConflictPolicy::Db,
+    ));
 }
 
 #[test]

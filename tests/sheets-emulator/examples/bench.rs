@@ -1,5 +1,5 @@
 //! Emulator overhead, so writer benchmarks can tell it apart from their own:
-//! `cargo run --release -p sheets-emulator --example bench`.
+//! `cargo run --release -p sheetsync-sheets-emulator --example bench`.
 //! Prints a table of median wall times over the loopback HTTP path.
 
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use google_sheets4::yup_oauth2::{self, CustomHyperClientBuilder, ServiceAccountA
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use serde_json::{Value as Json, json};
-use sheets_emulator::Emulator;
+use sheetsync_sheets_emulator::Emulator;
 
 const ID: &str = "bench";
 const ROWS: usize = 10_000;

@@ -8,7 +8,7 @@
 //!
 //! ```no_run
 //! # async fn demo() {
-//! use sheets_emulator::Emulator;
+//! use sheetsync_sheets_emulator::Emulator;
 //! use serde_json::json;
 //!
 //! let emu = Emulator::start().await;

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use clap::Parser;
-use sheets_emulator::Emulator;
+use sheetsync_sheets_emulator::Emulator;
 
 /// An in-memory Google Sheets API v4 emulator with an OAuth2 token endpoint.
 #[derive(Parser)]

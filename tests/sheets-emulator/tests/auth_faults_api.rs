@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::Http;
 use serde_json::json;
-use sheets_emulator::{Emulator, LoggedRequest};
+use sheetsync_sheets_emulator::{Emulator, LoggedRequest};
 
 const ID: &str = "1FaultSheet";
 
@@ -168,7 +168,7 @@ async fn server_errors_before_and_after_applying() {
     );
     assert_eq!(
         emu.faults().config(),
-        sheets_emulator::FaultConfig::default()
+        sheetsync_sheets_emulator::FaultConfig::default()
     );
 }
 

@@ -4,7 +4,7 @@ mod common;
 
 use common::Http;
 use serde_json::{Value as Json, json};
-use sheets_emulator::{Cell, CellValue, ChangeSource, Emulator};
+use sheetsync_sheets_emulator::{Cell, CellValue, ChangeSource, Emulator};
 
 const ID: &str = "1BatchSheet";
 

@@ -15,7 +15,7 @@ use google_sheets4::hyper_util::rt::TokioExecutor;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use serde_json::json;
-use sheets_emulator::Emulator;
+use sheetsync_sheets_emulator::Emulator;
 
 #[tokio::test]
 async fn seed_inspect_and_faults_over_http() {
@@ -82,7 +82,10 @@ async fn seed_inspect_and_faults_over_http() {
 
     let key = control.get("/_emulator/service-account").await;
     assert_eq!(key.body["token_uri"], emu.token_uri());
-    assert_eq!(key.body["client_email"], sheets_emulator::TEST_CLIENT_EMAIL);
+    assert_eq!(
+        key.body["client_email"],
+        sheetsync_sheets_emulator::TEST_CLIENT_EMAIL
+    );
 
     let faults = control
         .put(

@@ -14,7 +14,7 @@ use google_sheets4::api::{
 use google_sheets4::hyper_util::client::legacy::Client;
 use google_sheets4::hyper_util::rt::TokioExecutor;
 use serde_json::json;
-use sheets_emulator::{Cell, Emulator};
+use sheetsync_sheets_emulator::{Cell, Emulator};
 
 const SHEET: &str = "1AbcSpreadsheet";
 

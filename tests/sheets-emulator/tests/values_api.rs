@@ -4,7 +4,7 @@ mod common;
 
 use common::Http;
 use serde_json::json;
-use sheets_emulator::{Cell, Emulator};
+use sheetsync_sheets_emulator::{Cell, Emulator};
 
 const ID: &str = "1ValuesSheet";
 
@@ -318,7 +318,7 @@ async fn batch_get_batch_update_clear_and_batch_clear() {
         json!({"spreadsheetId": ID, "clearedRange": "Sheet1!D2:D1000"})
     );
     let cell = emu.cell(ID, "Sheet1", 1, 3).unwrap();
-    assert_eq!(cell.value, sheets_emulator::CellValue::Empty);
+    assert_eq!(cell.value, sheetsync_sheets_emulator::CellValue::Empty);
     assert!(cell.number_format().is_some(), "clear keeps formats");
     let batch_cleared = http
         .post(

@@ -1,7 +1,7 @@
 use super::*;
-use reconcile::PgType;
 use serde_json::json;
 use sheetsync_queue::{ChangeBatch, ColumnType};
+use sheetsync_reconcile::PgType;
 
 fn target() -> Target {
     Target {

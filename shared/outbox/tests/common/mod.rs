@@ -5,10 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use reconcile::model::ConflictPolicy;
 use sheetsync_config::TableRef;
 use sheetsync_outbox::{DrainOptions, DrainReport, QueueSink, Scope, SqsSink, drain};
 use sheetsync_queue::{ChangeBatch, Op, RowChange};
+use sheetsync_reconcile::model::ConflictPolicy;
 use sheetsync_store::{AttachSpec, attach, migrate};
 use sheetsync_testkit::TestDb;
 use sheetsync_testkit::moto::{Moto, Received};

@@ -1,7 +1,7 @@
 #![allow(dead_code)]
 
-use reconcile::model::ConflictPolicy;
 use sheetsync_config::TableRef;
+use sheetsync_reconcile::model::ConflictPolicy;
 use sheetsync_store::{AttachSpec, migrate};
 use sheetsync_testkit::TestDb;
 use tokio_postgres::Client;

@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use reconcile::ConflictPolicy;
 use serde_json::{Value as Json, json};
 use sheetsync_config::{DbConfig, TableRef};
+use sheetsync_reconcile::ConflictPolicy;
 use sheetsync_store::{AttachSpec, attach, migrate};
 use sheetsync_testkit::TestDb;
 use sheetsync_webhook::signature::sign;

@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use reconcile::PgType;
 use serde_json::{Value as Json, json};
-use sheets_emulator::Emulator;
 use sheetsync_queue::{ChangeBatch, ColumnType, Op, RowChange, VERSION};
+use sheetsync_reconcile::PgType;
 use sheetsync_sheets::{Endpoints, SheetsClient, auth::parse_key};
+use sheetsync_sheets_emulator::Emulator;
 use sheetsync_writer::{Message, RetryPolicy, Writer};
 use tokio::time::Instant;
 

@@ -27,10 +27,10 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use ledger::{Ledger, Side};
-use reconcile::convert::{from_pg_value, from_sheet};
 use rng::Rng;
 use serde_json::{Value as Json, json};
 use sheet::{SheetModel, SheetRow, cell_json, json_cell, key_of, now_iso};
+use sheetsync_reconcile::convert::{from_pg_value, from_sheet};
 use stack::{HEADER, SPREADSHEET, Stack, TAB};
 use tokio::time::Instant;
 
@@ -299,7 +299,7 @@ impl Driver<'_> {
             Op::SheetSort => {
                 let col = 1 + self.rng.below(4);
                 self.model.edit(|rows| {
-                    let sort_key = |r: &Vec<sheets_emulator::Cell>| {
+                    let sort_key = |r: &Vec<sheetsync_sheets_emulator::Cell>| {
                         let empty = r.iter().all(SheetModel::is_empty);
                         (empty, cell_json(&r[col]).to_string())
                     };
@@ -504,7 +504,7 @@ impl Driver<'_> {
         let watermark = self.model.watermark();
         let edited_at = now_iso();
         let at = self.rng.below(1000);
-        let cells: Vec<sheets_emulator::Cell> = values.iter().map(json_cell).collect();
+        let cells: Vec<sheetsync_sheets_emulator::Cell> = values.iter().map(json_cell).collect();
         let sheet_row = self.model.edit(|grid| {
             let data = grid
                 .iter()

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use serde_json::{Value as Json, json};
-use sheets_emulator::{Cell, CellValue};
+use sheetsync_sheets_emulator::{Cell, CellValue};
 
 use sheetsync_sheets::journal::{Verdict, journal_title, verdict};
 

@@ -10,14 +10,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use reconcile::ConflictPolicy;
-use sheets_emulator::Emulator;
 use sheetsync_config::{DbConfig, TableRef};
 use sheetsync_outbox::{
     DrainOptions, EntryOutcome, OutgoingMessage, QueueSink, ReceiveOptions, Received, Scope,
     SinkError, SqsSink, drain,
 };
+use sheetsync_reconcile::ConflictPolicy;
 use sheetsync_sheets::{Endpoints, SheetsClient, auth::parse_key};
+use sheetsync_sheets_emulator::Emulator;
 use sheetsync_store::{AttachSpec, Binding, attach, migrate};
 use sheetsync_testkit::TestDb;
 use sheetsync_testkit::moto::Moto;

@@ -13,7 +13,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{HeaderMap, Method, Request};
 use serde_json::Value as Json;
-use sheets_emulator::Emulator;
+use sheetsync_sheets_emulator::Emulator;
 
 use google_sheets4::hyper;
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use sheets_emulator::Change;
+use sheetsync_sheets_emulator::Change;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::AppState;

@@ -3,8 +3,8 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use sheets_emulator::Emulator;
 use sheetsync_sheets::{Endpoints, KeySource, SheetsClient, auth::parse_key};
+use sheetsync_sheets_emulator::Emulator;
 use sheetsync_writer::Writer;
 
 use super::{DevError, SheetChoice};

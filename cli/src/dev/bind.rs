@@ -1,7 +1,7 @@
 //! Attaching the table to the tab, or finding it attached by an earlier run.
 
-use reconcile::model::ConflictPolicy;
 use sheetsync_config::TableRef;
+use sheetsync_reconcile::model::ConflictPolicy;
 use sheetsync_store::{AttachSpec, Binding, StoredBinding, resolve_table};
 use tokio_postgres::Client;
 

@@ -1,5 +1,5 @@
-use reconcile::model::ConflictPolicy;
 use sheetsync_config::{SheetRange, TableRef};
+use sheetsync_reconcile::model::ConflictPolicy;
 use sheetsync_store::StoredBinding;
 use sheetsync_store::{AttachSpec, Binding};
 
