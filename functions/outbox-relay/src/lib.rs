@@ -11,8 +11,7 @@ use sheetsync_metrics::{Metrics, names};
 use sheetsync_outbox::drain::drain_until_idle;
 use sheetsync_outbox::invoke::{Summary, scope_of};
 use sheetsync_outbox::{BindingOutcome, DrainOptions, DrainReport, SqsSink};
-use tokio::sync::Mutex;
-use tokio_postgres::Client;
+use sheetsync_store::Pool;
 use tracing::{error, info};
 
 /// The queue the relay sends to.
@@ -44,10 +43,10 @@ pub enum RelayError {
 }
 
 pub struct Relay<S = SqsSink> {
-    db: DbConfig,
+    /// One connection, kept across invocations.
+    db: Pool,
     sink: S,
     opts: DrainOptions,
-    client: Mutex<Option<Client>>,
 }
 
 impl Relay<SqsSink> {
@@ -69,10 +68,9 @@ impl Relay<SqsSink> {
 impl<S: sheetsync_outbox::QueueSink> Relay<S> {
     pub fn new(db: DbConfig, sink: S) -> Relay<S> {
         Relay {
-            db,
+            db: Pool::new(db, 1),
             sink,
             opts: DrainOptions::default(),
-            client: Mutex::new(None),
         }
     }
 
@@ -82,35 +80,33 @@ impl<S: sheetsync_outbox::QueueSink> Relay<S> {
     pub async fn handle(&self, event: LambdaEvent<Json>) -> Result<Json, RelayError> {
         let scope = scope_of(&event.payload);
         let deadline = sheetsync_aws::invocation_deadline(event.context.deadline, DEADLINE_MARGIN);
-        let mut guard = self.client.lock().await;
-        // A connection kept from an earlier invocation may have been closed
-        // by the server meanwhile: then one fresh attempt.
-        let mut attempts = if guard.is_some() { 2 } else { 1 };
         let mut report = DrainReport::default();
+        let mut retried = false;
         loop {
-            attempts -= 1;
-            let client = match guard.take() {
-                Some(c) if !c.is_closed() => c,
-                _ => sheetsync_store::connect(&self.db).await?,
-            };
-            let client = guard.insert(client);
-            let round =
-                drain_until_idle(client, &self.sink, &scope, &self.opts, deadline, BUSY_RETRY)
-                    .await;
-            let closed = client.is_closed();
-            if closed {
-                *guard = None;
-            }
+            let mut lease = self.db.lease().await?;
+            let round = drain_until_idle(
+                &mut lease.conn().client,
+                &self.sink,
+                &scope,
+                &self.opts,
+                deadline,
+                BUSY_RETRY,
+            )
+            .await;
+            // A connection kept from an earlier invocation may have been
+            // closed by the server meanwhile: then one fresh attempt.
+            let retry = lease.conn().client.is_closed() && lease.reused && !retried;
             match round {
                 Ok(r) => report.bindings.extend(r.bindings),
-                Err(e) if !(closed && attempts > 0) => return Err(e.into()),
+                Err(e) if !retry => return Err(e.into()),
                 Err(_) => {}
             }
             // Draining again is safe: a resend carries the same
             // deduplication ids.
-            if !(closed && attempts > 0) {
+            if !retry {
                 break;
             }
+            retried = true;
             report
                 .bindings
                 .retain(|b| !matches!(b.outcome, BindingOutcome::Failed(_)));

@@ -13,6 +13,7 @@ mod grant;
 mod ident;
 pub mod locks;
 mod migrate;
+pub mod pool;
 mod status;
 mod tls;
 mod tx;
@@ -25,6 +26,7 @@ pub use error::StoreError;
 pub use grant::grant;
 pub use ident::{quote_ident, quote_literal, quote_qualified};
 pub use migrate::{AppliedMigration, Migration, migrate, migrations};
+pub use pool::{Conn, Lease, Pool};
 pub use status::{
     BindingStatus, ConflictRecord, RejectRecord, SchemaChangeRecord, SheetHeaderRecord,
     binding_status, recent_conflicts, recent_rejects, recent_schema_changes, sheet_header_issues,

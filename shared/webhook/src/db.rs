@@ -1,130 +1,31 @@
-//! The database connections of one container: made on first use, kept, and
-//! made again when lost. A Lambda container serves one request at a time and
-//! holds one connection; the plain-HTTP server holds a few.
-//!
-//! Each connection caches its prepared statements by SQL text, so a request
-//! costs only execute round trips, which are pipelined where they can be.
+//! The webhook's connections (a [`sheetsync_store::Pool`]) and the errors
+//! of a request's transaction on one of them.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
-use sheetsync_config::DbConfig;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use sheetsync_store::Pool;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Client, Statement};
+
+pub use sheetsync_store::{Conn, Lease};
 
 use crate::errors::WebhookError;
 
-/// Prepared statements kept per connection before the cache starts over
-/// (bounds memory when many bindings or column sets come by).
-const STATEMENT_CACHE: usize = 512;
-
+/// The container's connections; a connection that cannot be made is
+/// `unavailable`.
 pub struct Db {
-    config: DbConfig,
-    idle: Mutex<Vec<Conn>>,
-    permits: Semaphore,
-}
-
-pub struct Conn {
-    pub client: Client,
-    statements: HashMap<String, Statement>,
-}
-
-impl Conn {
-    /// The prepared statement for `sql`, prepared once per connection.
-    pub async fn prepare(&mut self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
-        if let Some(stmt) = self.statements.get(sql) {
-            return Ok(stmt.clone());
-        }
-        let stmt = self.client.prepare(sql).await?;
-        if self.statements.len() >= STATEMENT_CACHE {
-            self.statements.clear();
-        }
-        self.statements.insert(sql.to_string(), stmt.clone());
-        Ok(stmt)
-    }
-}
-
-/// A connection lent to one request; returned on drop unless it broke.
-pub struct Lease<'a> {
-    db: &'a Db,
-    conn: Option<Conn>,
-    /// The connection was kept from an earlier request (it may have been
-    /// closed by the server or the network while idle).
-    pub reused: bool,
-    _permit: SemaphorePermit<'a>,
-}
-
-impl Lease<'_> {
-    pub fn conn(&mut self) -> &mut Conn {
-        match self.conn.as_mut() {
-            Some(conn) => conn,
-            None => unreachable!("a lease holds its connection until dropped"),
-        }
-    }
-
-    /// Drops the connection instead of returning it (after an I/O error or
-    /// a transaction left in an unknown state).
-    pub fn discard(mut self) {
-        self.conn = None;
-    }
-}
-
-impl Drop for Lease<'_> {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn.take()
-            && !conn.client.is_closed()
-            && let Ok(mut idle) = self.db.idle.lock()
-        {
-            idle.push(conn);
-        }
-    }
+    pool: Pool,
 }
 
 impl Db {
-    /// No connection is made here: a container starts even while the
-    /// database is down, and answers 503 until it is back.
-    pub fn new(config: DbConfig, max_connections: usize) -> Db {
+    pub fn new(config: sheetsync_config::DbConfig, max_connections: usize) -> Db {
         Db {
-            config,
-            idle: Mutex::new(Vec::new()),
-            permits: Semaphore::new(max_connections.max(1)),
+            pool: Pool::new(config, max_connections),
         }
     }
 
     pub async fn lease(&self) -> Result<Lease<'_>, WebhookError> {
-        let permit = self
-            .permits
-            .acquire()
+        self.pool
+            .lease()
             .await
-            .map_err(|_| WebhookError::Internal("connection pool closed".into()))?;
-        let reused = loop {
-            let next = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-            match next {
-                Some(conn) if conn.client.is_closed() => continue,
-                other => break other,
-            }
-        };
-        let was_reused = reused.is_some();
-        let conn = match reused {
-            Some(conn) => conn,
-            None => {
-                let client = sheetsync_store::connect(&self.config)
-                    .await
-                    .map_err(|e| WebhookError::Unavailable(e.to_string()))?;
-                tracing::info!("database connection made");
-                Conn {
-                    client,
-                    statements: HashMap::new(),
-                }
-            }
-        };
-        Ok(Lease {
-            db: self,
-            conn: Some(conn),
-            reused: was_reused,
-            _permit: permit,
-        })
+            .map_err(|e| WebhookError::Unavailable(e.to_string()))
     }
 }
 
