@@ -82,3 +82,28 @@ impl SheetsError {
         }
     }
 }
+
+impl From<sheetsync_sheet_plan::TabError> for SheetsError {
+    fn from(e: sheetsync_sheet_plan::TabError) -> SheetsError {
+        use sheetsync_sheet_plan::TabError;
+        match e {
+            TabError::TabNotFound {
+                spreadsheet_id,
+                sheet,
+            } => SheetsError::TabNotFound {
+                spreadsheet_id,
+                sheet,
+            },
+            TabError::UnknownTimeZone {
+                spreadsheet_id,
+                zone,
+            } => SheetsError::UnknownTimeZone {
+                spreadsheet_id,
+                zone,
+            },
+            TabError::MissingKeyColumn { sheet, column } => {
+                SheetsError::MissingKeyColumn { sheet, column }
+            }
+        }
+    }
+}

@@ -4,29 +4,22 @@
 //!   root URL and token URI), with the key from a file, env or Secrets Manager.
 //! * [`TabImage`] / [`SheetsClient::read_tab`]: one request reads a tab's
 //!   header, keys, row positions and watermark.
-//! * [`plan`]: row changes + tab image → one `spreadsheets.batchUpdate` body,
-//!   sent by [`SheetsClient::batch_update`].
+//! * [`plan`] (from the pure `sheetsync-sheet-plan`): row changes + tab
+//!   image → one `spreadsheets.batchUpdate` body, sent by
+//!   [`SheetsClient::batch_update`].
 
 pub mod auth;
-pub mod cells;
 pub mod client;
 pub mod error;
-pub mod journal;
-pub mod keys;
-pub mod plan;
-pub mod repair;
-pub mod tab;
-pub mod wire;
+mod read;
 
-#[cfg(test)]
-mod plan_props;
-#[cfg(test)]
-mod plan_tests;
+// The pure planning layer, under the paths the writer has always used.
+pub use sheetsync_sheet_plan::{cells, journal, keys, plan, repair, tab, wire};
 
 pub use auth::KeySource;
 pub use client::{Endpoints, SheetsClient};
 pub use error::SheetsError;
-pub use plan::{Plan, PlanStats, journaled_plan, plan};
+pub use plan::{Plan, PlanStats, journaled_plan};
 pub use tab::{TabImage, TabRow, Watermark};
 pub use wire::{BatchUpdate, WATERMARK_KEY};
 

@@ -3,7 +3,7 @@
 //! product's own rules: `sheetsync_reconcile::merge::merge_row` and
 //! `sheetsync_reconcile::diff::diff` through the webhook's planners
 //! (`sheetsync_plan::{edit, snapshot}`), `repair_columns`, and the
-//! writer's batch planner (`sheetsync_sheets::plan`, which coalesces a
+//! writer's batch planner (`sheetsync_sheet_plan::plan`, which coalesces a
 //! batch's changes per row). What is abstracted, and why, is in
 //! docs/model-checking.md.
 //!

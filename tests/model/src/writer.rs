@@ -1,5 +1,5 @@
 //! The sheet writer: the queue's head messages planned against the tab it
-//! read by the product's batch planner (`sheetsync_sheets::plan`), whose
+//! read by the product's batch planner (`sheetsync_sheet_plan::plan`), whose
 //! `batchUpdate` body is then applied to the tab the person sees now.
 //!
 //! Abstraction (docs/model-checking.md): the body's grid rows are resolved
@@ -12,8 +12,8 @@
 use serde_json::{Map, Value as Json};
 use sheetsync_queue::{ChangeBatch, ColumnType, Op, RowChange};
 use sheetsync_reconcile::{PgType, SheetLocale, SheetZone};
-use sheetsync_sheets::tab::{TabImage, TabRow as SheetRow, Watermark, cell_json};
-use sheetsync_sheets::wire::{CellData, Request};
+use sheetsync_sheet_plan::tab::{TabImage, TabRow as SheetRow, Watermark, cell_json};
+use sheetsync_sheet_plan::wire::{CellData, Request};
 
 use crate::product::{COLUMNS, json, val_of_json};
 use crate::world::{Change, ChangeOp, Rid, TabOp, TabRow, Val, WIDTH, World, WriterBatch};
@@ -111,7 +111,7 @@ pub fn read_and_plan(world: &World) -> WriterBatch {
     let batches: Vec<ChangeBatch> = world.queue[..messages].iter().map(message).collect();
     let refs: Vec<&ChangeBatch> = batches.iter().collect();
     let image = tab_image(world);
-    let plan = sheetsync_sheets::plan(&image, &refs);
+    let plan = sheetsync_sheet_plan::plan(&image, &refs);
     // Grid row → the row it was at the read.
     let rid_at =
         |grid: usize| -> Option<Rid> { world.tab.get(grid.checked_sub(1)?).map(|r| r.rid) };

@@ -10,10 +10,9 @@
 use serde_json::Value as Json;
 use sheetsync_reconcile::{SheetLocale, SheetSettings, SheetZone};
 
-use crate::SheetsError;
-use crate::client::{SheetsClient, encode};
+use crate::TabError;
 use crate::journal::{Journal, journal_sheet_id, journal_title};
-use crate::wire::{ExtendedValue, JOURNAL_FIELDS, READ_FIELDS, Spreadsheet, WATERMARK_KEY};
+use crate::wire::{ExtendedValue, Spreadsheet, WATERMARK_KEY};
 
 /// One data row of the tab.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,12 +124,12 @@ impl TabImage {
         spreadsheet_id: &str,
         sheet: &str,
         key_columns: &[String],
-    ) -> Result<TabImage, SheetsError> {
+    ) -> Result<TabImage, TabError> {
         // Writing date-times in a zone other than the spreadsheet's would
         // shift every one the script reads back: refuse a zone we do not know.
         let zone = match &spreadsheet.properties.time_zone {
             None => SheetZone::UTC,
-            Some(name) => name.parse().map_err(|_| SheetsError::UnknownTimeZone {
+            Some(name) => name.parse().map_err(|_| TabError::UnknownTimeZone {
                 spreadsheet_id: spreadsheet_id.to_string(),
                 zone: name.clone(),
             })?,
@@ -145,7 +144,7 @@ impl TabImage {
             .sheets
             .into_iter()
             .find(|s| s.properties.title == sheet)
-            .ok_or_else(|| SheetsError::TabNotFound {
+            .ok_or_else(|| TabError::TabNotFound {
                 spreadsheet_id: spreadsheet_id.to_string(),
                 sheet: sheet.to_string(),
             })?;
@@ -209,7 +208,7 @@ impl TabImage {
             .map(|k| {
                 image
                     .column_index(k)
-                    .ok_or_else(|| SheetsError::MissingKeyColumn {
+                    .ok_or_else(|| TabError::MissingKeyColumn {
                         sheet: sheet.to_string(),
                         column: k.clone(),
                     })
@@ -285,73 +284,6 @@ pub fn cell_json(value: &ExtendedValue) -> Json {
 /// A1 range naming a whole tab: `'Tab name'` with quotes doubled.
 pub fn tab_range(sheet: &str) -> String {
     format!("'{}'", sheet.replace('\'', "''"))
-}
-
-impl SheetsClient {
-    /// Reads the tab and its journal in one request. `key_columns` are
-    /// located in the header by name. A tab without a journal yet costs a
-    /// second read, once: Google refuses the whole request for a missing range.
-    pub async fn read_tab(
-        &self,
-        spreadsheet_id: &str,
-        sheet: &str,
-        key_columns: &[String],
-    ) -> Result<TabImage, SheetsError> {
-        let journal = journal_title(sheet);
-        let both = [tab_range(sheet), tab_range(&journal)];
-        let spreadsheet = match self.get_ranges(spreadsheet_id, &both, READ_FIELDS).await? {
-            Some(found) => found,
-            None => self
-                .get_ranges(spreadsheet_id, &both[..1], READ_FIELDS)
-                .await?
-                .ok_or_else(|| SheetsError::TabNotFound {
-                    spreadsheet_id: spreadsheet_id.to_string(),
-                    sheet: sheet.to_string(),
-                })?,
-        };
-        TabImage::from_spreadsheet(spreadsheet, spreadsheet_id, sheet, key_columns)
-    }
-
-    /// Reads the tab's journal with its cells as entered (what a repair
-    /// writes back); `None` when the tab has no journal.
-    pub async fn read_journal(
-        &self,
-        spreadsheet_id: &str,
-        sheet: &str,
-    ) -> Result<Option<Journal>, SheetsError> {
-        let title = journal_title(sheet);
-        let found = self
-            .get_ranges(spreadsheet_id, &[tab_range(&title)], JOURNAL_FIELDS)
-            .await?;
-        Ok(found.and_then(|s| {
-            s.sheets
-                .iter()
-                .find(|s| s.properties.title == title)
-                .map(Journal::from_sheet)
-        }))
-    }
-
-    /// `spreadsheets.get` of `ranges`; `None` when one of them names no tab
-    /// (Google answers 400 "Unable to parse range").
-    async fn get_ranges(
-        &self,
-        spreadsheet_id: &str,
-        ranges: &[String],
-        fields: &str,
-    ) -> Result<Option<Spreadsheet>, SheetsError> {
-        let mut path = format!("v4/spreadsheets/{}?", encode(spreadsheet_id));
-        for range in ranges {
-            path.push_str(&format!("ranges={}&", encode(range)));
-        }
-        path.push_str(&format!("includeGridData=true&fields={}", encode(fields)));
-        match self.get_json(&path, spreadsheet_id).await {
-            Err(SheetsError::Rejected {
-                status: 400,
-                message,
-            }) if message.contains("Unable to parse range") => Ok(None),
-            other => other.map(Some),
-        }
-    }
 }
 
 #[cfg(test)]
