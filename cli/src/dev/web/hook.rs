@@ -23,8 +23,9 @@ pub async fn sync(State(state): State<Arc<AppState>>, request: Request) -> Respo
         Ok(request) => request,
         Err(refused) => return refused.to_http::<String>().map(Body::from),
     };
-    let kind = kind(&request.path, &request.body);
-    let rows = rows(&request.body);
+    let body = serde_json::from_slice::<Value>(&request.body).ok();
+    let kind = kind(&request.path, body.as_ref());
+    let rows = rows(body.as_ref());
     let response = state.webhook.handle(request).await;
     state.console.sheet_to_db(&SheetBatch {
         kind: &kind,
@@ -36,26 +37,19 @@ pub async fn sync(State(state): State<Arc<AppState>>, request: Request) -> Respo
 }
 
 /// `edit`, `snapshot`, `keys`, or `push` for `/sync_gsheet`.
-fn kind(path: &str, body: &[u8]) -> String {
+fn kind(path: &str, body: Option<&Value>) -> String {
     if path.ends_with("/sync_gsheet") {
         return "push".into();
     }
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("kind").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| "request".into())
+    body.and_then(|v| v.get("kind").and_then(Value::as_str))
+        .unwrap_or("request")
+        .to_owned()
 }
 
-fn rows(body: &[u8]) -> usize {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.get("rows")
-                .or_else(|| v.get("keys"))
-                .and_then(Value::as_array)
-                .map(Vec::len)
-        })
-        .unwrap_or(0)
+fn rows(body: Option<&Value>) -> usize {
+    body.and_then(|v| v.get("rows").or_else(|| v.get("keys")))
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len)
 }
 
 /// `updated 1`, `inserted 1, rejected 1`, `deleted 1`, or the error code.
@@ -115,16 +109,20 @@ mod tests {
 
     #[test]
     fn kind_and_rows_come_from_the_body() {
-        let edit = br#"{"kind":"edit","rows":[{"row":2},{"row":3}]}"#;
+        let edit = json!({"kind": "edit", "rows": [{"row": 2}, {"row": 3}]});
         assert_eq!(
-            (kind("/sync_postgres", edit), rows(edit)),
+            (kind("/sync_postgres", Some(&edit)), rows(Some(&edit))),
             ("edit".into(), 2)
         );
-        let keys = br#"{"kind":"keys","keys":[{"id":1}]}"#;
+        let keys = json!({"kind": "keys", "keys": [{"id": 1}]});
         assert_eq!(
-            (kind("/sync_postgres", keys), rows(keys)),
+            (kind("/sync_postgres", Some(&keys)), rows(Some(&keys))),
             ("keys".into(), 1)
         );
-        assert_eq!(kind("/sync_gsheet", b"{}"), "push");
+        assert_eq!(kind("/sync_gsheet", Some(&json!({}))), "push");
+        assert_eq!(
+            (kind("/sync_postgres", None), rows(None)),
+            ("request".into(), 0)
+        );
     }
 }
