@@ -1,5 +1,5 @@
 /**
- * Building CONTRACT.md requests from what the tab holds. Row 1 is the header;
+ * Building docs/contract.md requests from what the tab holds. Row 1 is the header;
  * data rows start at row 2. Rows are re-read from the sheet (events carry no
  * values for pastes), so a request always reports what the tab holds now.
  */
@@ -82,7 +82,7 @@ function isEmptyRow_(values) {
   return values.every(isEmptyCell_);
 }
 
-/** A row whose key cells are all empty is a new row (CONTRACT.md). */
+/** A row whose key cells are all empty is a new row (docs/contract.md). */
 function isKeyless_(ctx, values) {
   return hasKeyColumns_(ctx) && ctx.keyIndexes.every(function (i) { return isEmptyCell_(values[i]); });
 }

@@ -1,5 +1,5 @@
 /**
- * Sheet cells -> CONTRACT.md values: numbers, booleans and strings as they
+ * Sheet cells -> docs/contract.md values: numbers, booleans and strings as they
  * are, an empty cell as "", dates as ISO 8601 strings ("2026-12-01" for a
  * date-only cell, "2026-12-01T09:30:00.000+01:00" for a date-time: the
  * spreadsheet's wall-clock time with its offset, so both `timestamp` and

@@ -1,5 +1,5 @@
 //! Backfill: the binding's whole table into the outbox, so the sheet
-//! converges to the table (CONTRACT.md, `POST /sync_gsheet`; also the first
+//! converges to the table (docs/contract.md, `POST /sync_gsheet`; also the first
 //! sync of an existing table into an empty sheet).
 //!
 //! Every row is queued as an `insert` (origin `backfill`), in primary key

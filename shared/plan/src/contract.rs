@@ -1,4 +1,4 @@
-//! The wire format of CONTRACT.md: what the Apps Script posts and what it is
+//! The wire format of docs/contract.md: what the Apps Script posts and what it is
 //! answered. Unknown fields are accepted (the contract may grow).
 
 use chrono::{DateTime, Utc};

@@ -2,7 +2,7 @@
 //! cell, under the binding's conflict policy.
 //!
 //! The caller passes the cells to apply: those named by the row's `old` or
-//! `edited` (CONTRACT.md), else every cell of the row. For each cell with
+//! `edited` (docs/contract.md), else every cell of the row. For each cell with
 //! sheet value `s`, base `b` (the event's `old`, when it had one) and
 //! database value `d`:
 //!
@@ -137,7 +137,7 @@ pub struct RowMerge {
     pub conflicts: Vec<Conflict>,
 }
 
-/// The row status the webhook answers with (CONTRACT.md).
+/// The row status the webhook answers with (docs/contract.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MergeStatus {

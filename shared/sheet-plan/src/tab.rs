@@ -264,7 +264,7 @@ impl TabImage {
     }
 }
 
-/// A read cell as the JSON the sheet side of CONTRACT.md uses; whole numbers
+/// A read cell as the JSON the sheet side of docs/contract.md uses; whole numbers
 /// become integers so `42.0` and the table's `42` are the same key.
 pub fn cell_json(value: &ExtendedValue) -> Json {
     match value {

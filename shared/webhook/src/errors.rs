@@ -1,4 +1,4 @@
-//! Every error of CONTRACT.md's table, answered as
+//! Every error of docs/contract.md's table, answered as
 //! `{"error": {"code": "…", "message": "…"}}`. None of them writes anything.
 
 #[derive(Debug, thiserror::Error)]

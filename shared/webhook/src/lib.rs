@@ -1,6 +1,6 @@
 //! The sheet webhook, independent of how requests arrive (Lambda events, or
 //! plain HTTP for the local stack): `POST /sync_postgres` takes signed Apps
-//! Script requests (CONTRACT.md) into the bound table, `POST /sync_gsheet`
+//! Script requests (docs/contract.md) into the bound table, `POST /sync_gsheet`
 //! queues the whole table for the sheet.
 //!
 //! * [`contract`]: the wire format; [`answer`]: the typed answer; [`signature`]: HMAC verification;

@@ -1,4 +1,4 @@
-//! Every error of CONTRACT.md's table, answered with its status and code,
+//! Every error of docs/contract.md's table, answered with its status and code,
 //! writing nothing; hostile and unknown header names.
 
 mod common;

@@ -1,6 +1,6 @@
 // The sheetsync dev grid: a small spreadsheet over the Sheets API emulator's
 // tab. It writes cells through the emulator's control API (as a person types
-// into a sheet) and then sends the same signed CONTRACT.md requests as the
+// into a sheet) and then sends the same signed docs/contract.md requests as the
 // Apps Script. It follows the emulator's change feed, so rows the writer
 // puts into the tab (changes made in PostgreSQL) show up at once.
 'use strict';
@@ -49,7 +49,7 @@
   }
 
   /**
-   * A cell as CONTRACT.md carries it: number, boolean, string, ISO date or "".
+   * A cell as docs/contract.md carries it: number, boolean, string, ISO date or "".
    * A formula is sent as what it shows, as the script's getValues() reads it
    * (an error as its text), never as the formula.
    */
@@ -176,7 +176,7 @@
     return Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, '0')).join('');
   }
 
-  /** One CONTRACT.md request, signed as the Apps Script signs it. */
+  /** One docs/contract.md request, signed as the Apps Script signs it. */
   async function send(kind, fields, editedAt, label) {
     const request = {
       v: 1,

@@ -1,5 +1,5 @@
 //! Typed conversion between the three forms a value takes: the sheet's JSON
-//! cell (CONTRACT.md), PostgreSQL's `to_jsonb` rendering and text input, and
+//! cell (docs/contract.md), PostgreSQL's `to_jsonb` rendering and text input, and
 //! the typed [`Value`](crate::Value) in between.
 //!
 //! * [`from_sheet`]: a cell the script sent → `Value` (`""`/`null` → `Null`).

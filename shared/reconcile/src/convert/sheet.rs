@@ -1,4 +1,4 @@
-//! A sheet cell (a JSON number, boolean, string or null, CONTRACT.md) → the
+//! A sheet cell (a JSON number, boolean, string or null, docs/contract.md) → the
 //! column's typed value.
 
 use serde_json::Value as Json;

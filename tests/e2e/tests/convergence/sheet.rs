@@ -1,6 +1,6 @@
 //! The sheet client model: plays the Apps Script. It edits the emulator's
 //! tab as a person does (behind the API, as the Sheets UI would) and sends
-//! the CONTRACT.md request the script builds for that edit, reading the
+//! the docs/contract.md request the script builds for that edit, reading the
 //! tab's watermark from its developer metadata first, as the script does.
 
 use std::time::Duration;
