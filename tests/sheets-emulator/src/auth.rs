@@ -79,6 +79,8 @@ impl OAuthError {
 struct Issued {
     expires: Instant,
     can_write: bool,
+    /// The service account the token was granted to (Google's quota "user").
+    user: String,
 }
 
 struct TokenState {
@@ -218,6 +220,7 @@ impl Tokens {
             Issued {
                 expires: now + lifetime,
                 can_write,
+                user: claims.iss.clone().unwrap_or_default(),
             },
         );
         Ok(Grant {
@@ -256,7 +259,8 @@ impl Tokens {
     }
 
     /// Checks an `Authorization` header (or `access_token` query value) for an API call.
-    pub fn authorize(&self, bearer: Option<&str>, write: bool) -> Result<(), ApiError> {
+    /// The token's user when it may make this call.
+    pub fn authorize(&self, bearer: Option<&str>, write: bool) -> Result<String, ApiError> {
         const SEE: &str = "Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.";
         let Some(token) = bearer else {
             return Err(ApiError::unauthenticated(format!(
@@ -278,7 +282,7 @@ impl Tokens {
                 "Request had insufficient authentication scopes.",
             ));
         }
-        Ok(())
+        Ok(issued.user.clone())
     }
 }
 
@@ -379,7 +383,10 @@ mod tests {
             .grant(&form(&sign(claims(WRITE_SCOPES[0]))), &[AUD.into()])
             .unwrap();
         assert_eq!(grant.expires_in, 3599);
-        assert_eq!(tokens.authorize(Some(&grant.access_token), true), Ok(()));
+        assert_eq!(
+            tokens.authorize(Some(&grant.access_token), true),
+            Ok(TEST_CLIENT_EMAIL.to_string())
+        );
         assert_eq!(
             tokens
                 .authorize(Some("ya29.forged"), false)
@@ -404,7 +411,10 @@ mod tests {
         let grant = tokens
             .grant(&form(&sign(claims(READ_SCOPES[1]))), &[AUD.into()])
             .unwrap();
-        assert_eq!(tokens.authorize(Some(&grant.access_token), false), Ok(()));
+        assert_eq!(
+            tokens.authorize(Some(&grant.access_token), false),
+            Ok(TEST_CLIENT_EMAIL.to_string())
+        );
         let denied = tokens
             .authorize(Some(&grant.access_token), true)
             .unwrap_err();

@@ -1,11 +1,14 @@
 //! Fault injection: a request quota per time window (429 + `Retry-After`),
-//! bursts of 5xx responses, and added latency.
+//! bursts of 5xx responses, and added latency; and Google's own limits
+//! ([`crate::quotas`]) when a run asks for them.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
+
+use crate::quotas::{GoogleQuotas, OverQuota, PayloadLimit, QuotaWindows};
 
 /// The fault settings, also the JSON body of `PUT /_emulator/faults`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +23,12 @@ pub struct FaultConfig {
     /// Added before every Sheets API and token call.
     #[serde(default)]
     pub latency_ms: u64,
+    /// Google's per-minute quotas, per user and per project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub google_quotas: Option<GoogleQuotas>,
+    /// Google's payload guidance: bodies above it are counted, or refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_limit: Option<PayloadLimit>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +66,7 @@ struct FaultState {
     config: FaultConfig,
     window_start: Option<Instant>,
     used: u32,
+    google: QuotaWindows,
 }
 
 /// Live fault settings (`Emulator::faults()`).
@@ -116,12 +126,26 @@ impl Faults {
         self.state().config.latency_ms = latency.as_millis() as u64;
     }
 
+    /// Enforce Google's per-minute quotas (`GoogleQuotas::GOOGLE` for the
+    /// real ones), or stop enforcing them with `None`.
+    pub fn set_google_quotas(&self, quotas: Option<GoogleQuotas>) {
+        let mut state = self.state();
+        state.config.google_quotas = quotas;
+        state.google = QuotaWindows::default();
+    }
+
+    /// Count (or refuse, per `limit.refuse`) request bodies above the limit.
+    pub fn set_payload_limit(&self, limit: Option<PayloadLimit>) {
+        self.state().config.payload_limit = limit;
+    }
+
     /// Replace every setting at once (what `PUT /_emulator/faults` does).
     pub fn set(&self, config: FaultConfig) {
         let mut state = self.state();
         state.config = config;
         state.window_start = None;
         state.used = 0;
+        state.google = QuotaWindows::default();
     }
 
     /// Remove every fault.
@@ -159,6 +183,24 @@ impl Faults {
         }
         let left = window.saturating_sub(now.duration_since(start));
         Err(left.as_secs() + u64::from(left.subsec_nanos() > 0))
+    }
+
+    /// Counts one request of `user` against Google's quotas, when enforced.
+    pub(crate) fn take_google_quota(
+        &self,
+        write: bool,
+        user: &str,
+        now: Instant,
+    ) -> Result<(), OverQuota> {
+        let mut state = self.state();
+        let Some(quotas) = state.config.google_quotas else {
+            return Ok(());
+        };
+        state.google.take(&quotas, write, user, now)
+    }
+
+    pub(crate) fn payload_limit(&self) -> Option<PayloadLimit> {
+        self.state().config.payload_limit
     }
 
     /// The injected failure status for this call in `phase`, consuming one.

@@ -28,7 +28,10 @@
 //! create/update/deleteDeveloperMetadata;
 //! atomic and in order), `developerMetadata.search` and `.get`. Formulas are
 //! stored as typed; what one shows is computed for formulas over constants
-//! and otherwise set by tests (`formula`).
+//! and otherwise set by tests (`formula`). Google's per-minute quotas (per
+//! user, per project, reads and writes apart) and its 2 MB payload guidance
+//! are enforced when a run asks (`Faults::set_google_quotas`,
+//! `Faults::set_payload_limit`).
 
 mod a1;
 mod auth;
@@ -47,6 +50,7 @@ mod http;
 mod log;
 mod metadata;
 mod metadata_api;
+mod quotas;
 mod race;
 mod router;
 mod seed;
@@ -63,4 +67,5 @@ pub use error::ApiError;
 pub use faults::{FailNext, FaultConfig, Faults, Quota};
 pub use formula::Formula;
 pub use log::{Counters, LoggedRequest};
+pub use quotas::{GoogleQuotas, PayloadLimit};
 pub use time_zone::DEFAULT_TIME_ZONE;

@@ -38,6 +38,8 @@ pub struct Counters {
     pub server_errors: u64,
     /// API calls per operation id.
     pub by_operation: BTreeMap<String, u64>,
+    /// API calls whose body was over the payload limit (`Faults::set_payload_limit`).
+    pub oversized: u64,
 }
 
 #[derive(Default)]
@@ -54,6 +56,11 @@ pub struct RequestLog {
 impl RequestLog {
     fn state(&self) -> MutexGuard<'_, LogState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A request body over the payload limit.
+    pub fn count_oversized(&self) {
+        self.state().counters.oversized += 1;
     }
 
     pub fn record(&self, entry: LoggedRequest) {

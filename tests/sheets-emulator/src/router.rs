@@ -191,12 +191,13 @@ async fn call(
         tokio::time::sleep(latency).await;
     }
     let query = Query::parse(Some(raw_query));
-    if let Err(e) = shared
+    let user = match shared
         .tokens
         .authorize(bearer(headers, &query), route.writes())
     {
-        return e.into_response();
-    }
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
+    };
     if let Err(retry_after) = shared.faults.take_quota(Instant::now()) {
         let (kind, limit) = if route.writes() {
             ("Write requests", "Write requests per minute per user")
@@ -206,6 +207,21 @@ async fn call(
         return ApiError::resource_exhausted(
             format!("Quota exceeded for quota metric '{kind}' and limit '{limit}' of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'."),
             retry_after,
+        )
+        .into_response();
+    }
+    if let Err(over) = shared
+        .faults
+        .take_google_quota(route.writes(), &user, Instant::now())
+    {
+        let kind = if over.write {
+            "Write requests"
+        } else {
+            "Read requests"
+        };
+        return ApiError::resource_exhausted(
+            format!("Quota exceeded for quota metric '{kind}' and limit '{}' of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'.", over.limit),
+            over.retry_after,
         )
         .into_response();
     }
@@ -221,6 +237,24 @@ async fn call(
             .into_response();
         }
     };
+    if let Some(limit) = shared.faults.payload_limit()
+        && body.len() > limit.bytes
+    {
+        shared.log.count_oversized();
+        tracing::warn!(
+            bytes = body.len(),
+            limit = limit.bytes,
+            "request body over Google's payload guidance"
+        );
+        if limit.refuse {
+            return ApiError::invalid_argument(format!(
+                "Request payload size {} bytes exceeds the configured limit of {} bytes (Google recommends at most 2 MB).",
+                body.len(),
+                limit.bytes
+            ))
+            .into_response();
+        }
+    }
     let result = execute(shared, &route, &query, &body);
     if let Some(status) = shared.faults.take_failure(Phase::AfterApply) {
         return ApiError::server_error(status).into_response();

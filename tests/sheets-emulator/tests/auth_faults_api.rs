@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::Http;
 use serde_json::json;
-use sheetsync_sheets_emulator::{Emulator, LoggedRequest};
+use sheetsync_sheets_emulator::{Emulator, GoogleQuotas, LoggedRequest, PayloadLimit};
 
 const ID: &str = "1FaultSheet";
 
@@ -137,6 +137,80 @@ async fn quota_answers_429_with_retry_after() {
         ),
         (4, 1, 3)
     );
+}
+
+#[tokio::test]
+async fn google_quotas_count_reads_and_writes_apart_per_user() {
+    let (emu, http) = setup().await;
+    emu.faults().set_google_quotas(Some(GoogleQuotas {
+        read_per_user: 2,
+        read_per_project: 300,
+        write_per_user: 1,
+        write_per_project: 300,
+    }));
+    let read = format!("/v4/spreadsheets/{ID}/values/A1");
+    let write = format!("/v4/spreadsheets/{ID}:batchUpdate");
+    let body = json!({"requests": []});
+    assert_eq!(http.get(&read).await.status, 200);
+    assert_eq!(http.get(&read).await.status, 200);
+    let limited = http.get(&read).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(
+        limited.body["error"]["message"],
+        "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute per user' of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'."
+    );
+    assert!(limited.headers.contains_key("retry-after"));
+    // Writes have their own minute.
+    assert_eq!(http.post(&write, &body).await.status, 200);
+    let limited = http.post(&write, &body).await;
+    assert_eq!(limited.status, 429);
+    assert!(
+        limited.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'Write requests per minute per user'"),
+        "{}",
+        limited.body
+    );
+    emu.faults().set_google_quotas(None);
+    assert_eq!(http.get(&read).await.status, 200);
+    assert_eq!(emu.counters().rate_limited, 2);
+}
+
+#[tokio::test]
+async fn bodies_over_the_payload_limit_are_counted_or_refused() {
+    let (emu, http) = setup().await;
+    let write = format!("/v4/spreadsheets/{ID}:batchUpdate");
+    let small = json!({"requests": []});
+    let large = json!({"requests": [], "responseRanges": ["x".repeat(200)]});
+    emu.faults().set_payload_limit(Some(PayloadLimit {
+        bytes: 100,
+        refuse: false,
+    }));
+    assert_eq!(http.post(&write, &small).await.status, 200);
+    let counted = http.post(&write, &large).await;
+    assert_eq!(counted.status, 200, "{}", counted.body);
+    assert_eq!(emu.counters().oversized, 1);
+
+    emu.faults().set_payload_limit(Some(PayloadLimit {
+        bytes: 100,
+        refuse: true,
+    }));
+    let refused = http.post(&write, &large).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.body["error"]["status"], "INVALID_ARGUMENT");
+    assert!(
+        refused.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with(
+                "exceeds the configured limit of 100 bytes (Google recommends at most 2 MB)."
+            ),
+        "{}",
+        refused.body
+    );
+    assert_eq!(emu.counters().oversized, 2);
+    assert_eq!(http.post(&write, &small).await.status, 200);
 }
 
 #[tokio::test]
