@@ -27,27 +27,16 @@ pub enum SheetsError {
     /// 404: the spreadsheet does not exist or the service account cannot see it.
     #[error("spreadsheet {spreadsheet_id} not found or not shared with the service account")]
     SpreadsheetNotFound { spreadsheet_id: String },
-    /// The spreadsheet has no tab of that name.
-    #[error("spreadsheet {spreadsheet_id} has no tab '{sheet}'")]
-    TabNotFound {
-        spreadsheet_id: String,
-        sheet: String,
-    },
     /// 401/403: the service account is not allowed (not shared as editor).
     #[error("Sheets API refused access ({status}): {message}")]
     Forbidden { status: u16, message: String },
     /// Any other 4xx: the request itself is wrong and will not succeed again.
     #[error("Sheets API rejected the request ({status}): {message}")]
     Rejected { status: u16, message: String },
-    /// The tab's header row lacks a key column, so no row can be located.
-    #[error("spreadsheet {spreadsheet_id} has a time zone sheetsync does not know: '{zone}'")]
-    UnknownTimeZone {
-        spreadsheet_id: String,
-        zone: String,
-    },
-
-    #[error("tab '{sheet}' has no header column named '{column}'")]
-    MissingKeyColumn { sheet: String, column: String },
+    /// The tab is missing, lacks a key column, or has a time zone sheetsync
+    /// does not know.
+    #[error(transparent)]
+    Tab(#[from] sheetsync_sheet_plan::TabError),
     /// The API answered 2xx with a body we cannot read.
     #[error("unexpected Sheets API response: {0}")]
     Decode(String),
@@ -79,31 +68,6 @@ impl SheetsError {
             SheetsError::RateLimited { retry_after } => *retry_after,
             SheetsError::Server { retry_after, .. } => *retry_after,
             _ => None,
-        }
-    }
-}
-
-impl From<sheetsync_sheet_plan::TabError> for SheetsError {
-    fn from(e: sheetsync_sheet_plan::TabError) -> SheetsError {
-        use sheetsync_sheet_plan::TabError;
-        match e {
-            TabError::TabNotFound {
-                spreadsheet_id,
-                sheet,
-            } => SheetsError::TabNotFound {
-                spreadsheet_id,
-                sheet,
-            },
-            TabError::UnknownTimeZone {
-                spreadsheet_id,
-                zone,
-            } => SheetsError::UnknownTimeZone {
-                spreadsheet_id,
-                zone,
-            },
-            TabError::MissingKeyColumn { sheet, column } => {
-                SheetsError::MissingKeyColumn { sheet, column }
-            }
         }
     }
 }

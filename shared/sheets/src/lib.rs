@@ -20,6 +20,7 @@ pub use auth::KeySource;
 pub use client::{Endpoints, SheetsClient};
 pub use error::SheetsError;
 pub use plan::{Plan, PlanStats, journaled_plan};
+pub use sheetsync_sheet_plan::TabError;
 pub use tab::{TabImage, TabRow, Watermark};
 pub use wire::{BatchUpdate, WATERMARK_KEY};
 

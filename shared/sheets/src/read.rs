@@ -1,6 +1,7 @@
 //! Reading a tab: one `spreadsheets.get` for the tab and its journal, turned
 //! into the pure [`TabImage`] the planner takes.
 
+use sheetsync_sheet_plan::TabError;
 use sheetsync_sheet_plan::journal::{Journal, journal_title};
 use sheetsync_sheet_plan::tab::{TabImage, tab_range};
 use sheetsync_sheet_plan::wire::{JOURNAL_FIELDS, READ_FIELDS, Spreadsheet};
@@ -25,7 +26,7 @@ impl SheetsClient {
             None => self
                 .get_ranges(spreadsheet_id, &both[..1], READ_FIELDS)
                 .await?
-                .ok_or_else(|| SheetsError::TabNotFound {
+                .ok_or_else(|| TabError::TabNotFound {
                     spreadsheet_id: spreadsheet_id.to_string(),
                     sheet: sheet.to_string(),
                 })?,

@@ -16,7 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sheetsync_queue::{ChangeBatch, Op};
 use sheetsync_sheets::journal::{Journal, journal_title};
-use sheetsync_sheets::{PlanStats, SheetsClient, SheetsError, journaled_plan};
+use sheetsync_sheets::{PlanStats, SheetsClient, SheetsError, TabError, journaled_plan};
 use tokio::time::Instant;
 
 pub use retry::RetryPolicy;
@@ -261,7 +261,7 @@ impl Writer {
             // A key column renamed in these batches: the header still shows
             // its old name until this batch renames the cell.
             let before = match &read {
-                Err(SheetsError::MissingKeyColumn { .. }) => {
+                Err(SheetsError::Tab(TabError::MissingKeyColumn { .. })) => {
                     key_names_before_renames(&target.key_columns, batches)
                 }
                 _ => None,
