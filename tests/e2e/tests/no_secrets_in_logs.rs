@@ -7,22 +7,23 @@
 //! master secret, the spreadsheet key, the database password, the
 //! service-account key, or any cell value.
 
+mod common;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value as Json, json};
 use sheetsync_config::TableRef;
-use sheetsync_outbox::{DrainOptions, MemoryQueue, Scope, drain};
 use sheetsync_reconcile::ConflictPolicy;
-use sheetsync_sheets::{Endpoints, SheetsClient, auth::parse_key};
 use sheetsync_sheets_emulator::Emulator;
 use sheetsync_store::{AttachSpec, attach_granting, migrate};
 use sheetsync_testkit::{TestDb, TestRole};
 use sheetsync_webhook::signature::sign;
 use sheetsync_webhook::{Db, Secret, Webhook, WebhookConfig, WebhookRequest, spreadsheet_key};
-use sheetsync_writer::{Message, RetryPolicy, Writer};
-use tokio::sync::mpsc::Receiver;
+use sheetsync_writer::Writer;
+
+use common::{LocalRelay, signed};
 
 const MASTER: &str = "master-secret-4b1d9e77c0";
 const SPREADSHEET: &str = "logs-spreadsheet";
@@ -87,28 +88,14 @@ fn capture_logs() -> Captured {
 
 struct Pipeline {
     webhook: Webhook,
-    relay: tokio_postgres::Client,
-    queue: MemoryQueue,
-    received: Receiver<Message>,
+    relay: LocalRelay,
     writer: Writer,
     key: Secret,
 }
 
 impl Pipeline {
     fn request(&self, key: &Secret, body: &str) -> WebhookRequest {
-        let at = chrono::Utc::now().timestamp().to_string();
-        WebhookRequest {
-            method: "POST".into(),
-            path: "/sync_postgres".into(),
-            headers: vec![
-                ("X-Sheetsync-Timestamp".into(), at.clone()),
-                (
-                    "X-Sheetsync-Signature".into(),
-                    sign(key, &at, body.as_bytes()),
-                ),
-            ],
-            body: body.as_bytes().to_vec(),
-        }
+        signed(key, "/sync_postgres", body)
     }
 
     async fn post(&self, body: &Json) -> (u16, Json) {
@@ -123,20 +110,7 @@ impl Pipeline {
     /// failed messages are retried (as the FIFO queue redelivers them).
     async fn deliver(&mut self) {
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        let report = drain(
-            &mut self.relay,
-            &self.queue,
-            &Scope::All,
-            &DrainOptions::default(),
-            deadline,
-        )
-        .await
-        .expect("the relay drains");
-        assert!(report.failures().next().is_none(), "{report:?}");
-        let mut batch = Vec::new();
-        while let Ok(m) = self.received.try_recv() {
-            batch.push(m);
-        }
+        let mut batch = self.relay.drain().await;
         while !batch.is_empty() && std::time::Instant::now() < deadline {
             let outcome = self
                 .writer
@@ -214,33 +188,14 @@ async fn no_secret_key_password_or_cell_value_is_ever_logged() {
             .as_str()
             .expect("a private key")
             .to_string();
-    let writer = Writer::new(
-        SheetsClient::new(
-            parse_key(&service_account).expect("key"),
-            &Endpoints {
-                root_url: Some(emu.root_url()),
-                token_uri: None,
-            },
-        )
-        .await
-        .expect("sheets client"),
-    )
-    .with_retry(RetryPolicy {
-        base: Duration::from_millis(20),
-        cap: Duration::from_millis(200),
-    });
+    let writer = common::writer(&emu, Duration::from_millis(200)).await;
     let key = spreadsheet_key(&Secret::new(MASTER), SPREADSHEET);
-    let (queue, received) = MemoryQueue::new(1000);
     let mut p = Pipeline {
         webhook: Webhook::new(
             WebhookConfig::new(Secret::new(MASTER)),
             Db::new(role.db_config(&db), 1),
         ),
-        relay: sheetsync_store::connect(&role.db_config(&db))
-            .await
-            .expect("relay connects"),
-        queue,
-        received,
+        relay: LocalRelay::connect(&role.db_config(&db)).await,
         writer,
         key: key.signing_secret(),
     };

@@ -4,21 +4,21 @@
 //! Sheets emulator, and the webhook taking signed requests. Each step runs
 //! to completion before the next (no background tasks, no sleeps).
 
+mod common;
+
 use std::time::Duration;
 
 use serde_json::{Value as Json, json};
 use sheetsync_config::{DbConfig, TableRef};
-use sheetsync_outbox::{DrainOptions, MemoryQueue, Scope, drain};
 use sheetsync_reconcile::ConflictPolicy;
-use sheetsync_sheets::{Endpoints, SheetsClient, auth::parse_key};
 use sheetsync_sheets_emulator::Emulator;
 use sheetsync_store::{AttachSpec, attach, migrate, recent_schema_changes, sheet_header_issues};
 use sheetsync_testkit::TestDb;
-use sheetsync_webhook::signature::sign;
-use sheetsync_webhook::{Db, Secret, Webhook, WebhookConfig, WebhookRequest, spreadsheet_key};
-use sheetsync_writer::{Message, RetryPolicy, Writer};
-use tokio::sync::mpsc::Receiver;
+use sheetsync_webhook::{Db, Secret, Webhook, WebhookConfig, spreadsheet_key};
+use sheetsync_writer::Writer;
 use tokio_postgres::Client;
+
+use common::{LocalRelay, signed};
 
 const SECRET: &str = "schema-secret";
 const SPREADSHEET: &str = "schema-spreadsheet";
@@ -29,9 +29,7 @@ struct Stack {
     emu: Emulator,
     _db: TestDb,
     sql: Client,
-    relay: Client,
-    queue: MemoryQueue,
-    received: Receiver<Message>,
+    relay: LocalRelay,
     writer: Writer,
     webhook: Webhook,
     events: u32,
@@ -61,29 +59,17 @@ async fn start() -> Stack {
     .await
     .unwrap();
     let db_config = DbConfig::from_url(db.url()).unwrap();
-    let relay = sheetsync_store::connect(&db_config).await.unwrap();
+    let relay = LocalRelay::connect(&db_config).await;
     let webhook = Webhook::new(
         WebhookConfig::new(Secret::new(SECRET)),
         Db::new(db_config, 1),
     );
-    let key = parse_key(&emu.service_account_key()).unwrap();
-    let endpoints = Endpoints {
-        root_url: Some(emu.root_url()),
-        token_uri: None,
-    };
-    let writer =
-        Writer::new(SheetsClient::new(key, &endpoints).await.unwrap()).with_retry(RetryPolicy {
-            base: Duration::from_millis(20),
-            cap: Duration::from_millis(200),
-        });
-    let (queue, received) = MemoryQueue::new(10_000);
+    let writer = common::writer(&emu, Duration::from_millis(200)).await;
     let mut stack = Stack {
         emu,
         _db: db,
         sql,
         relay,
-        queue,
-        received,
         writer,
         webhook,
         events: 0,
@@ -112,21 +98,7 @@ impl Stack {
     /// one Lambda batch. Returns the Sheets API requests the writer made.
     async fn sync(&mut self) -> u64 {
         let before = self.emu.counters().api_requests;
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        let report = drain(
-            &mut self.relay,
-            &self.queue,
-            &Scope::All,
-            &DrainOptions::default(),
-            deadline,
-        )
-        .await
-        .unwrap();
-        assert!(report.failures().next().is_none(), "{report:?}");
-        let mut messages = Vec::new();
-        while let Ok(m) = self.received.try_recv() {
-            messages.push(m);
-        }
+        let messages = self.relay.drain().await;
         if !messages.is_empty() {
             let outcome = self
                 .writer
@@ -202,24 +174,10 @@ impl Stack {
                 .collect::<Vec<_>>(),
         })
         .to_string();
-        let at = chrono::Utc::now().timestamp().to_string();
-        let signature = sign(
-            &spreadsheet_key(&Secret::new(SECRET), SPREADSHEET).signing_secret(),
-            &at,
-            body.as_bytes(),
-        );
+        let key = spreadsheet_key(&Secret::new(SECRET), SPREADSHEET).signing_secret();
         let resp = self
             .webhook
-            .handle(WebhookRequest {
-                method: "POST".into(),
-                path: "/sync_postgres".into(),
-                headers: vec![
-                    ("Content-Type".into(), "application/json".into()),
-                    ("X-Sheetsync-Timestamp".into(), at),
-                    ("X-Sheetsync-Signature".into(), signature),
-                ],
-                body: body.into_bytes(),
-            })
+            .handle(signed(&key, "/sync_postgres", &body))
             .await;
         assert_eq!(resp.status, 200, "{}", resp.body());
         resp.body()

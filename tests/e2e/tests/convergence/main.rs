@@ -17,6 +17,8 @@
 //! `n` operations (default 1000). A failure prints the seed and the last
 //! operations.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod ledger;
 mod rng;
 mod sheet;

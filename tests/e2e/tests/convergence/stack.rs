@@ -16,14 +16,12 @@ use sheetsync_outbox::{
     SinkError, SqsSink, drain,
 };
 use sheetsync_reconcile::ConflictPolicy;
-use sheetsync_sheets::{Endpoints, SheetsClient, auth::parse_key};
 use sheetsync_sheets_emulator::Emulator;
 use sheetsync_store::{AttachSpec, Binding, attach, migrate};
 use sheetsync_testkit::TestDb;
 use sheetsync_testkit::moto::Moto;
-use sheetsync_webhook::signature::sign;
 use sheetsync_webhook::{Db, Secret, Webhook, WebhookConfig, WebhookRequest, spreadsheet_key};
-use sheetsync_writer::{Message, RetryPolicy, Writer};
+use sheetsync_writer::{Message, Writer};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_postgres::Client;
@@ -153,16 +151,7 @@ pub async fn start() -> Stack {
     let queue_url = moto.create_fifo_queue("e2e").await;
     let sqs = moto.sqs_client();
 
-    let key = parse_key(&emu.service_account_key()).unwrap();
-    let endpoints = Endpoints {
-        root_url: Some(emu.root_url()),
-        token_uri: None,
-    };
-    let writer =
-        Writer::new(SheetsClient::new(key, &endpoints).await.unwrap()).with_retry(RetryPolicy {
-            base: Duration::from_millis(20),
-            cap: Duration::from_millis(300),
-        });
+    let writer = crate::common::writer(&emu, Duration::from_millis(300)).await;
 
     let faults = Arc::new(Faults::default());
     let stop = Arc::new(AtomicBool::new(false));
@@ -336,24 +325,8 @@ async fn consumer_loop(
 impl Stack {
     /// A request signed now, as the Apps Script signs it.
     pub fn signed(&self, body: &str) -> WebhookRequest {
-        let at = chrono::Utc::now().timestamp().to_string();
-        WebhookRequest {
-            method: "POST".into(),
-            path: "/sync_postgres".into(),
-            headers: vec![
-                ("Content-Type".into(), "application/json".into()),
-                ("X-Sheetsync-Timestamp".into(), at.clone()),
-                (
-                    "X-Sheetsync-Signature".into(),
-                    sign(
-                        &spreadsheet_key(&Secret::new(SECRET), SPREADSHEET).signing_secret(),
-                        &at,
-                        body.as_bytes(),
-                    ),
-                ),
-            ],
-            body: body.as_bytes().to_vec(),
-        }
+        let key = spreadsheet_key(&Secret::new(SECRET), SPREADSHEET).signing_secret();
+        crate::common::signed(&key, "/sync_postgres", body)
     }
 
     pub async fn outbox_len(&self) -> i64 {
