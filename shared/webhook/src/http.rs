@@ -6,8 +6,8 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper::body::{Bytes, Incoming};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Buf, Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -47,35 +47,56 @@ async fn answer(webhook: &Webhook, req: Request<Incoming>) -> Response<Full<Byte
         .map(|body| Full::new(Bytes::from(body)))
 }
 
-/// Reads a request from any `http` body (hyper's, axum's), stopping one
-/// byte past `limit` so an oversized body is never held whole. An oversized
-/// body is answered `too_large` as the Lambda answers it: with its size
-/// from `Content-Length` when the client sent one (a streamed body's size
-/// is not known; it is reported as one byte over).
+/// How far past the limit an oversized body is still read (and dropped),
+/// so the client finishes sending and reads the `too_large` answer instead
+/// of a reset connection. Memory stays bounded by the limit.
+const DRAIN_BYTES: usize = 64 * 1024 * 1024;
+
+/// Reads a request from any `http` body (hyper's, axum's), holding at most
+/// `limit` bytes. An oversized body is answered `too_large` as the Lambda
+/// answers it, with its whole size: the rest is read and dropped (up to
+/// [`DRAIN_BYTES`]; beyond that the size `Content-Length` declares, or what
+/// was read).
 pub async fn read<B>(req: Request<B>, limit: usize) -> Result<WebhookRequest, WebhookResponse>
 where
-    B: http_body::Body,
-    B::Error: std::error::Error + Send + Sync + 'static,
+    B: http_body::Body + Unpin,
+    B::Error: std::fmt::Display,
 {
-    let (parts, body) = req.into_parts();
+    let (parts, mut body) = req.into_parts();
     let declared = parts
         .headers
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    let too_large = |size: usize| WebhookResponse::error(&WebhookError::TooLarge { size, limit });
-    if let Some(size) = declared.filter(|size| *size > limit) {
-        return Err(too_large(size));
-    }
-    match Limited::new(body, limit.saturating_add(1)).collect().await {
-        Ok(collected) => Ok(WebhookRequest::from_http(
-            &parts,
-            collected.to_bytes().to_vec(),
-        )),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(too_large(limit.saturating_add(1)))
+    let mut kept = Vec::new();
+    let mut size = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            WebhookResponse::error(&WebhookError::Malformed(format!(
+                "the request body could not be read: {e}"
+            )))
+        })?;
+        let Ok(mut data) = frame.into_data() else {
+            continue;
+        };
+        while data.has_remaining() {
+            let chunk = data.chunk();
+            let n = chunk.len();
+            if size + n <= limit {
+                kept.extend_from_slice(chunk);
+            }
+            size += n;
+            data.advance(n);
         }
-        Err(e) => Err(WebhookResponse::error(&WebhookError::Malformed(format!(
-            "the request body could not be read: {e}"
-        )))),
+        if size > limit.saturating_add(DRAIN_BYTES) {
+            break;
+        }
     }
+    if size > limit {
+        let size = declared.filter(|d| *d > size).unwrap_or(size);
+        return Err(WebhookResponse::error(&WebhookError::TooLarge {
+            size,
+            limit,
+        }));
+    }
+    Ok(WebhookRequest::from_http(&parts, kept))
 }
