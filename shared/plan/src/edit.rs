@@ -11,7 +11,7 @@ use sheetsync_reconcile::{Key, SheetZone, Value};
 use crate::contract::RowStatus;
 use crate::incoming::{Incoming, Rejection};
 use crate::plan::{Conflict, Plan, Skip, Winner, Write, WriteKind};
-use crate::table::{RowState, TableRow, key_columns};
+use crate::table::{RowState, TableRow};
 
 /// The moment and sync position the event was made at, and the zone the
 /// sheet's date-times are wall clocks in.
@@ -179,7 +179,7 @@ fn update(
     at: EventTime,
     unsettled: bool,
 ) -> Result<Write, Rejection> {
-    let keys: HashSet<usize> = key_columns(binding).into_iter().collect();
+    let keys: HashSet<usize> = binding.key_indices().into_iter().collect();
     let in_flight = state.is_some_and(|s| s.unseen_db_change(at.watermark));
     let changed_at =
         |c: usize| state.and_then(|s| s.cell_changed_at.get(&binding.columns[c].name).copied());
@@ -267,7 +267,7 @@ fn awaits_key(state: &RowState) -> bool {
 /// is on its way to the sheet, so the edit is not applied; its values are
 /// kept as conflicts.
 fn deleted_in_db(binding: &Binding, row: &Incoming, key: &Key, state: &RowState) -> Skip {
-    let keys: HashSet<usize> = key_columns(binding).into_iter().collect();
+    let keys: HashSet<usize> = binding.key_indices().into_iter().collect();
     let conflicts = binding
         .columns
         .iter()
@@ -300,7 +300,8 @@ fn deleted_in_db(binding: &Binding, row: &Incoming, key: &Key, state: &RowState)
 
 /// The key as the sheet sent it, by key column name.
 pub fn key_object(binding: &Binding, row: &Incoming) -> serde_json::Map<String, serde_json::Value> {
-    key_columns(binding)
+    binding
+        .key_indices()
         .into_iter()
         .map(|c| {
             let json = match row.value(c) {

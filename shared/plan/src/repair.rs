@@ -7,7 +7,7 @@ use sheetsync_reconcile::SheetZone;
 use sheetsync_reconcile::convert::sheet_matches_in;
 
 use crate::plan::{Write, WriteKind};
-use crate::table::{TableRow, key_columns};
+use crate::table::TableRow;
 
 /// Where the stored row differs from what the sheet shows, so the sheet
 /// must be told: defaults and database-assigned keys of inserts, values the
@@ -27,7 +27,7 @@ pub fn repair_columns(
         WriteKind::Insert => {
             // A database-assigned key travels in the answer: the script
             // writes it into the row at once.
-            let keys = key_columns(binding);
+            let keys = binding.key_indices();
             for (c, sent) in &write.sent {
                 if !keys.contains(c) && !sheet_matches_in(sent, &stored.values[*c], zone) {
                     columns.insert(*c);
@@ -52,7 +52,7 @@ pub fn repair_columns(
             if let Some(before) = &write.before
                 && !write.cells.is_empty()
             {
-                let keys = key_columns(binding);
+                let keys = binding.key_indices();
                 for &c in held_columns {
                     if !keys.contains(&c)
                         && !write.cells.iter().any(|(w, _)| *w == c)

@@ -11,11 +11,6 @@ use sheetsync_reconcile::{Key, Value};
 
 use crate::PlanError;
 
-/// Indices (in `Binding::columns`) of the key columns, in key order.
-pub fn key_columns(binding: &Binding) -> Vec<usize> {
-    binding.key_indices()
-}
-
 /// One table row as the database rendered it.
 #[derive(Debug, Clone)]
 pub struct TableRow {
@@ -53,7 +48,8 @@ impl TableRow {
             values.push(value);
         }
         let key = Key::from_values(
-            &key_columns(binding)
+            &binding
+                .key_indices()
                 .into_iter()
                 .map(|c| values[c].clone())
                 .collect::<Vec<_>>(),
@@ -68,7 +64,8 @@ impl TableRow {
 
     /// The key as the response shows it: `{"id": 42}`.
     pub fn key_object(&self, binding: &Binding) -> serde_json::Map<String, serde_json::Value> {
-        key_columns(binding)
+        binding
+            .key_indices()
             .into_iter()
             .map(|c| {
                 let json = self.raw[c]
@@ -104,7 +101,7 @@ impl RowState {
     /// The key this state belongs to, in canonical form.
     pub fn key(&self, binding: &Binding) -> Option<Key> {
         let parts: Vec<&RawValue> = serde_json::from_str(&self.key_json).ok()?;
-        let columns = key_columns(binding);
+        let columns = binding.key_indices();
         if parts.len() != columns.len() {
             return None;
         }

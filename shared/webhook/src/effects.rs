@@ -15,7 +15,7 @@ use crate::edit::EventTime;
 use crate::idempotency::ANSWER_SQL;
 use crate::incoming::Rejection;
 use crate::plan::Conflict;
-use crate::table::{TableRow, key_columns};
+use crate::table::TableRow;
 
 /// Rows the sheet wrote (cells it wrote, whether it reported the key, and
 /// for a row inserted from a keyless sheet row when it was typed), one
@@ -203,7 +203,9 @@ impl<'a> Effects<'a> {
         columns: &std::collections::BTreeSet<usize>,
     ) {
         let mut image: BTreeMap<&str, &RawValue> = BTreeMap::new();
-        for c in key_columns(self.binding)
+        for c in self
+            .binding
+            .key_indices()
             .into_iter()
             .chain(columns.iter().copied())
         {

@@ -14,7 +14,6 @@ use crate::edit::EventTime;
 use crate::errors::WebhookError;
 use crate::header::Header;
 use crate::incoming::{Incoming, Rejection};
-use crate::table::key_columns;
 
 /// The request, converted, before any database work.
 pub enum Work {
@@ -127,7 +126,7 @@ fn parse_key(
     entry: &Json,
     settings: SheetSettings,
 ) -> Result<Key, WebhookError> {
-    let columns = key_columns(binding);
+    let columns = binding.key_indices();
     let cells: Vec<Json> = match entry {
         Json::Object(map) => columns
             .iter()

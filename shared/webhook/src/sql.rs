@@ -8,13 +8,12 @@ use sheetsync_store::StoredBinding;
 use sheetsync_store::{Binding, quote_ident};
 use tokio_postgres::types::ToSql;
 
-use crate::table::key_columns;
-
 /// Alias of the bound table in every statement (`to_jsonb(r.*)` is the row).
 const T: &str = "r";
 
 fn key_list(binding: &Binding, prefix: &str) -> String {
-    key_columns(binding)
+    binding
+        .key_indices()
         .into_iter()
         .map(|c| format!("{prefix}{}", quote_ident(&binding.columns[c].name)))
         .collect::<Vec<_>>()
@@ -36,7 +35,7 @@ fn key_unnest(binding: &Binding, first: usize) -> (Vec<String>, Vec<String>, Vec
     let mut casts = Vec::new();
     let mut params = Vec::new();
     let mut aliases = Vec::new();
-    for (i, c) in key_columns(binding).into_iter().enumerate() {
+    for (i, c) in binding.key_indices().into_iter().enumerate() {
         casts.push(format!("u.k{i}::{}", binding.columns[c].sql_type));
         params.push(format!("${}::text[]", first + i));
         aliases.push(format!("k{i}"));
@@ -45,7 +44,8 @@ fn key_unnest(binding: &Binding, first: usize) -> (Vec<String>, Vec<String>, Vec
 }
 
 fn key_match(binding: &Binding) -> String {
-    key_columns(binding)
+    binding
+        .key_indices()
         .into_iter()
         .enumerate()
         .map(|(i, c)| {
