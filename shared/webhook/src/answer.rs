@@ -42,6 +42,28 @@ pub struct AnswerCounts {
 }
 
 impl AnswerCounts {
+    /// The counts of a `/sync_postgres` answer.
+    pub fn of_sync(response: &SyncResponse) -> AnswerCounts {
+        let mut counts = AnswerCounts {
+            rows: response.rows.len() as u64,
+            deleted: response.deleted,
+            queued: response.resent,
+            ..AnswerCounts::default()
+        };
+        for row in &response.rows {
+            let n = match row.status {
+                RowStatus::Inserted => &mut counts.inserted,
+                RowStatus::Updated => &mut counts.updated,
+                RowStatus::Unchanged => &mut counts.unchanged,
+                RowStatus::Conflict => &mut counts.conflicts,
+                RowStatus::Rejected => &mut counts.rejected,
+                RowStatus::Deferred => &mut counts.deferred,
+            };
+            *n += 1;
+        }
+        counts
+    }
+
     /// Rows whose table image this request changed.
     pub fn applied(&self) -> u64 {
         self.inserted + self.updated + self.conflicts + self.deleted
@@ -83,37 +105,15 @@ impl WebhookResponse {
         })
     }
 
-    /// The error code of a refusal.
-    pub fn error_code(&self) -> Option<&'static str> {
-        match &self.answer {
-            Answer::Refused { code, .. } => Some(code),
-            _ => None,
-        }
-    }
-
     pub fn counts(&self) -> AnswerCounts {
-        let mut counts = AnswerCounts::default();
         match &self.answer {
-            Answer::Synced(response) => {
-                counts.rows = response.rows.len() as u64;
-                for row in &response.rows {
-                    let n = match row.status {
-                        RowStatus::Inserted => &mut counts.inserted,
-                        RowStatus::Updated => &mut counts.updated,
-                        RowStatus::Unchanged => &mut counts.unchanged,
-                        RowStatus::Conflict => &mut counts.conflicts,
-                        RowStatus::Rejected => &mut counts.rejected,
-                        RowStatus::Deferred => &mut counts.deferred,
-                    };
-                    *n += 1;
-                }
-                counts.deleted = response.deleted;
-                counts.queued = response.resent;
-            }
-            Answer::Pushed(response) => counts.queued = response.queued,
-            Answer::Refused { .. } => {}
+            Answer::Synced(response) => AnswerCounts::of_sync(response),
+            Answer::Pushed(response) => AnswerCounts {
+                queued: response.queued,
+                ..AnswerCounts::default()
+            },
+            Answer::Refused { .. } => AnswerCounts::default(),
         }
-        counts
     }
 
     /// As an `http` response, for every front end (API Gateway through
@@ -185,7 +185,16 @@ mod tests {
             limit: 10,
         });
         assert_eq!(answer.status, 413);
-        assert_eq!(answer.error_code(), Some("too_large"));
+        assert!(
+            matches!(
+                answer.answer,
+                Answer::Refused {
+                    code: "too_large",
+                    ..
+                }
+            ),
+            "{answer:?}"
+        );
         assert_eq!(answer.body()["error"]["code"], "too_large");
         assert_eq!(answer.counts(), AnswerCounts::default());
         let http: http::Response<String> = answer.to_http();

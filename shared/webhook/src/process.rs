@@ -17,7 +17,6 @@ use sheetsync_reconcile::Key;
 use sheetsync_store::{Binding, COLUMNS_VERSION_SQL};
 use tokio_postgres::error::DbError;
 
-use crate::Webhook;
 use crate::contract::{RowOutcome, RowStatus, SyncRequest, SyncResponse, check_envelope};
 use crate::db::{Conn, Lease, TxError};
 use crate::edit::{conflict_detail, plan_edit};
@@ -32,6 +31,7 @@ use crate::rows::{self, table_rows};
 use crate::snapshot::{Image, SnapshotKind, plan_keys, plan_snapshot};
 use crate::sql::{self, as_params, key_params};
 use crate::table::{RowState, TableRow};
+use crate::{AnswerCounts, Webhook};
 
 /// Records the header a request showed (its names that are no column, the
 /// columns it lacks), when it differs from the one recorded.
@@ -457,18 +457,18 @@ async fn execute(
         serde_json::to_value(&response).map_err(|e| WebhookError::Internal(e.to_string()))?;
     let written_at = started.elapsed();
     effects.commit(conn, &body).await?;
-    let count = |s: RowStatus| response.rows.iter().filter(|r| r.status == s).count();
+    let counts = AnswerCounts::of_sync(&response);
     tracing::info!(
-        rows = response.rows.len(),
-        inserted = count(RowStatus::Inserted),
-        updated = count(RowStatus::Updated),
-        conflicts = count(RowStatus::Conflict),
-        rejected = count(RowStatus::Rejected),
-        deferred_rows = count(RowStatus::Deferred),
+        rows = counts.rows,
+        inserted = counts.inserted,
+        updated = counts.updated,
+        conflicts = counts.conflicts,
+        rejected = counts.rejected,
+        deferred_rows = counts.deferred,
         deferred = response.deferred,
         unsettled = req.unsettled,
-        deleted = response.deleted,
-        resent = response.resent,
+        deleted = counts.deleted,
+        resent = counts.queued,
         ignored_columns = response.ignored_columns.len(),
         write_ms = written_at.as_secs_f64() * 1000.0,
         commit_ms = (started.elapsed() - written_at).as_secs_f64() * 1000.0,
