@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use crate::quotas::{GoogleQuotas, OverQuota, PayloadLimit, QuotaWindows};
+use crate::quotas::{GoogleQuotas, OverQuota, PayloadLimit, QuotaWindows, Window};
 
 /// The fault settings, also the JSON body of `PUT /_emulator/faults`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,8 +64,7 @@ fn five_hundred_three() -> u16 {
 #[derive(Default)]
 struct FaultState {
     config: FaultConfig,
-    window_start: Option<Instant>,
-    used: u32,
+    window: Window,
     google: QuotaWindows,
 }
 
@@ -95,8 +94,7 @@ impl Faults {
             requests,
             window_seconds: window.as_secs().max(1),
         });
-        state.window_start = None;
-        state.used = 0;
+        state.window = Window::default();
     }
 
     pub fn clear_quota(&self) {
@@ -143,8 +141,7 @@ impl Faults {
     pub fn set(&self, config: FaultConfig) {
         let mut state = self.state();
         state.config = config;
-        state.window_start = None;
-        state.used = 0;
+        state.window = Window::default();
         state.google = QuotaWindows::default();
     }
 
@@ -168,21 +165,10 @@ impl Faults {
         let Some(quota) = state.config.quota else {
             return Ok(());
         };
-        let window = Duration::from_secs(quota.window_seconds);
-        let start = match state.window_start {
-            Some(start) if now.duration_since(start) < window => start,
-            _ => {
-                state.window_start = Some(now);
-                state.used = 0;
-                now
-            }
-        };
-        if state.used < quota.requests {
-            state.used += 1;
-            return Ok(());
-        }
-        let left = window.saturating_sub(now.duration_since(start));
-        Err(left.as_secs() + u64::from(left.subsec_nanos() > 0))
+        let length = Duration::from_secs(quota.window_seconds);
+        state.window.room(quota.requests, length, now)?;
+        state.window.use_one();
+        Ok(())
     }
 
     /// Counts one request of `user` against Google's quotas, when enforced.

@@ -57,10 +57,44 @@ pub struct OverQuota {
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-/// The current minute's counts, per (write?, user or the whole project).
+/// One fixed window of request counting: `allowed` requests per `length`,
+/// starting again when the window is over.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Window {
+    start: Option<Instant>,
+    used: u32,
+}
+
+impl Window {
+    /// `Err(seconds)` until the window starts again when it is used up;
+    /// uses nothing (see [`Window::use_one`]).
+    pub fn room(&mut self, allowed: u32, length: Duration, now: Instant) -> Result<(), u64> {
+        let start = match self.start {
+            Some(start) if now.duration_since(start) < length => start,
+            _ => {
+                *self = Window {
+                    start: Some(now),
+                    used: 0,
+                };
+                now
+            }
+        };
+        if self.used < allowed {
+            return Ok(());
+        }
+        let left = length.saturating_sub(now.duration_since(start));
+        Err(left.as_secs() + u64::from(left.subsec_nanos() > 0))
+    }
+
+    pub fn use_one(&mut self) {
+        self.used += 1;
+    }
+}
+
+/// The current minute's windows, per (write?, user or the whole project).
 #[derive(Debug, Default)]
 pub struct QuotaWindows {
-    windows: HashMap<(bool, Option<String>), (Instant, u32)>,
+    windows: HashMap<(bool, Option<String>), Window>,
 }
 
 impl QuotaWindows {
@@ -80,10 +114,8 @@ impl QuotaWindows {
         };
         let scopes = [(Some(user.to_owned()), per_user), (None, per_project)];
         for (scope, allowed) in &scopes {
-            let (start, used) = self.window(write, scope.clone(), now);
-            if used >= *allowed {
-                let left = MINUTE.saturating_sub(now.duration_since(start));
-                let retry_after = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+            let window = self.windows.entry((write, scope.clone())).or_default();
+            if let Err(retry_after) = window.room(*allowed, MINUTE, now) {
                 let limit = match (write, scope.is_some()) {
                     (true, true) => "Write requests per minute per user",
                     (true, false) => "Write requests per minute",
@@ -98,20 +130,9 @@ impl QuotaWindows {
             }
         }
         for (scope, _) in scopes {
-            if let Some((_, used)) = self.windows.get_mut(&(write, scope)) {
-                *used += 1;
-            }
+            self.windows.entry((write, scope)).or_default().use_one();
         }
         Ok(())
-    }
-
-    /// The window for this key, started again when its minute is over.
-    fn window(&mut self, write: bool, scope: Option<String>, now: Instant) -> (Instant, u32) {
-        let entry = self.windows.entry((write, scope)).or_insert((now, 0));
-        if now.duration_since(entry.0) >= MINUTE {
-            *entry = (now, 0);
-        }
-        *entry
     }
 }
 
