@@ -6,6 +6,7 @@
 //!
 //! * [`tab`]: the tab image; [`wire`]: the Sheets API v4 JSON this needs;
 //!   [`cells`]: values ⇄ cells; [`keys`]: row keys on both sides.
+//! * [`reads`]: what a batch reads of its tab (keys, then the rows it writes).
 //! * [`plan`]: the batch plan; [`journal`]: the hidden journal tab;
 //!   [`repair`]: misplaced writes undone.
 
@@ -13,6 +14,7 @@ pub mod cells;
 pub mod journal;
 pub mod keys;
 pub mod plan;
+pub mod reads;
 pub mod repair;
 pub mod tab;
 pub mod wire;
@@ -23,6 +25,7 @@ mod plan_props;
 mod plan_tests;
 
 pub use plan::{Plan, PlanStats, journaled_plan, plan};
+pub use reads::KeyRead;
 pub use tab::{TabImage, TabRow, Watermark};
 pub use wire::{BatchUpdate, WATERMARK_KEY};
 
@@ -42,4 +45,9 @@ pub enum TabError {
     /// The tab's header row lacks a key column, so no row can be located.
     #[error("tab '{sheet}' has no header column named '{column}'")]
     MissingKeyColumn { sheet: String, column: String },
+    /// An answer did not hold the ranges asked for, in their order.
+    #[error(
+        "tab '{sheet}': the Sheets API answered a read with other ranges than asked ({reason})"
+    )]
+    UnexpectedRead { sheet: String, reason: String },
 }

@@ -36,6 +36,7 @@ use sheetsync_reconcile::{Key, PgType, SheetSettings};
 use crate::cells::{Cell, cell_for, text_cell};
 use crate::journal::{Entry, EntryOp, Frame, Journal, Touch, journal_title};
 use crate::keys::{db_key, sheet_key};
+use crate::reads::{KeyPositions, key_types, sheet_rows};
 use crate::repair::{Restore, Restores, restored, restores};
 use crate::tab::{FormulaCell, TabImage, cell_json};
 use crate::wire::{
@@ -94,6 +95,10 @@ pub struct Plan {
     /// `None` when nothing is left to do (every change already applied).
     pub body: Option<BatchUpdate>,
     pub stats: PlanStats,
+    /// Where each key will be once the body lands as planned (rows below a
+    /// removed one move up, new rows go after the last): the next batch's
+    /// guess of its rows ([`crate::reads`]). Empty without a body.
+    pub positions_after: KeyPositions,
 }
 
 /// A row to append: its key (none for a keyless row a repair puts back)
@@ -153,23 +158,18 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
     let restored = repair.map(|j| restores(tab, j)).unwrap_or_default();
     stats.misplaced = repair.map_or(0, |j| j.misplaced().len());
     let Some(first) = batches.first() else {
-        return Plan { body: None, stats };
+        return Plan {
+            body: None,
+            stats,
+            positions_after: KeyPositions::new(),
+        };
     };
     let types: HashMap<&str, PgType> = batches
         .iter()
         .flat_map(|b| b.columns.iter())
         .map(|c| (c.name.as_str(), c.pg_type))
         .collect();
-    let key_types: Vec<(&str, PgType)> = first
-        .key_columns
-        .iter()
-        .map(|k| {
-            (
-                k.as_str(),
-                types.get(k.as_str()).copied().unwrap_or(PgType::Text),
-            )
-        })
-        .collect();
+    let key_types = key_types(batches);
 
     // An empty tab gets the table's header, so the rows have somewhere to go.
     let mut header: Vec<String> = if tab.header.is_empty() {
@@ -186,7 +186,7 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
     }
 
     let mut model = Model {
-        sheet_rows: HashMap::new(),
+        sheet_rows: sheet_rows(tab, &key_types),
         writes: BTreeMap::new(),
         deleted: BTreeSet::new(),
         appends: Vec::new(),
@@ -199,11 +199,6 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
             .collect(),
         header_edits: BTreeMap::new(),
     };
-    for row in &tab.rows {
-        if let Some(key) = sheet_key(&row.key_cells, &key_types, tab.settings()) {
-            model.sheet_rows.entry(key).or_default().push(row.row_index);
-        }
-    }
 
     // Changes at or below the stamp are in the tab already, or were in the
     // misplaced batch, whose writes that missed are made again from its
@@ -336,7 +331,13 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
     );
     let repairing = stats.misplaced > 0;
     let highest = match (highest, repairing) {
-        (None, false) => return Plan { body: None, stats },
+        (None, false) => {
+            return Plan {
+                body: None,
+                stats,
+                positions_after: KeyPositions::new(),
+            };
+        }
         // Never stamp below what the tab already says it holds.
         (highest, _) => highest.unwrap_or(stamped).max(stamped),
     };
@@ -356,6 +357,7 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
         prev_watermark: watermark,
         watermark: highest,
     });
+    let positions_after = model.positions_after(tab.row_end, stats.header_written);
     let requests = model.into_requests(tab, &header, highest, frame.as_ref(), &mut stats);
     let mut body = BatchUpdate::new(requests);
     if let Some(frame) = &frame {
@@ -366,10 +368,34 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
     Plan {
         body: Some(body),
         stats,
+        positions_after,
     }
 }
 
 impl Model {
+    /// Where each key is after the batch, if no person moves a row.
+    fn positions_after(&self, row_end: usize, header_written: bool) -> KeyPositions {
+        let deleted: Vec<usize> = self.deleted.iter().copied().collect();
+        let mut after = KeyPositions::with_capacity(self.sheet_rows.len() + self.appends.len());
+        for (key, rows) in &self.sheet_rows {
+            let moved: Vec<usize> = rows
+                .iter()
+                .filter(|row| !self.deleted.contains(row))
+                .map(|&row| row - deleted.partition_point(|&d| d < row))
+                .collect();
+            if !moved.is_empty() {
+                after.insert(key.clone(), moved);
+            }
+        }
+        let first_new = row_end.saturating_sub(deleted.len()) + usize::from(header_written);
+        for (row, (key, _)) in (first_new..).zip(self.appends.iter().flatten()) {
+            if let Some(key) = key {
+                after.insert(key.clone(), vec![row]);
+            }
+        }
+        after
+    }
+
     /// Starts from what a repair puts back: cells on rows a misplaced write
     /// hit, and rows it removed, which the batch's changes then see as rows
     /// about to be appended.

@@ -191,3 +191,84 @@ proptest! {
         }
     }
 }
+
+/// The whole image with every row's cells dropped but `rows`': what a key
+/// read followed by a row read of `rows` gives.
+fn keys_and(whole: &crate::TabImage, rows: &std::collections::BTreeSet<usize>) -> crate::TabImage {
+    let mut keyed = whole.clone();
+    for row in &mut keyed.rows {
+        if !rows.contains(&row.row_index) {
+            row.cells.clear();
+            row.formulas.clear();
+        }
+    }
+    keyed
+}
+
+/// A formula in the `qty` cell of every other row, showing the last `qty`
+/// the changes write for its key: the cells the planner must leave alone.
+fn with_formulas(mut tab: crate::TabImage, changes: &[(i64, Op)]) -> crate::TabImage {
+    let mut last: std::collections::HashMap<Key, Json> = Default::default();
+    for (_, op) in changes {
+        if let Op::Insert { key, values } | Op::Update { key, values } = op
+            && let Some(qty) = values.get("qty")
+        {
+            last.insert(Key::from_json(key), qty.clone());
+        }
+    }
+    for row in tab.rows.iter_mut().filter(|r| r.row_index % 2 == 0) {
+        let key = (!row.key_cells[0].is_null()).then(|| Key::from_json(&row.key_cells));
+        if let Some(shows) = key.and_then(|k| last.get(&k)) {
+            row.formulas.push(crate::tab::FormulaCell {
+                column: 2,
+                formula: "=A1".into(),
+                shows: Some(shows.clone()),
+            });
+        }
+    }
+    tab
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+    /// The key read reads in full only the rows `rows_to_read` names, and
+    /// the planner needs no other row's cells: it plans the same body.
+    #[test]
+    fn a_key_read_plans_what_a_whole_read_plans(
+        start in sheet(),
+        ops in prop::collection::vec(op(), 1..25),
+    ) {
+        let changes: Vec<(i64, Op)> = ops.into_iter().enumerate().map(|(i, op)| (i as i64 + 1, op)).collect();
+        let mut b = batch(changes.clone());
+        b.columns.retain(|c| HEADER.contains(&c.name.as_str()));
+        let whole = with_formulas(image(&start, &["id"], None), &changes);
+        let rows = crate::reads::rows_to_read(&whole, &[&b]);
+        let keyed = keys_and(&whole, &rows);
+        prop_assert_eq!(plan(&keyed, &[&b]), plan(&whole, &[&b]));
+    }
+
+    /// Where the plan says each key will be is where the body puts it.
+    #[test]
+    fn positions_after_are_where_the_body_puts_the_keys(
+        start in sheet(),
+        ops in prop::collection::vec(op(), 1..25),
+    ) {
+        let changes: Vec<(i64, Op)> = ops.into_iter().enumerate().map(|(i, op)| (i as i64 + 1, op)).collect();
+        let mut b = batch(changes);
+        b.columns.retain(|c| HEADER.contains(&c.name.as_str()));
+        let p = plan(&image(&start, &["id"], None), &[&b]);
+        let mut planned = start.clone();
+        apply(&mut planned, p.body.as_ref().unwrap());
+        let mut landed: std::collections::HashMap<Key, Vec<usize>> = Default::default();
+        for (i, row) in planned.iter().enumerate().skip(1) {
+            if let Some(key) = key_of(row) {
+                landed.entry(key).or_default().push(i);
+            }
+        }
+        let mut said = p.positions_after.clone();
+        for rows in said.values_mut() {
+            rows.sort_unstable();
+        }
+        prop_assert_eq!(said, landed);
+    }
+}

@@ -12,7 +12,7 @@ use sheetsync_reconcile::{SheetLocale, SheetSettings, SheetZone};
 
 use crate::TabError;
 use crate::journal::{Journal, journal_sheet_id, journal_title};
-use crate::wire::{ExtendedValue, Spreadsheet, WATERMARK_KEY};
+use crate::wire::{ExtendedValue, GridData, ReadRow, Spreadsheet, WATERMARK_KEY};
 
 /// One data row of the tab.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,13 +118,55 @@ impl TabImage {
             .map_or_else(|| journal_sheet_id(self.sheet_id), |j| j.sheet_id)
     }
 
-    /// Builds the image from a `spreadsheets.get` answer for `sheet`.
+    /// Builds the image from a `spreadsheets.get` answer for `sheet` that
+    /// read the whole tab.
     pub fn from_spreadsheet(
         spreadsheet: Spreadsheet,
         spreadsheet_id: &str,
         sheet: &str,
         key_columns: &[String],
     ) -> Result<TabImage, TabError> {
+        let (mut image, data) = TabImage::frame(spreadsheet, spreadsheet_id, sheet)?;
+        let grid = data.into_iter().next().unwrap_or_default();
+        // Row 1 is the header, as the Apps Script reads it.
+        let header_row = grid.start_row;
+        let mut rows = grid.row_data.into_iter();
+        image.header = rows
+            .next()
+            .map(|first| header_of(grid.start_column, &first))
+            .unwrap_or_default();
+        image.row_end = header_row + 1;
+        // An empty tab gets a header from the planner; a tab with data but
+        // no header fails below on its missing key column.
+        if image.header.is_empty()
+            && !rows.any(|r| r.values.iter().any(|c| c.effective_value.is_some()))
+        {
+            image.row_end = header_row;
+            return Ok(image);
+        }
+        image.key_index = image.locate_keys(key_columns)?;
+        for (offset, row) in rows.enumerate() {
+            let row_index = header_row + 1 + offset;
+            image.row_end = row_index + 1;
+            image.rows.push(tab_row(
+                row_index,
+                grid.start_column,
+                &row,
+                &image.key_index,
+            ));
+        }
+        Ok(image)
+    }
+
+    /// The image's frame from an answer: the tab's identity, grid size and
+    /// watermark, the spreadsheet's zone and locale, and the journal; no
+    /// header and no rows yet. Also returns the tab's grid data, one per
+    /// range read, in the order the ranges were asked.
+    pub(crate) fn frame(
+        spreadsheet: Spreadsheet,
+        spreadsheet_id: &str,
+        sheet: &str,
+    ) -> Result<(TabImage, Vec<GridData>), TabError> {
         // Writing date-times in a zone other than the spreadsheet's would
         // shift every one the script reads back: refuse a zone we do not know.
         let zone = match &spreadsheet.properties.time_zone {
@@ -134,6 +176,11 @@ impl TabImage {
                 zone: name.clone(),
             })?,
         };
+        let locale = spreadsheet
+            .properties
+            .locale
+            .as_deref()
+            .map_or(SheetLocale::UNKNOWN, SheetLocale::from_tag);
         let journal_name = journal_title(sheet);
         let journal = spreadsheet
             .sheets
@@ -148,7 +195,6 @@ impl TabImage {
                 spreadsheet_id: spreadsheet_id.to_string(),
                 sheet: sheet.to_string(),
             })?;
-        let column_count = tab.properties.grid_properties.column_count;
         let watermark = tab
             .developer_metadata
             .iter()
@@ -161,106 +207,100 @@ impl TabImage {
                 })
             })
             .max_by_key(|w| w.seq);
-        let grid = tab.data.into_iter().next().unwrap_or_default();
-        // Row 1 is the header, as the Apps Script reads it.
-        let header_row = grid.start_row;
-        let mut rows = grid.row_data.into_iter();
-        let mut header = vec![String::new(); grid.start_column];
-        if let Some(first) = rows.next() {
-            header.extend(first.values.iter().map(|c| match &c.effective_value {
-                Some(v) => match cell_json(v) {
-                    Json::String(s) => s.trim().to_string(),
-                    other => other.to_string(),
-                },
-                None => String::new(),
-            }));
-        }
-        while header.last().is_some_and(String::is_empty) {
-            header.pop();
-        }
-        let mut image = TabImage {
+        let image = TabImage {
             sheet_id: tab.properties.sheet_id,
             title: tab.properties.title,
-            header,
+            header: Vec::new(),
             rows: Vec::new(),
-            row_end: header_row + 1,
-            column_count,
+            row_end: 0,
+            column_count: tab.properties.grid_properties.column_count,
             watermark,
             key_index: Vec::new(),
             journal,
             zone,
-            locale: spreadsheet
-                .properties
-                .locale
-                .as_deref()
-                .map_or(SheetLocale::UNKNOWN, SheetLocale::from_tag),
+            locale,
         };
-        // An empty tab gets a header from the planner; a tab with data but
-        // no header fails below on its missing key column.
-        if image.header.is_empty()
-            && !rows.any(|r| r.values.iter().any(|c| c.effective_value.is_some()))
-        {
-            image.row_end = header_row;
-            return Ok(image);
-        }
-        let key_index: Vec<usize> = key_columns
+        Ok((image, tab.data))
+    }
+
+    /// Grid columns of `key_columns`, located in the header by name.
+    pub(crate) fn locate_keys(&self, key_columns: &[String]) -> Result<Vec<usize>, TabError> {
+        key_columns
             .iter()
             .map(|k| {
-                image
-                    .column_index(k)
+                self.column_index(k)
                     .ok_or_else(|| TabError::MissingKeyColumn {
-                        sheet: sheet.to_string(),
+                        sheet: self.title.clone(),
                         column: k.clone(),
                     })
             })
-            .collect::<Result<_, _>>()?;
-        image.key_index = key_index.clone();
-        for (offset, row) in rows.enumerate() {
-            let row_index = header_row + 1 + offset;
-            image.row_end = row_index + 1;
-            let key_cells = key_index
-                .iter()
-                .map(|&col| {
-                    col.checked_sub(grid.start_column)
-                        .and_then(|i| row.values.get(i))
-                        .and_then(|c| c.effective_value.as_ref())
-                        .map_or(Json::Null, cell_json)
-                })
-                .collect();
-            let mut cells = vec![Json::Null; grid.start_column];
-            cells.extend(
-                row.values
-                    .iter()
-                    .map(|c| c.effective_value.as_ref().map_or(Json::Null, cell_json)),
-            );
-            while cells.last() == Some(&Json::Null) {
-                cells.pop();
-            }
-            let formulas = row
-                .values
-                .iter()
-                .enumerate()
-                .filter_map(|(i, c)| match &c.user_entered_value {
-                    Some(ExtendedValue::FormulaValue(Json::String(formula))) => Some(FormulaCell {
-                        column: grid.start_column + i,
-                        formula: formula.clone(),
-                        shows: match &c.effective_value {
-                            Some(ExtendedValue::ErrorValue(_)) => None,
-                            Some(v) => Some(cell_json(v)),
-                            None => Some(Json::Null),
-                        },
-                    }),
-                    _ => None,
-                })
-                .collect();
-            image.rows.push(TabRow {
-                row_index,
-                key_cells,
-                cells,
-                formulas,
-            });
-        }
-        Ok(image)
+            .collect()
+    }
+}
+
+/// Row 1's names, trimmed, by grid column (trailing blanks dropped).
+pub(crate) fn header_of(start_column: usize, row: &ReadRow) -> Vec<String> {
+    let mut header = vec![String::new(); start_column];
+    header.extend(row.values.iter().map(|c| match &c.effective_value {
+        Some(v) => match cell_json(v) {
+            Json::String(s) => s.trim().to_string(),
+            other => other.to_string(),
+        },
+        None => String::new(),
+    }));
+    while header.last().is_some_and(String::is_empty) {
+        header.pop();
+    }
+    header
+}
+
+/// One data row read in full from grid column `start_column`.
+pub(crate) fn tab_row(
+    row_index: usize,
+    start_column: usize,
+    row: &ReadRow,
+    key_index: &[usize],
+) -> TabRow {
+    let key_cells = key_index
+        .iter()
+        .map(|&col| {
+            col.checked_sub(start_column)
+                .and_then(|i| row.values.get(i))
+                .and_then(|c| c.effective_value.as_ref())
+                .map_or(Json::Null, cell_json)
+        })
+        .collect();
+    let mut cells = vec![Json::Null; start_column];
+    cells.extend(
+        row.values
+            .iter()
+            .map(|c| c.effective_value.as_ref().map_or(Json::Null, cell_json)),
+    );
+    while cells.last() == Some(&Json::Null) {
+        cells.pop();
+    }
+    let formulas = row
+        .values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| match &c.user_entered_value {
+            Some(ExtendedValue::FormulaValue(Json::String(formula))) => Some(FormulaCell {
+                column: start_column + i,
+                formula: formula.clone(),
+                shows: match &c.effective_value {
+                    Some(ExtendedValue::ErrorValue(_)) => None,
+                    Some(v) => Some(cell_json(v)),
+                    None => Some(Json::Null),
+                },
+            }),
+            _ => None,
+        })
+        .collect();
+    TabRow {
+        row_index,
+        key_cells,
+        cells,
+        formulas,
     }
 }
 

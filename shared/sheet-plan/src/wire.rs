@@ -16,6 +16,9 @@ pub const READ_FIELDS: &str = "properties(timeZone,locale),sheets(properties(she
 developerMetadata(metadataId,metadataKey,metadataValue),\
 data(startRow,startColumn,rowData(values(effectiveValue,userEnteredValue/formulaValue))))";
 
+/// Field mask of a row read: the rows' cells and formulas, nothing else.
+pub const ROW_FIELDS: &str = "sheets(properties(title),data(startRow,startColumn,rowData(values(effectiveValue,userEnteredValue/formulaValue))))";
+
 /// Field mask of the journal as a repair reads it: cells as entered, so a
 /// misplaced write is undone with the formula or format the cell had.
 pub const JOURNAL_FIELDS: &str = "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),\

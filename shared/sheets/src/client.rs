@@ -40,6 +40,8 @@ pub struct Endpoints {
 pub struct SheetsClient {
     hub: Sheets<Connector>,
     root_url: String,
+    /// What the last read of each tab saw (`read::TabsSeen`).
+    pub(crate) tabs_seen: crate::read::TabsSeen,
 }
 
 fn connector() -> Connector {
@@ -89,7 +91,11 @@ impl SheetsClient {
         }
         hub.root_url(root_url.clone());
         hub.base_url(root_url.clone());
-        Ok(SheetsClient { hub, root_url })
+        Ok(SheetsClient {
+            hub,
+            root_url,
+            tabs_seen: Default::default(),
+        })
     }
 
     /// The hub, for calls where the generated types are small enough.

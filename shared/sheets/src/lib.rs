@@ -2,8 +2,9 @@
 //!
 //! * [`SheetsClient`]: the authenticated `google-sheets4` hub (configurable
 //!   root URL and token URI), with the key from a file, env or Secrets Manager.
-//! * [`TabImage`] / [`SheetsClient::read_tab`]: one request reads a tab's
-//!   header, keys, row positions and watermark.
+//! * [`TabImage`] / [`SheetsClient::read_for_batch`]: a batch reads its
+//!   tab's header, keys, watermark and journal, then only the rows it
+//!   writes (`sheetsync_sheet_plan::reads`).
 //! * [`plan`] (from the pure `sheetsync-sheet-plan`): row changes + tab
 //!   image → one `spreadsheets.batchUpdate` body, sent by
 //!   [`SheetsClient::batch_update`].
@@ -14,7 +15,7 @@ pub mod error;
 mod read;
 
 // The pure planning layer, under the paths the writer has always used.
-pub use sheetsync_sheet_plan::{cells, journal, keys, plan, repair, tab, wire};
+pub use sheetsync_sheet_plan::{cells, journal, keys, plan, reads, repair, tab, wire};
 
 pub use auth::KeySource;
 pub use client::{Endpoints, SheetsClient};

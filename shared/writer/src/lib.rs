@@ -253,10 +253,16 @@ impl Writer {
         let mut repairs = PlanStats::default();
         let mut missed_rounds = 0;
         while missed_rounds <= MAX_REPAIRS {
-            stats.sheets_requests += 1;
+            let requests = &mut stats.sheets_requests;
             let read = self
                 .client
-                .read_tab(&target.spreadsheet_id, &target.sheet, &target.key_columns)
+                .read_for_batch(
+                    &target.spreadsheet_id,
+                    &target.sheet,
+                    &target.key_columns,
+                    batches,
+                    requests,
+                )
                 .await;
             // A key column renamed in these batches: the header still shows
             // its old name until this batch renames the cell.
@@ -268,17 +274,18 @@ impl Writer {
             };
             let tab = match before {
                 Some(before) => {
-                    stats.sheets_requests += 1;
                     self.client
-                        .read_tab(&target.spreadsheet_id, &target.sheet, &before)
+                        .read_for_batch(
+                            &target.spreadsheet_id,
+                            &target.sheet,
+                            &before,
+                            batches,
+                            requests,
+                        )
                         .await?
                 }
                 None => read?,
             };
-            // A tab without a journal yet is read twice (see `read_tab`).
-            if tab.journal.is_none() {
-                stats.sheets_requests += 1;
-            }
             let repair = match &tab.journal {
                 Some(journal) if !journal.misplaced().is_empty() => {
                     stats.sheets_requests += 1;
@@ -308,6 +315,11 @@ impl Writer {
                 .map(|s| Journal::from_sheet(&s));
             let misplaced = journal.as_ref().map(|j| j.misplaced().len());
             if misplaced == Some(0) {
+                self.client.remember_positions(
+                    &target.spreadsheet_id,
+                    &target.sheet,
+                    plan.positions_after,
+                );
                 return Ok(plan.stats);
             }
             if journal.as_ref().is_some_and(|j| j.missed_writes() == 0) {

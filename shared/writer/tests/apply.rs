@@ -50,10 +50,12 @@ async fn updates_appends_and_deletes_land_in_two_requests() {
             .collect()
     };
     // The tab's first batch also finds that it has no journal yet (Google
-    // refuses a read naming a missing tab) and creates it.
+    // refuses a read naming a missing tab) and creates it; and this writer
+    // has not seen the tab, so the row it updates is read after its keys.
     assert_eq!(
         ops(&env),
         vec![
+            "spreadsheets.get",
             "spreadsheets.get",
             "spreadsheets.get",
             "spreadsheets.batchUpdate"
@@ -67,9 +69,10 @@ async fn updates_appends_and_deletes_land_in_two_requests() {
             s.rows_deleted,
             s.sheets_requests
         ),
-        (1, 1, 1, 3)
+        (1, 1, 1, 4)
     );
-    // Every later batch: one read, one write.
+    // Every later batch: one read (keys, and the rows it updates where the
+    // last read saw them), one write.
     env.emu.reset_log();
     let b = batch(vec![
         (6, upd(3, json!({"id": 3, "qty": 30}))),
