@@ -55,6 +55,18 @@ pub const BENCHES: &[Bench] = &[
         ],
     },
     Bench {
+        title: "Writer on a 100,000 × 20 tab: a 10-change batch's requests, bytes, time, peak RSS (Google's quotas on)",
+        args: &[
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "sheetsync-writer",
+            "--example",
+            "large_tab",
+        ],
+    },
+    Bench {
         title: "Relay: drain throughput and LISTEN commit → queue latency",
         args: &[
             "run",

@@ -21,6 +21,8 @@ pub struct LoggedRequest {
     /// Google's method id, e.g. `spreadsheets.batchUpdate`, `spreadsheets.values.get`,
     /// `oauth2.token`; `unknown` for paths the API does not have.
     pub operation: String,
+    /// Bytes of the answer's body.
+    pub response_bytes: u64,
 }
 
 /// Totals since the last reset.
@@ -40,6 +42,10 @@ pub struct Counters {
     pub by_operation: BTreeMap<String, u64>,
     /// API calls whose body was over the payload limit (`Faults::set_payload_limit`).
     pub oversized: u64,
+    /// Bytes of every API answer's body: what clients downloaded.
+    pub response_bytes: u64,
+    /// The largest API answer's body.
+    pub largest_response: u64,
 }
 
 #[derive(Default)]
@@ -70,6 +76,8 @@ impl RequestLog {
             counters.token_requests += 1;
         } else {
             counters.api_requests += 1;
+            counters.response_bytes += entry.response_bytes;
+            counters.largest_response = counters.largest_response.max(entry.response_bytes);
             match entry.status {
                 200..=299 => counters.succeeded += 1,
                 429 => counters.rate_limited += 1,

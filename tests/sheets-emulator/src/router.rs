@@ -149,8 +149,15 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
         query: redact_tokens(&raw_query),
         status: response.status().as_u16(),
         operation: operation.to_string(),
+        response_bytes: body_bytes(&response),
     });
     response
+}
+
+/// An answer's body size (every answer here is a whole buffer).
+fn body_bytes(response: &Response) -> u64 {
+    use axum::body::HttpBody;
+    response.body().size_hint().exact().unwrap_or(0)
 }
 
 /// The query as logged: an `access_token`/`oauth_token` value is a credential, never kept.
@@ -363,6 +370,7 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
         query: String::new(),
         status: response.status().as_u16(),
         operation: "oauth2.token".into(),
+        response_bytes: body_bytes(&response),
     });
     response
 }

@@ -261,16 +261,24 @@ async fn latency_delays_every_call() {
 #[tokio::test]
 async fn the_log_records_method_path_query_status_and_operation() {
     let (emu, http) = setup().await;
-    http.get(&format!(
-        "/v4/spreadsheets/{ID}/values/'Sheet1'!A1?valueRenderOption=UNFORMATTED_VALUE"
-    ))
-    .await;
-    http.post(
-        &format!("/v4/spreadsheets/{ID}:batchUpdate"),
-        &json!({"requests": []}),
-    )
-    .await;
-    http.get("/v4/elsewhere").await;
+    let replies = [
+        http.get(&format!(
+            "/v4/spreadsheets/{ID}/values/'Sheet1'!A1?valueRenderOption=UNFORMATTED_VALUE"
+        ))
+        .await,
+        http.post(
+            &format!("/v4/spreadsheets/{ID}:batchUpdate"),
+            &json!({"requests": []}),
+        )
+        .await,
+        http.get("/v4/elsewhere").await,
+    ];
+    // What the client downloaded, byte for byte (answers are compact JSON).
+    let sizes: Vec<u64> = replies
+        .iter()
+        .map(|r| serde_json::to_vec(&r.body).unwrap().len() as u64)
+        .collect();
+    assert!(sizes.iter().all(|&n| n > 0));
     assert_eq!(
         emu.requests(),
         vec![
@@ -279,24 +287,30 @@ async fn the_log_records_method_path_query_status_and_operation() {
                 path: format!("/v4/spreadsheets/{ID}/values/'Sheet1'!A1"),
                 query: "valueRenderOption=UNFORMATTED_VALUE".into(),
                 status: 200,
-                operation: "spreadsheets.values.get".into()
+                operation: "spreadsheets.values.get".into(),
+                response_bytes: sizes[0],
             },
             LoggedRequest {
                 method: "POST".into(),
                 path: format!("/v4/spreadsheets/{ID}:batchUpdate"),
                 query: String::new(),
                 status: 200,
-                operation: "spreadsheets.batchUpdate".into()
+                operation: "spreadsheets.batchUpdate".into(),
+                response_bytes: sizes[1],
             },
             LoggedRequest {
                 method: "GET".into(),
                 path: "/v4/elsewhere".into(),
                 query: String::new(),
                 status: 404,
-                operation: "unknown".into()
+                operation: "unknown".into(),
+                response_bytes: sizes[2],
             },
         ]
     );
+    let counters = emu.counters();
+    assert_eq!(counters.response_bytes, sizes.iter().sum::<u64>());
+    assert_eq!(counters.largest_response, *sizes.iter().max().unwrap());
     assert_eq!(emu.request_count(), 3);
     assert_eq!(
         emu.counters().by_operation.get("spreadsheets.batchUpdate"),
