@@ -6,11 +6,13 @@
 //!
 //! * [`tab`]: the tab image; [`wire`]: the Sheets API v4 JSON this needs;
 //!   [`cells`]: values ⇄ cells; [`keys`]: row keys on both sides.
+//! * [`chunks`]: a batch split to keep each write under 2 MB.
 //! * [`reads`]: what a batch reads of its tab (keys, then the rows it writes).
 //! * [`plan`]: the batch plan; [`journal`]: the hidden journal tab;
 //!   [`repair`]: misplaced writes undone.
 
 pub mod cells;
+pub mod chunks;
 pub mod journal;
 pub mod keys;
 pub mod plan;

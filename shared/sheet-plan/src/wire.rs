@@ -196,6 +196,24 @@ pub struct BatchUpdate {
 }
 
 impl BatchUpdate {
+    /// Bytes of the body as sent (counted, not buffered).
+    pub fn encoded_len(&self) -> usize {
+        struct Count(usize);
+        impl std::io::Write for Count {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0 += buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut count = Count(0);
+        // Writing into a counter cannot fail, nor can serialising these types.
+        let _ = serde_json::to_writer(&mut count, self);
+        count.0
+    }
+
     pub fn new(requests: Vec<Request>) -> BatchUpdate {
         BatchUpdate {
             requests,

@@ -15,7 +15,7 @@ pub mod error;
 mod read;
 
 // The pure planning layer, under the paths the writer has always used.
-pub use sheetsync_sheet_plan::{cells, journal, keys, plan, reads, repair, tab, wire};
+pub use sheetsync_sheet_plan::{cells, chunks, journal, keys, plan, reads, repair, tab, wire};
 
 pub use auth::KeySource;
 pub use client::{Endpoints, SheetsClient};

@@ -15,6 +15,7 @@ mod units;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sheetsync_queue::{ChangeBatch, Op};
+use sheetsync_sheets::chunks;
 use sheetsync_sheets::journal::{Journal, journal_title};
 use sheetsync_sheets::{PlanStats, SheetsClient, SheetsError, TabError, journaled_plan};
 use tokio::time::Instant;
@@ -156,8 +157,7 @@ impl Writer {
         (failed, stats)
     }
 
-    /// One read and one write, retried as a pair on 429/5xx: a retry reads
-    /// again, since rows may have moved while we waited.
+    /// One tab's consecutive messages, in parts of at most one write each.
     async fn apply_unit(
         &self,
         group: &str,
@@ -173,13 +173,55 @@ impl Writer {
         }
         stats.tabs += 1;
         let batches: Vec<&ChangeBatch> = messages.iter().map(|m| &m.2).collect();
+        // Each write stays under Google's 2 MB guidance: a batch whose
+        // planned body is larger is applied as consecutive parts, each read
+        // and written on its own (a part still too large is split again).
+        let bytes = match self
+            .apply_part(group, target, &batches, deadline, stats)
+            .await?
+        {
+            None => return Ok(()),
+            Some(bytes) => bytes,
+        };
+        let mut parts = chunks::split_to_fit(&batches, bytes);
+        tracing::info!(
+            binding = %group,
+            sheet = %target.sheet,
+            parts = parts.len(),
+            "batch larger than one write; applied in parts"
+        );
+        stats.split_batches += 1;
+        parts.reverse();
+        while let Some(part) = parts.pop() {
+            if let Some(bytes) = self
+                .apply_part(group, target, &[&part], deadline, stats)
+                .await?
+            {
+                parts.extend(chunks::split_to_fit(&[&part], bytes).into_iter().rev());
+            }
+        }
+        Ok(())
+    }
+
+    /// One read and one write, retried as a pair on 429/5xx: a retry reads
+    /// again, since rows may have moved while we waited. `Some(bytes)` when
+    /// the planned body was over the payload guidance and nothing was written.
+    async fn apply_part(
+        &self,
+        group: &str,
+        target: &Target,
+        batches: &[&ChangeBatch],
+        deadline: Instant,
+        stats: &mut BatchStats,
+    ) -> Result<Option<usize>, SheetsError> {
+        let messages = batches.len();
         let mut attempt = 0;
         loop {
             // A request still running at the deadline is abandoned: the
             // invocation must answer before Lambda stops it. If its write
             // landed, the redelivery finds the watermark and skips it.
             let attempt_result =
-                tokio::time::timeout_at(deadline, self.read_plan_write(target, &batches, stats))
+                tokio::time::timeout_at(deadline, self.read_plan_write(target, batches, stats))
                     .await
                     .unwrap_or_else(|_| {
                         Err(SheetsError::Transport(
@@ -187,16 +229,17 @@ impl Writer {
                         ))
                     });
             match attempt_result {
-                Ok(plan) => {
+                Ok(Written::TooLarge { bytes }) => return Ok(Some(bytes)),
+                Ok(Written::Applied(plan)) => {
                     stats.add_plan(&plan);
                     if plan.watermark.is_some() {
-                        stats.add_lag(lag_ms(&batches));
+                        stats.add_lag(lag_ms(batches));
                     }
                     tracing::info!(
                         binding = %group,
                         spreadsheet_id = %target.spreadsheet_id,
                         sheet = %target.sheet,
-                        messages = messages.len(),
+                        messages,
                         changes = plan.changes,
                         stale = plan.stale,
                         rows_updated = plan.rows_updated,
@@ -210,7 +253,7 @@ impl Writer {
                         attempts = attempt + 1,
                         "batch applied to the sheet"
                     );
-                    return Ok(());
+                    return Ok(None);
                 }
                 Err(error) if error.is_transient() => {
                     if matches!(error, SheetsError::RateLimited { .. }) {
@@ -249,7 +292,7 @@ impl Writer {
         target: &Target,
         batches: &[&ChangeBatch],
         stats: &mut BatchStats,
-    ) -> Result<PlanStats, SheetsError> {
+    ) -> Result<Written, SheetsError> {
         let mut repairs = PlanStats::default();
         let mut missed_rounds = 0;
         while missed_rounds <= MAX_REPAIRS {
@@ -301,8 +344,16 @@ impl Writer {
             plan.stats.misplaced = repairs.misplaced;
             plan.stats.rows_restored = repairs.rows_restored;
             let Some(body) = &plan.body else {
-                return Ok(plan.stats);
+                return Ok(Written::Applied(plan.stats));
             };
+            // A repair round is bounded (RESTORES_PER_ROUND) and not split.
+            let changes: usize = batches.iter().map(|b| b.changes.len()).sum();
+            if plan.stats.misplaced == 0 && changes > 1 {
+                let bytes = body.encoded_len();
+                if bytes > chunks::PAYLOAD_GUIDANCE {
+                    return Ok(Written::TooLarge { bytes });
+                }
+            }
             stats.sheets_requests += 1;
             let answer = self
                 .client
@@ -320,7 +371,7 @@ impl Writer {
                     &target.sheet,
                     plan.positions_after,
                 );
-                return Ok(plan.stats);
+                return Ok(Written::Applied(plan.stats));
             }
             if journal.as_ref().is_some_and(|j| j.missed_writes() == 0) {
                 tracing::info!(
@@ -372,6 +423,15 @@ impl Writer {
             MAX_REPAIRS + 1
         )))
     }
+}
+
+/// What a round of read → plan → write did.
+enum Written {
+    Applied(PlanStats),
+    /// The planned body was `bytes`, over the payload guidance: not sent.
+    TooLarge {
+        bytes: usize,
+    },
 }
 
 /// Rounds of read → write a unit gets to land every row.

@@ -14,6 +14,8 @@ pub struct BatchStats {
     pub sheets_requests: usize,
     /// Requests answered 429.
     pub rate_limited: usize,
+    /// Tabs whose changes were written in parts, each body under 2 MB.
+    pub split_batches: usize,
     pub rows_updated: usize,
     pub rows_appended: usize,
     pub rows_deleted: usize,
@@ -51,6 +53,7 @@ impl BatchStats {
         self.tabs += other.tabs;
         self.sheets_requests += other.sheets_requests;
         self.rate_limited += other.rate_limited;
+        self.split_batches += other.split_batches;
         self.rows_updated += other.rows_updated;
         self.rows_appended += other.rows_appended;
         self.rows_deleted += other.rows_deleted;

@@ -332,7 +332,7 @@ async fn an_empty_tab_gets_a_header() {
 
 /// Seeds `rows` data rows and sends `changes` changes (updates of every
 /// other existing row, then inserts) in one message.
-async fn requests_for(changes: usize) -> (u64, usize) {
+async fn requests_for(changes: usize) -> (u64, u64, usize) {
     let env = setup().await;
     let existing = changes / 2;
     let mut rows = vec![header()];
@@ -358,15 +358,22 @@ async fn requests_for(changes: usize) -> (u64, usize) {
     let rows = env.rows();
     assert_eq!(rows.len(), changes + 1);
     assert_eq!(rows[changes][2], json!(changes as f64));
-    (env.api_requests(), out.stats.rows_applied())
+    let writes = env.emu.counters().by_operation["spreadsheets.batchUpdate"];
+    (env.api_requests(), writes, out.stats.rows_applied())
 }
 
+/// One read and one write while the body stays under 2 MB; past it, the
+/// planned body is not sent and the batch goes in parts, a read and a
+/// write each.
 #[tokio::test]
-async fn at_most_two_requests_whatever_the_batch_size() {
-    for n in [1usize, 100, 10_000] {
-        let (requests, rows) = requests_for(n).await;
-        assert_eq!((n, requests, rows), (n, 2, n));
+async fn two_requests_per_batch_until_its_body_passes_2_mb() {
+    for n in [1usize, 100, 1_000] {
+        let (requests, writes, rows) = requests_for(n).await;
+        assert_eq!((n, requests, writes, rows), (n, 2, 1, n));
     }
+    let (requests, writes, rows) = requests_for(10_000).await;
+    assert!(writes >= 2, "{writes}");
+    assert_eq!((requests, rows), (1 + 2 * writes, 10_000));
 }
 
 #[tokio::test]
@@ -399,4 +406,50 @@ async fn cells_and_formats_the_change_does_not_carry_are_left_alone() {
     );
     let qty = env.emu.cell(SPREADSHEET, TAB, 1, 2).unwrap();
     assert_eq!(qty.format.and_then(|f| f.number_format), Some(currency));
+}
+
+/// Google's payload guidance, enforced: the emulator refuses a body over
+/// 2 MB. A first sync of 10,000 rows of long text (about 14 MB of cells),
+/// then 5,000 updates spread over the tab, land whole, in parts.
+#[tokio::test]
+async fn large_batches_are_written_in_parts_of_at_most_2_mb() {
+    use sheetsync_sheets_emulator::PayloadLimit;
+    let env = setup().await;
+    env.seed(vec![header()]);
+    env.emu.faults().set_payload_limit(Some(PayloadLimit {
+        bytes: 2 * 1024 * 1024,
+        refuse: true,
+    }));
+    let text = |i: i64| format!("{i:>06} {}", "x".repeat(1_400));
+    let inserts: Vec<(i64, Op)> = (1..=10_000)
+        .map(|i| (i, ins(i, json!({"id": i, "name": text(i), "qty": i}))))
+        .collect();
+    let updates: Vec<(i64, Op)> = (1..=5_000)
+        .map(|i| (10_000 + i, upd(i * 2, json!({"qty": -i}))))
+        .collect();
+    // As SQS hands them over: messages of at most 1,000 changes.
+    let messages: Vec<_> = inserts
+        .chunks(1_000)
+        .chain(updates.chunks(1_000))
+        .enumerate()
+        .map(|(i, c)| message(&format!("m{i}"), &batch(c.to_vec())))
+        .collect();
+    let out = env.apply(&messages).await;
+    assert_eq!(out.failed, Vec::<String>::new());
+    assert_eq!(env.emu.counters().oversized, 0);
+    let rows = env.rows();
+    assert_eq!(rows.len(), 10_001);
+    for (i, row) in rows.iter().enumerate().skip(1) {
+        let id = i as i64;
+        let qty = if id % 2 == 0 { -(id / 2) } else { id };
+        assert_eq!(
+            row[..3],
+            [json!(id as f64), json!(text(id)), json!(qty as f64)],
+            "row {i}"
+        );
+    }
+    assert_eq!(env.watermark().as_deref(), Some("15000"));
+    // Every write under 2 MB, and not many more than the 14 MB need.
+    let writes = env.emu.counters().by_operation["spreadsheets.batchUpdate"];
+    assert!((8..=16).contains(&writes), "{writes} writes");
 }
