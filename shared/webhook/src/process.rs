@@ -2,7 +2,8 @@
 //! `SET LOCAL sheetsync.origin = 'sheet'` (the capture trigger queues
 //! nothing; this module records the rows' sync state itself).
 //!
-//! Round trips: (1) BEGIN, the event id looked up, the rows locked and
+//! Round trips: (1) BEGIN, the binding's writer lock (shared: see
+//! [`sql::writers_lock_sql`]), the event id looked up, the rows locked and
 //! read, their sync state — pipelined; (2) the writes, one statement per
 //! group of like rows (in a savepoint unless it is the request's only one);
 //! (3) sync state, conflicts, rejects, repairs, the answer and COMMIT —
@@ -214,11 +215,15 @@ async fn transact(
     let event_param: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&req.event_id];
     let begin = if whole_table {
         format!(
-            "BEGIN; SET LOCAL sheetsync.origin = 'sheet'; {}",
+            "BEGIN; SET LOCAL sheetsync.origin = 'sheet'; {}; {}",
+            sql::writers_lock_sql(binding),
             sql::lock_table_sql(binding)
         )
     } else {
-        "BEGIN; SET LOCAL sheetsync.origin = 'sheet'".to_string()
+        format!(
+            "BEGIN; SET LOCAL sheetsync.origin = 'sheet'; {}",
+            sql::writers_lock_sql(binding)
+        )
     };
     let client = &conn.client;
     let oid_param: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&binding.table_oid];

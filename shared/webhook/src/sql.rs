@@ -1,11 +1,12 @@
 //! Statement text for the bound table. Identifiers come only from the
 //! catalog (`Binding::columns`) and are always quoted; values travel as text
 //! bind parameters cast to the column's type (`u.v0::<sql_type>` of a
-//! `text[]`), never in the text.
+//! `text[]`), never in the text. The one literal is the binding's name in
+//! [`writers_lock_sql`], which goes in the parameterless BEGIN batch.
 
 use sheetsync_reconcile::{Key, KeyPart};
 use sheetsync_store::StoredBinding;
-use sheetsync_store::{Binding, quote_ident};
+use sheetsync_store::{Binding, quote_ident, quote_literal};
 use tokio_postgres::types::ToSql;
 
 /// Alias of the bound table in every statement (`to_jsonb(r.*)` is the row).
@@ -72,6 +73,21 @@ pub fn lock_keys_sql(binding: &Binding) -> String {
         casts = casts.join(", "),
         params = params.join(", "),
         aliases = aliases.join(", "),
+    )
+}
+
+/// The binding's writer lock (`sheetsync_store::locks::WRITERS`), shared,
+/// before anything is read. Writers the capture trigger sees take it when
+/// they enqueue; a request writes under `sheetsync.origin = 'sheet'` and
+/// enqueues only repairs, so without it a backfill chunk (which holds it
+/// exclusively) could read a row this request is changing and queue the
+/// old value after the new one reached the table, and this request could
+/// read the row state from before that chunk and queue no repair.
+pub fn writers_lock_sql(binding: &Binding) -> String {
+    format!(
+        "SELECT pg_advisory_xact_lock_shared({}, sheetsync.binding_lock_key({}))",
+        sheetsync_store::locks::WRITERS,
+        quote_literal(&binding.name)
     )
 }
 
