@@ -17,8 +17,6 @@ use super::stop::Stop;
 
 /// Undelivered messages the in-process queue holds before the relay waits.
 const MEMORY_QUEUE_CAPACITY: usize = 256;
-/// Rows the first sync reads per round trip.
-const BACKFILL_CHUNK: usize = 500;
 
 pub enum Queue {
     Memory {
@@ -110,8 +108,5 @@ pub async fn first_sync(
     client: &mut Client,
     binding: &Binding,
 ) -> Result<BackfillReport, DevError> {
-    let tx = client.transaction().await?;
-    let report = sheetsync_outbox::backfill(&tx, binding, BACKFILL_CHUNK).await?;
-    tx.commit().await?;
-    Ok(report)
+    Ok(sheetsync_outbox::backfill(client, binding, sheetsync_outbox::backfill::CHUNK_ROWS).await?)
 }

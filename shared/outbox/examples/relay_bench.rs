@@ -8,6 +8,7 @@ use sheetsync_store::StoredBinding;
 use std::time::{Duration, Instant};
 
 use sheetsync_config::TableRef;
+use sheetsync_outbox::backfill::CHUNK_ROWS;
 use sheetsync_outbox::{
     DrainOptions, ListenOptions, MemoryQueue, QueueSink, Scope, SqsSink, backfill, drain, listen,
 };
@@ -62,14 +63,12 @@ async fn main() {
         .unwrap()
         .get(0);
     let started = Instant::now();
-    let tx = client.transaction().await.unwrap();
-    let report = backfill(&tx, &binding, 1000).await.unwrap();
-    tx.commit().await.unwrap();
+    let report = backfill(&mut client, &binding, CHUNK_ROWS).await.unwrap();
     let secs = started.elapsed().as_secs_f64();
     table.push(Row {
         what: format!(
-            "backfill {table_rows} rows into the outbox ({} key set parts)",
-            report.keyset_parts
+            "backfill {table_rows} rows into the outbox ({} chunks, {} key set parts)",
+            report.chunks, report.keyset_parts
         ),
         value: format!("{:.0} rows/s ({secs:.2} s)", table_rows as f64 / secs),
     });

@@ -9,7 +9,8 @@
 //!   implement it; [`consume`] reads the SQS queue as the writer's event
 //!   source mapping does, for consumers that are not a Lambda.
 //! * [`drain`]: horizon → claim → pack → send → delete, per binding.
-//! * [`backfill`]: the whole table into the outbox, with its full key set.
+//! * [`backfill`]: the whole table into the outbox, with its full key set,
+//!   in short transactions interleaved with the application's writes.
 //! * [`invoke`]: what a Lambda invocation asks for and answers.
 //! * [`listen`]: the long-running `LISTEN sheetsync_outbox` loop.
 
@@ -29,7 +30,7 @@ pub mod sink;
 pub mod sqs;
 pub mod target;
 
-pub use backfill::{BackfillReport, backfill};
+pub use backfill::{Backfill, BackfillReport, Progress, backfill};
 #[cfg(feature = "sqs")]
 pub use consume::{ReceiveOptions, Received};
 pub use drain::{BindingOutcome, BindingReport, DrainOptions, DrainReport, Scope, drain};

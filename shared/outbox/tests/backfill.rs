@@ -1,10 +1,9 @@
-//! Backfill: the whole table into the outbox (inserts in key order, then
+//! Backfill: the whole table into the outbox (inserts in key order, with
 //! keyset parts covering every key), through the relay to SQS (moto).
 
 mod common;
 
 use sheetsync_store::StoredBinding;
-use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{Value as Json, json};
@@ -54,19 +53,18 @@ async fn a_backfill_carries_every_row_then_the_full_key_set() {
     assert!(f.outbox_seqs("orders").await.is_empty());
 
     let binding = Binding::load(&f.client, "orders").await.unwrap();
-    let tx = f.client.transaction().await.unwrap();
-    let report = backfill(&tx, &binding, 1000).await.unwrap();
-    tx.commit().await.unwrap();
-    // 1000 keys per part, each part after the first repeating its
-    // neighbour's boundary key: 1000 + 999 + 501.
+    let report = backfill(&mut f.client, &binding, 1000).await.unwrap();
+    // One chunk per 1000 rows, each its inserts then its keyset; each
+    // part after the first repeats its neighbour's boundary key.
     assert_eq!(
         (
             report.queued_rows,
             report.keyset_parts,
+            report.chunks,
             report.first_seq,
             report.last_seq
         ),
-        (2500, 3, Some(1), Some(2503))
+        (2500, 3, 3, Some(1), Some(2503))
     );
 
     let sink = f.sink();
@@ -77,6 +75,13 @@ async fn a_backfill_carries_every_row_then_the_full_key_set() {
     let changes = changes_of(&received, "orders");
     let seqs: Vec<i64> = changes.iter().map(|c| c.seq).collect();
     assert_eq!(seqs, (1..=2503).collect::<Vec<i64>>());
+
+    let keyset_seqs: Vec<i64> = changes
+        .iter()
+        .filter(|c| matches!(c.op, Op::Keyset { .. }))
+        .map(|c| c.seq)
+        .collect();
+    assert_eq!(keyset_seqs, vec![1001, 2002, 2503]);
 
     // Inserts: every row, whole, in key order.
     let inserts: Vec<(Vec<Json>, Json)> = changes
@@ -111,7 +116,9 @@ async fn a_backfill_carries_every_row_then_the_full_key_set() {
         .collect();
     assert_eq!(state.len(), 2500);
     assert_eq!(state[0], ("[1]".to_string(), 1));
-    assert_eq!(state[2499], ("[2500]".to_string(), 2500));
+    assert_eq!(state[999], ("[1000]".to_string(), 1000));
+    assert_eq!(state[1000], ("[1001]".to_string(), 1002));
+    assert_eq!(state[2499], ("[2500]".to_string(), 2502));
 
     // Keyset: contiguous ranges over the whole key space.
     let parts = keysets(&changes);
@@ -143,10 +150,14 @@ async fn keyset_keys_follow_the_canonical_key_order() {
     )
     .await;
     let binding = Binding::load(&f.client, "items").await.unwrap();
-    let tx = f.client.transaction().await.unwrap();
-    let report = backfill(&tx, &binding, 7).await.unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!((report.queued_rows, report.keyset_parts), (30, 5));
+    // A text key under the database's collation (not `C`): the rows in
+    // chunks, then the key set in one transaction, sorted as the writer
+    // sorts keys.
+    let report = backfill(&mut f.client, &binding, 7).await.unwrap();
+    assert_eq!(
+        (report.queued_rows, report.keyset_parts, report.chunks),
+        (30, 5, 6)
+    );
 
     let sink = f.sink();
     let drained = drain_all(&mut f.client, &sink, &DrainOptions::default()).await;
@@ -165,12 +176,15 @@ async fn keyset_keys_follow_the_canonical_key_order() {
 async fn an_empty_table_backfills_one_keyset_that_clears_the_sheet() {
     let mut f = Fixture::new().await;
     let binding = Binding::load(&f.client, "orders").await.unwrap();
-    let tx = f.client.transaction().await.unwrap();
-    let report = backfill(&tx, &binding, 100).await.unwrap();
-    tx.commit().await.unwrap();
+    let report = backfill(&mut f.client, &binding, 100).await.unwrap();
     assert_eq!(
-        (report.queued_rows, report.keyset_parts, report.first_seq),
-        (0, 1, report.last_seq)
+        (
+            report.queued_rows,
+            report.keyset_parts,
+            report.chunks,
+            report.first_seq
+        ),
+        (0, 1, 1, report.last_seq)
     );
     let origin: String = f
         .client
@@ -188,58 +202,4 @@ async fn an_empty_table_backfills_one_keyset_that_clears_the_sheet() {
     let sink = f.sink();
     let drained = drain_all(&mut f.client, &sink, &DrainOptions::default()).await;
     assert_eq!(drained.rows_sent(), 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn writers_wait_for_a_backfill_and_are_sequenced_after_it() {
-    let mut f = Fixture::new().await;
-    seed_uncaptured(&f, "INSERT INTO orders VALUES (1, 'a', 1), (2, 'b', 2)").await;
-    let binding = Binding::load(&f.client, "orders").await.unwrap();
-    let writer = f.db.client().await;
-    let watcher = f.db.client().await;
-
-    let tx = f.client.transaction().await.unwrap();
-    let report = backfill(&tx, &binding, 1).await.unwrap();
-    let insert = tokio::spawn(async move {
-        writer
-            .execute("INSERT INTO orders VALUES (3, 'during', 3)", &[])
-            .await
-            .unwrap();
-    });
-    // The writer is blocked on the table lock while the backfill is open.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let waiting: i64 = watcher
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity
-                  WHERE datname = current_database() AND wait_event_type = 'Lock'
-                    AND query LIKE 'INSERT INTO orders%'",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if waiting == 1 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the writer never waited");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(!insert.is_finished());
-    tx.commit().await.unwrap();
-    insert.await.unwrap();
-
-    let last = report.last_seq.unwrap();
-    let seqs = f.outbox_seqs("orders").await;
-    assert_eq!(seqs, (1..=last + 1).collect::<Vec<i64>>());
-    let after: String = f
-        .client
-        .query_one(
-            "SELECT origin || ' ' || op || ' ' || key::text FROM sheetsync.outbox WHERE seq = $1",
-            &[&(last + 1)],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(after, "db insert [3]");
 }

@@ -92,6 +92,14 @@ impl Pool {
         }
     }
 
+    /// A connection of its own, outside the pool and its limit, closed when
+    /// dropped: for work that runs beside a lent connection's open
+    /// transaction (a push's backfill chunks, while the push's transaction
+    /// holds its event id), which one connection cannot do.
+    pub async fn connect_unpooled(&self) -> Result<Client, StoreError> {
+        crate::connect(&self.config).await
+    }
+
     /// A connection: a kept one that is still open, else a new one. Waits
     /// while `max_connections` are lent.
     pub async fn lease(&self) -> Result<Lease<'_>, StoreError> {

@@ -27,6 +27,14 @@ impl Db {
             .await
             .map_err(|e| WebhookError::Unavailable(e.to_string()))
     }
+
+    /// A connection beside the lent one (see [`Pool::connect_unpooled`]).
+    pub async fn connect_unpooled(&self) -> Result<tokio_postgres::Client, WebhookError> {
+        self.pool
+            .connect_unpooled()
+            .await
+            .map_err(|e| WebhookError::Unavailable(e.to_string()))
+    }
 }
 
 /// An error inside a request's transaction.

@@ -1,13 +1,21 @@
 //! `POST /sync_gsheet`: "push everything to the sheet now". The whole table
-//! is queued for the sheet with its full key set (the relay's backfill), in
-//! one transaction with the event id's claim, so a retried request queues
-//! nothing twice.
+//! is queued for the sheet with its full key set (the relay's backfill, in
+//! short chunks the application's writes interleave with).
+//!
+//! The chunks commit on a connection of their own while this request's
+//! transaction holds the event id's claim and the binding's push slot, and
+//! stores the answer once the last chunk is in: a retry of the event waits
+//! for it and answers that answer, a push of another event waits and finds
+//! the slot taken. If the request dies halfway, both are free again and a
+//! retry queues the table again: the chunks already queued are the table's
+//! rows as they were, superseded by the newer ones.
 //!
 //! A binding is pushed at most once per `push_min_interval`: a push asked
 //! for sooner answers `"pending": true` and writes nothing (not even its
 //! event id), so a loop of signed requests costs one row lock each, not a
 //! table scan and a rewrite of the tab.
 
+use sheetsync_outbox::backfill::CHUNK_ROWS;
 use sheetsync_outbox::{OutboxError, backfill};
 
 use crate::Webhook;
@@ -15,9 +23,6 @@ use crate::contract::{PushRequest, PushResponse, check_envelope};
 use crate::db::TxError;
 use crate::errors::WebhookError;
 use crate::idempotency::{CLAIM_SQL, stored_response};
-
-/// Rows read and queued per round trip.
-const CHUNK_ROWS: usize = 1000;
 
 const SAVE_SQL: &str =
     "UPDATE sheetsync.processed_events SET response = $2::text::jsonb WHERE event_id = $1";
@@ -64,7 +69,10 @@ pub async fn sync_gsheet(
             tracing::info!(event_id = %req.event_id, binding = %binding.name, retry_after_secs = retry_after, "push already queued; nothing more queued");
             return Ok(Some(pending(&req.event_id, retry_after)));
         }
-        let report = backfill(&tx, &binding, CHUNK_ROWS).await.map_err(outbox_error)?;
+        let mut chunks = webhook.db().connect_unpooled().await?;
+        let report = backfill(&mut chunks, &binding, CHUNK_ROWS)
+            .await
+            .map_err(outbox_error)?;
         let response = PushResponse {
             event_id: req.event_id.clone(),
             queued: report.queued_rows,

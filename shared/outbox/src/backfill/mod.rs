@@ -1,248 +1,239 @@
 //! Backfill: the binding's whole table into the outbox, so the sheet
-//! converges to the table (docs/contract.md, `POST /sync_gsheet`; also the first
-//! sync of an existing table into an empty sheet).
+//! converges to the table (docs/contract.md, `POST /sync_gsheet`; also the
+//! first sync of an existing table into an empty sheet), while the
+//! application keeps writing.
 //!
-//! Every row is queued as an `insert` (origin `backfill`), in primary key
-//! order, followed by `keyset` parts that together cover the whole key
-//! space: the writer removes sheet rows whose key the table lacks. Each
-//! row's `row_state.last_db_seq` becomes its insert's sequence, as for any
-//! change queued for the sheet: a snapshot read before the backfill reaches
-//! the sheet cannot undo it, and once the sheet's watermark passes it the
-//! sheet is known to hold the row (so deleting it there deletes it here).
+//! Every row is queued as an `insert` (origin `backfill`), with `keyset`
+//! parts that together cover the whole key space: the writer removes sheet
+//! rows whose key the table lacks. Each row's `row_state.last_db_seq`
+//! becomes its insert's sequence, as for any change queued for the sheet:
+//! a snapshot read before the backfill reaches the sheet cannot undo it,
+//! and once the sheet's watermark passes it the sheet is known to hold the
+//! row (so deleting it there deletes it here).
 //!
-//! The backfill must be one consistent picture placed at one point of the
-//! binding's sequence: a change committed after the scan but sequenced
-//! before the backfill's rows would be overwritten by an older image, and
-//! the keyset would remove a row inserted meanwhile. So it runs in one
-//! transaction that first takes `LOCK TABLE … IN SHARE MODE` (writers to the
-//! table wait until it commits) and then the binding's writer lock
-//! exclusively (no other transaction is enqueueing). The table is streamed
-//! through a portal `chunk_rows` rows at a time, so memory holds one chunk
-//! of rows plus the keys (the keyset needs them sorted).
+//! The table is read in chunks, interleaved with the application's changes
+//! (as Netflix's DBLog and Debezium's incremental snapshots do). Each chunk
+//! is one short transaction that takes the binding's writer lock
+//! exclusively, so it waits for every transaction that has enqueued a
+//! change of the binding (and for the webhook's, which take the lock
+//! first), and every later one enqueues after it. Its read therefore sees
+//! exactly the changes sequenced before its rows: a change committed later
+//! has a higher sequence and supersedes them at the sheet, a row inserted
+//! later into a range already read arrives as its own insert, one deleted
+//! later as its own delete, and a key changed later as a delete and an
+//! insert. No chunk holds writers for longer than it takes to read and
+//! queue `chunk_rows` rows (plus at most [`LOCK_WAIT`] queued behind its
+//! lock); the application never waits for the whole table.
 //!
-//! Keyset parts: keys sorted by [`sheetsync_reconcile::Key`] order, in parts of at
-//! most `chunk_rows` keys and [`KEYSET_PART_BYTES`]. Part `i` covers
-//! `from ..= to` where the first `from` and the last `to` are `None`
-//! (unbounded) and each part's `from` is the previous part's `to`; that
-//! shared boundary key is listed in both parts, so no sheet key falls
-//! between two ranges and no table key is removed by its neighbour's range.
+//! A chunk reads the next `chunk_rows` rows after the previous chunk's last
+//! key, by a row comparison on the key columns (the primary key index,
+//! never OFFSET). Its keyset says "the table's keys from the previous
+//! chunk's last key to mine are exactly these", at its place in the
+//! sequence: the first chunk's range is open below, the last's above, each
+//! other `from` is the previous chunk's `to`, and that boundary key is kept
+//! when the table still has it (and removed from the sheet when it does
+//! not), so no key falls between two ranges and none is removed by a
+//! neighbour's. The writer compares ranges in [`sheetsync_reconcile::Key`]
+//! order, so this holds only when the index orders the key the same way
+//! ([`order`]: integers, `uuid`, `boolean`, text under collation `C`).
+//! For any other key the chunks queue the rows only, and one last
+//! transaction reads every key, sorts them as the writer does and queues
+//! keysets over the whole key space: correct whatever the orders, and it
+//! holds writers for the time to read the keys (not the rows).
 
-use serde_json::{Value as Json, json};
-use sheetsync_reconcile::Key;
-use sheetsync_store::{Binding, quote_ident};
-use tokio_postgres::Transaction;
-use tracing::info;
+mod chunk;
+mod keyset;
+pub mod order;
+
+use std::time::Duration;
+
+use sheetsync_store::Binding;
+use tokio_postgres::Client;
+use tracing::{debug, info};
 
 use crate::OutboxError;
-use crate::horizon::WRITER_LOCK_CLASS;
 use crate::target::Target;
+use chunk::{Cursor, Scan, is_busy};
+pub use keyset::{KEYSET_PART_BYTES, keyset_parts};
+use order::KeyColumns;
 
-/// Bytes of keys in one keyset part: small enough for one queue message
-/// with any binding header.
-pub const KEYSET_PART_BYTES: usize = 64 * 1024;
+/// Rows per chunk: a chunk of ~100-byte rows holds the binding's writers
+/// for about 10 ms on a 2-core machine (docs/benchmarks.md, backfill).
+pub const CHUNK_ROWS: usize = 500;
+
+/// The longest a chunk waits for the writer lock before it lets the
+/// writers queued behind it through and tries again.
+pub const LOCK_WAIT: Duration = Duration::from_millis(20);
+
+/// Between a chunk that could not have the lock and its next try: the
+/// writers queued behind it go first.
+const BUSY_PAUSE: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackfillReport {
     /// Table rows queued as inserts.
     pub queued_rows: u64,
-    /// Keyset outbox rows queued after them.
+    /// Keyset outbox rows queued.
     pub keyset_parts: u64,
-    /// The outbox sequences of the backfill, first and last.
+    /// Transactions that queued them.
+    pub chunks: u64,
+    /// The backfill's first and last outbox sequences (other changes of
+    /// the binding lie between them).
     pub first_seq: Option<i64>,
     pub last_seq: Option<i64>,
 }
 
-/// Queues the table of `binding` in `tx`, a READ COMMITTED transaction the
-/// caller commits (writers to the table wait until then; relays send the
-/// rows after it). `chunk_rows` rows are read per round trip.
+/// Whether a backfill has more to queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    More,
+    Done,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    /// The next chunk of rows starts after this key (the first: `None`).
+    Rows(Option<Cursor>),
+    /// Every row is queued; the key set is not (index order not the
+    /// writer's).
+    KeySet,
+    Done,
+}
+
+/// A backfill in progress, one chunk per [`Backfill::step`].
+pub struct Backfill {
+    target: Target,
+    key: KeyColumns,
+    chunk_rows: usize,
+    phase: Phase,
+    report: BackfillReport,
+}
+
+impl Backfill {
+    /// Reads the key's columns and order; queues nothing yet.
+    pub async fn new(
+        client: &Client,
+        binding: &Binding,
+        chunk_rows: usize,
+    ) -> Result<Backfill, OutboxError> {
+        Ok(Backfill {
+            target: Target::from(binding),
+            key: order::key_columns(client, binding).await?,
+            chunk_rows: chunk_rows.max(1),
+            phase: Phase::Rows(None),
+            report: BackfillReport {
+                queued_rows: 0,
+                keyset_parts: 0,
+                chunks: 0,
+                first_seq: None,
+                last_seq: None,
+            },
+        })
+    }
+
+    /// Whether each chunk queues its own keyset (the index orders the key
+    /// as the writer does).
+    pub fn keysets_per_chunk(&self) -> bool {
+        self.key.key_order
+    }
+
+    /// One transaction: the next chunk (or the key set), committed. When
+    /// writers hold the lock for longer than [`LOCK_WAIT`], the transaction
+    /// gives way and is tried again.
+    pub async fn step(&mut self, client: &mut Client) -> Result<Progress, OutboxError> {
+        let mut tries: u64 = 0;
+        loop {
+            tries += 1;
+            match self.try_step(client).await {
+                Err(e) if is_busy(&e) => {
+                    debug!(binding = %self.target.binding, tries, "writers held the lock; the chunk gives way");
+                    tokio::time::sleep(BUSY_PAUSE).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_step(&mut self, client: &mut Client) -> Result<Progress, OutboxError> {
+        let scan = Scan {
+            target: &self.target,
+            key: &self.key,
+            rows: self.chunk_rows,
+            lock_wait: LOCK_WAIT,
+        };
+        let queued = match &self.phase {
+            Phase::Rows(from) => {
+                let chunk = scan
+                    .chunk(client, from.as_ref(), self.key.key_order)
+                    .await?;
+                self.phase = match chunk.next {
+                    Some(next) => Phase::Rows(Some(next)),
+                    None if self.key.key_order => Phase::Done,
+                    None => Phase::KeySet,
+                };
+                chunk.queued
+            }
+            Phase::KeySet => {
+                let queued = scan.whole_keyset(client).await?;
+                self.phase = Phase::Done;
+                queued
+            }
+            Phase::Done => return Ok(Progress::Done),
+        };
+        let r = &mut self.report;
+        r.chunks += 1;
+        r.queued_rows += queued.rows;
+        r.keyset_parts += queued.keyset_parts;
+        r.first_seq = r.first_seq.or(queued.first_seq);
+        r.last_seq = queued.last_seq.or(r.last_seq);
+        debug!(
+            binding = %self.target.binding,
+            rows = queued.rows,
+            keyset_parts = queued.keyset_parts,
+            first_seq = queued.first_seq,
+            last_seq = queued.last_seq,
+            "backfill chunk queued"
+        );
+        Ok(match self.phase {
+            Phase::Done => Progress::Done,
+            _ => Progress::More,
+        })
+    }
+
+    /// The last key read: the next chunk starts after it (`None` before the
+    /// first chunk and once every row is read).
+    pub fn last_key(&self) -> Option<&[serde_json::Value]> {
+        match &self.phase {
+            Phase::Rows(Some(cursor)) => Some(&cursor.key),
+            _ => None,
+        }
+    }
+
+    pub fn report(&self) -> &BackfillReport {
+        &self.report
+    }
+}
+
+/// Queues the table of `binding`, `chunk_rows` rows per transaction
+/// ([`CHUNK_ROWS`] is a good default), each committed on `client` as it
+/// goes: the relays send the first chunks while later ones are read.
 pub async fn backfill(
-    tx: &Transaction<'_>,
+    client: &mut Client,
     binding: &Binding,
     chunk_rows: usize,
 ) -> Result<BackfillReport, OutboxError> {
-    let target = &Target::from(binding);
-    let chunk_rows = chunk_rows.max(1);
-    tx.batch_execute(&format!(
-        "LOCK TABLE {} IN SHARE MODE",
-        target.qualified_table
-    ))
-    .await?;
-    tx.execute(
-        "SELECT pg_advisory_xact_lock($1, sheetsync.binding_lock_key($2))",
-        &[&WRITER_LOCK_CLASS, &target.binding],
-    )
-    .await?;
-
-    let order_by = target
-        .key_columns
-        .iter()
-        .map(|c| format!("t.{}", quote_ident(c)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let scan = tx
-        .prepare(&format!(
-            "SELECT k::text, r::text
-               FROM (SELECT to_jsonb(t) AS r FROM {} t ORDER BY {order_by}) s,
-                    LATERAL (SELECT jsonb_agg(s.r -> c ORDER BY o)
-                               FROM unnest($1::text[]) WITH ORDINALITY AS u(c, o)) AS kk(k)",
-            target.qualified_table
-        ))
-        .await?;
-    let portal = tx.bind(&scan, &[&target.key_columns]).await?;
-
-    let mut report = BackfillReport {
-        queued_rows: 0,
-        keyset_parts: 0,
-        first_seq: None,
-        last_seq: None,
-    };
-    let mut keys: Vec<(Key, Vec<Json>)> = Vec::new();
-    loop {
-        let rows = tx.query_portal(&portal, chunk_rows as i32).await?;
-        if rows.is_empty() {
-            break;
-        }
-        let mut chunk_keys = Vec::with_capacity(rows.len());
-        let mut images = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let key_text: String = row.get(0);
-            let key: Vec<Json> = serde_json::from_str(&key_text).map_err(|e| OutboxError::Key {
-                binding: target.binding.clone(),
-                key: key_text.clone(),
-                reason: e.to_string(),
-            })?;
-            keys.push((Key::from_json(&key), key));
-            chunk_keys.push(key_text);
-            images.push(row.get::<_, String>(1));
-        }
-        let (first, last, n) = enqueue_inserts(tx, &target.binding, &chunk_keys, &images).await?;
-        report.first_seq = report.first_seq.or(first);
-        report.last_seq = last.or(report.last_seq);
-        report.queued_rows += n;
-        if rows.len() < chunk_rows {
-            break;
-        }
-    }
-
-    keys.sort_by(|a, b| a.0.cmp(&b.0));
-    let sorted: Vec<Vec<Json>> = keys.into_iter().map(|(_, k)| k).collect();
-    for part in keyset_parts(&sorted, chunk_rows, KEYSET_PART_BYTES) {
-        let seq: i64 = tx
-            .query_one(
-                "SELECT sheetsync.enqueue($1, 'keyset', '[]'::jsonb, $2::text::jsonb, 'backfill')",
-                &[&target.binding, &part.to_string()],
-            )
-            .await?
-            .get(0);
-        report.first_seq = report.first_seq.or(Some(seq));
-        report.last_seq = Some(seq);
-        report.keyset_parts += 1;
-    }
-    // Wakes listening relays at commit (enqueue itself does not notify).
-    tx.execute(
-        "SELECT pg_notify('sheetsync_outbox', $1)",
-        &[&target.binding],
-    )
-    .await?;
+    let mut backfill = Backfill::new(client, binding, chunk_rows).await?;
+    while backfill.step(client).await? == Progress::More {}
+    let report = backfill.report().clone();
     info!(
-        binding = %target.binding,
+        binding = %binding.name,
         rows = report.queued_rows,
         keyset_parts = report.keyset_parts,
+        chunks = report.chunks,
+        keysets_per_chunk = backfill.keysets_per_chunk(),
         first_seq = report.first_seq,
         last_seq = report.last_seq,
         "backfill queued"
     );
     Ok(report)
-}
-
-async fn enqueue_inserts(
-    tx: &Transaction<'_>,
-    binding: &str,
-    keys: &[String],
-    images: &[String],
-) -> Result<(Option<i64>, Option<i64>, u64), OutboxError> {
-    let row = tx
-        .query_one(
-            "WITH q AS MATERIALIZED (
-                 SELECT k, sheetsync.enqueue($1, 'insert', k, r, 'backfill') AS s
-                   FROM unnest($2::text[]::jsonb[], $3::text[]::jsonb[])
-                        WITH ORDINALITY AS u(k, r, o)
-                  ORDER BY o),
-             state AS (
-                 INSERT INTO sheetsync.row_state AS rs (binding, key, last_db_seq)
-                 SELECT $1, k, s FROM q
-                 ON CONFLICT (binding, key) DO UPDATE SET last_db_seq = EXCLUDED.last_db_seq)
-             SELECT min(s), max(s), count(*) FROM q",
-            &[&binding, &keys, &images],
-        )
-        .await?;
-    let n: i64 = row.get(2);
-    Ok((row.get(0), row.get(1), n as u64))
-}
-
-/// The keyset row images (`{"keys", "from", "to"}`) for keys sorted by
-/// [`Key`] order.
-pub fn keyset_parts(sorted: &[Vec<Json>], max_keys: usize, max_bytes: usize) -> Vec<Json> {
-    let mut parts = Vec::new();
-    let mut from: Option<&Vec<Json>> = None;
-    let mut current: Vec<&Vec<Json>> = Vec::new();
-    let mut bytes = 0;
-    for key in sorted {
-        let size = json!(key).to_string().len() + 1;
-        if current.len() > 1 && (current.len() >= max_keys || bytes + size > max_bytes) {
-            let to = current.last().copied();
-            parts.push(json!({"keys": current, "from": from, "to": to}));
-            from = to;
-            current = to.into_iter().collect();
-            bytes = current.iter().map(|k| json!(k).to_string().len() + 1).sum();
-        }
-        current.push(key);
-        bytes += size;
-    }
-    parts.push(json!({"keys": current, "from": from, "to": Json::Null}));
-    parts
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn keys(n: i64) -> Vec<Vec<Json>> {
-        (1..=n).map(|i| vec![json!(i)]).collect()
-    }
-
-    #[test]
-    fn an_empty_table_is_one_unbounded_part_without_keys() {
-        assert_eq!(
-            keyset_parts(&[], 10, 1000),
-            vec![json!({"keys": [], "from": null, "to": null})]
-        );
-    }
-
-    #[test]
-    fn parts_share_their_boundary_key_and_cover_everything() {
-        let parts = keyset_parts(&keys(7), 3, 1000);
-        assert_eq!(
-            parts,
-            vec![
-                json!({"keys": [[1], [2], [3]], "from": null, "to": [3]}),
-                json!({"keys": [[3], [4], [5]], "from": [3], "to": [5]}),
-                json!({"keys": [[5], [6], [7]], "from": [5], "to": null}),
-            ]
-        );
-    }
-
-    #[test]
-    fn parts_are_bounded_by_bytes_too() {
-        // Each key `[n]` is 3 bytes plus a separator: 8 bytes hold two.
-        let parts = keyset_parts(&keys(4), 100, 8);
-        assert_eq!(
-            parts,
-            vec![
-                json!({"keys": [[1], [2]], "from": null, "to": [2]}),
-                json!({"keys": [[2], [3]], "from": [2], "to": [3]}),
-                json!({"keys": [[3], [4]], "from": [3], "to": null}),
-            ]
-        );
-    }
 }

@@ -3,6 +3,8 @@
 //! for what arrived.
 #![allow(dead_code)]
 
+pub mod sheet;
+
 use std::time::{Duration, Instant};
 
 use sheetsync_config::TableRef;
