@@ -525,3 +525,53 @@ async fn an_edit_of_a_row_with_a_resend_in_flight_is_queued_after_it() {
         &json!(["update", [50], {"id": 50, "customer": "Dennis Ritchie"}, "repair"])
     );
 }
+
+/// A backfill chunk holds the binding's writer lock while it reads the row
+/// and queues it: an edit of that row waits for the chunk, then sees the
+/// row state it left (the backfill's insert still on its way to the sheet)
+/// and queues the edited value after it, so the older image the chunk read
+/// cannot overwrite the edit on the sheet.
+#[tokio::test]
+async fn an_edit_waits_for_a_backfill_chunk_and_is_queued_after_it() {
+    let env = setup().await;
+    let watermark = max_seq(&env.client).await;
+    let chunk = env.db.client().await;
+    chunk
+        .batch_execute(
+            "BEGIN;
+             SELECT pg_advisory_xact_lock(21331, sheetsync.binding_lock_key('orders'));
+             WITH q AS (SELECT sheetsync.enqueue('orders', 'insert', '[42]', to_jsonb(o), 'backfill') AS s
+                          FROM orders o WHERE id = 42)
+             UPDATE sheetsync.row_state SET last_db_seq = q.s FROM q
+              WHERE binding = 'orders' AND key = '[42]';",
+        )
+        .await
+        .unwrap();
+    let body = qty_edit("e-1", &at(Utc::now()), watermark, 6, 5);
+    let watcher = env.db.client().await;
+    let request = tokio::spawn(async move {
+        let resp = env.post(&body).await;
+        (env, resp)
+    });
+    wait_for_lock_waiter(&watcher).await;
+    assert!(!request.is_finished(), "the edit waits for the chunk");
+    chunk.batch_execute("COMMIT").await.unwrap();
+    let (env, resp) = request.await.unwrap();
+    assert_eq!(
+        resp.body()["rows"][0]["status"],
+        "updated",
+        "{}",
+        resp.body()
+    );
+    assert_eq!(env.row(42).await.unwrap()[2], json!(6));
+    let outbox = env.outbox().await;
+    assert_eq!(outbox.len(), 2, "{outbox:?}");
+    assert_eq!(
+        (&outbox[0][0], &outbox[0][3]),
+        (&json!("insert"), &json!("backfill"))
+    );
+    assert_eq!(
+        outbox[1],
+        json!(["update", [42], {"id": 42, "qty": 6}, "repair"])
+    );
+}
