@@ -57,9 +57,12 @@ use chunk::{Cursor, Scan, is_busy};
 pub use keyset::{KEYSET_PART_BYTES, keyset_parts};
 use order::KeyColumns;
 
-/// Rows per chunk: a chunk of ~100-byte rows holds the binding's writers
-/// for about 10 ms on a 2-core machine (docs/benchmarks.md, backfill).
-pub const CHUNK_ROWS: usize = 500;
+/// Rows per chunk. Queuing a row costs 70–160 µs on a busy 2-core machine
+/// (an outbox row and a row state, each with its foreign key check), so a
+/// chunk of 100 holds the binding's writers for 10–20 ms, well under the
+/// 50 ms an application write may stall (docs/benchmarks.md, Backfill);
+/// 500 held them for 80 ms there.
+pub const CHUNK_ROWS: usize = 100;
 
 /// The longest a chunk waits for the writer lock before it lets the
 /// writers queued behind it through and tries again.
