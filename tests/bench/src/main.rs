@@ -3,16 +3,19 @@
 //! ```sh
 //! cargo run --release -p sheetsync-bench            # everything (about 10 minutes on 2 cores)
 //! cargo run --release -p sheetsync-bench -- --own   # only this crate's pipeline measurements
+//! cargo run --release -p sheetsync-bench -- backfill # only the write stall during a backfill
 //! ```
 //!
 //! Measures commit → cell latency through the local stack's pieces itself
-//! ([`latency`]), reads the Lambda artifact sizes ([`artifacts`]), and runs
+//! ([`latency`]), the application's write stall during a backfill
+//! ([`backfill_stall`]), reads the Lambda artifact sizes ([`artifacts`]), and runs
 //! each crate's own benchmark for what that crate owns (webhook load,
 //! reconcile diff, writer requests and peak RSS, relay throughput): their
 //! code is called, not copied ([`delegated`]). Prints one markdown report
 //! and writes it to `bench-results/latest.md`.
 
 mod artifacts;
+mod backfill_stall;
 mod delegated;
 mod latency;
 mod machine;
@@ -23,9 +26,26 @@ fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+async fn backfill_section() -> String {
+    let mut section = String::from(
+        "## Backfill while the application writes (tests/bench)\n\n\
+         `cargo run --release -p sheetsync-bench -- backfill`\n\n",
+    );
+    match backfill_stall::measure(backfill_stall::ROWS).await {
+        Ok(stall) => section.push_str(&stall.section()),
+        Err(e) => section.push_str(&format!("failed: {e}\n")),
+    }
+    section
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let own_only = std::env::args().any(|a| a == "--own");
+    if std::env::args().any(|a| a == "backfill") {
+        // One section alone: printed, and not written over the whole report.
+        println!("{}", backfill_section().await);
+        return;
+    }
     let root = workspace_root();
     let mut report = String::new();
     report.push_str("# sheetsync benchmarks\n\n");
@@ -39,6 +59,8 @@ async fn main() {
         Err(e) => report.push_str(&format!("| commit → cell latency | failed: {e} | |\n")),
     }
     report.push_str(&artifacts::rows(&root));
+    report.push('\n');
+    report.push_str(&backfill_section().await);
     report.push('\n');
 
     if !own_only {
