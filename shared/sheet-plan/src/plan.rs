@@ -97,7 +97,8 @@ pub struct Plan {
     pub stats: PlanStats,
     /// Where each key will be once the body lands as planned (rows below a
     /// removed one move up, new rows go after the last): the next batch's
-    /// guess of its rows ([`crate::reads`]). Empty without a body.
+    /// guess of its rows ([`crate::reads`]). Without a body: where the keys
+    /// are (empty when there were no changes at all).
     pub positions_after: KeyPositions,
 }
 
@@ -335,7 +336,7 @@ fn plan_inner(tab: &TabImage, batches: &[&ChangeBatch], journaling: Option<Journ
             return Plan {
                 body: None,
                 stats,
-                positions_after: KeyPositions::new(),
+                positions_after: model.positions_after(tab.row_end, false),
             };
         }
         // Never stamp below what the tab already says it holds.

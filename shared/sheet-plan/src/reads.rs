@@ -120,38 +120,62 @@ pub fn column_letter(column: usize) -> String {
     String::from_utf8(letters).unwrap_or_default()
 }
 
-/// Whether `batches` on a tab whose journal is `journal` need the tab's
-/// every cell: a repair, or a schema change.
-pub fn needs_whole_read(tab: &TabImage, batches: &[&ChangeBatch]) -> bool {
-    let repairing = tab
-        .journal
+/// Whether `batches` change the table's columns: such a batch rewrites
+/// whole columns, so it reads the whole tab and no keys first.
+pub fn changes_schema(batches: &[&ChangeBatch]) -> bool {
+    batches
+        .iter()
+        .flat_map(|b| b.changes.iter())
+        .any(|c| matches!(c.op, Op::Schema(_)))
+}
+
+/// Whether the tab's journal, as a key read saw it, calls for a repair,
+/// which compares every cell with what the writer last put there.
+pub fn needs_repair(tab: &TabImage) -> bool {
+    tab.journal
         .as_ref()
-        .is_some_and(|j| !j.misplaced().is_empty());
-    repairing
-        || batches
-            .iter()
-            .flat_map(|b| b.changes.iter())
-            .any(|c| matches!(c.op, Op::Schema(_)))
+        .is_some_and(|j| !j.misplaced().is_empty())
 }
 
 /// The grid rows already in the sheet that `batches` write: rows whose key
 /// an insert or update past the tab's watermark names.
 pub fn rows_to_read(tab: &TabImage, batches: &[&ChangeBatch]) -> BTreeSet<usize> {
     let named = written_keys(batches, tab.watermark_seq());
-    if named.is_empty() {
-        return BTreeSet::new();
+    positions_of(tab, batches, named)
+        .into_values()
+        .flatten()
+        .collect()
+}
+
+/// Where the keys `batches` write are in `tab`: the guess for the next
+/// read of these batches, should they be read again before they land (a
+/// retry, or a batch too large for one write read again in parts).
+pub fn written_positions(tab: &TabImage, batches: &[&ChangeBatch]) -> KeyPositions {
+    positions_of(tab, batches, written_keys(batches, i64::MIN))
+}
+
+/// The rows of `keys` in `tab`, without indexing the tab's other keys.
+fn positions_of(tab: &TabImage, batches: &[&ChangeBatch], keys: Vec<Key>) -> KeyPositions {
+    if keys.is_empty() {
+        return KeyPositions::new();
     }
-    rows_of(&sheet_rows(tab, &key_types(batches)), &named)
+    let mut found: KeyPositions = keys.into_iter().map(|k| (k, Vec::new())).collect();
+    let key_types = key_types(batches);
+    for row in &tab.rows {
+        if let Some(key) = sheet_key(&row.key_cells, &key_types, tab.settings())
+            && let Some(rows) = found.get_mut(&key)
+        {
+            rows.push(row.row_index);
+        }
+    }
+    found.retain(|_, rows| !rows.is_empty());
+    found
 }
 
-/// Where each key of `tab` is, to guess where the next batch's rows are
-/// (its key read then reads them too, and needs no row read when they
-/// are still there).
-pub fn key_positions(tab: &TabImage, batches: &[&ChangeBatch]) -> KeyPositions {
-    sheet_rows(tab, &key_types(batches))
-}
-
-/// Rows of a tab by key; see [`key_positions`].
+/// Rows of a tab by key. Where a batch left them
+/// ([`crate::Plan::positions_after`]) is the next batch's guess of its
+/// rows: its key read reads them too, and needs no row read when they are
+/// still there.
 pub type KeyPositions = HashMap<Key, Vec<usize>>;
 
 /// The rows `positions` saw the keys `batches` write at (whatever the

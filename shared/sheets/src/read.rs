@@ -9,8 +9,8 @@ use sheetsync_queue::ChangeBatch;
 use sheetsync_sheet_plan::TabError;
 use sheetsync_sheet_plan::journal::{Journal, journal_title};
 use sheetsync_sheet_plan::reads::{
-    KeyPositions, KeyRead, key_positions, key_ranges, needs_whole_read, row_ranges, rows_last_seen,
-    rows_to_read,
+    KeyPositions, KeyRead, changes_schema, key_ranges, needs_repair, row_ranges, rows_last_seen,
+    rows_to_read, written_positions,
 };
 use sheetsync_sheet_plan::tab::{TabImage, tab_range};
 use sheetsync_sheet_plan::wire::{JOURNAL_FIELDS, READ_FIELDS, ROW_FIELDS, Spreadsheet};
@@ -78,6 +78,11 @@ impl SheetsClient {
         batches: &[&ChangeBatch],
         requests: &mut usize,
     ) -> Result<TabImage, SheetsError> {
+        if changes_schema(batches) {
+            return self
+                .read_whole(spreadsheet_id, sheet, key_columns, requests)
+                .await;
+        }
         let seen = self.tabs_seen.get(spreadsheet_id, sheet);
         let mut columns = if seen.columns.len() == key_columns.len() {
             seen.columns
@@ -85,6 +90,7 @@ impl SheetsClient {
             (0..key_columns.len()).collect()
         };
         let mut guessed = rows_last_seen(&seen.rows, batches);
+        drop(seen.rows);
         let mut key_reads = 0;
         loop {
             let mut ranges = key_ranges(sheet, &columns);
@@ -132,17 +138,21 @@ impl SheetsClient {
                         .await;
                 }
             };
-            if needs_whole_read(&tab, batches) {
+            if needs_repair(&tab) {
                 return self
                     .read_whole(spreadsheet_id, sheet, key_columns, requests)
                     .await;
             }
+            // Only the batches' own keys until they land: a retry reads
+            // their rows at once. Every key is remembered once the batch
+            // lands (`remember_positions`); holding them all meanwhile
+            // would keep a second copy beside the planner's.
             self.tabs_seen.set(
                 spreadsheet_id,
                 sheet,
                 Seen {
                     columns: columns.clone(),
-                    rows: std::sync::Arc::new(key_positions(&tab, batches)),
+                    rows: std::sync::Arc::new(written_positions(&tab, batches)),
                 },
             );
             let rows: BTreeSet<usize> = rows_to_read(&tab, batches)

@@ -344,6 +344,11 @@ impl Writer {
             plan.stats.misplaced = repairs.misplaced;
             plan.stats.rows_restored = repairs.rows_restored;
             let Some(body) = &plan.body else {
+                self.client.remember_positions(
+                    &target.spreadsheet_id,
+                    &target.sheet,
+                    plan.positions_after,
+                );
                 return Ok(Written::Applied(plan.stats));
             };
             // A repair round is bounded (RESTORES_PER_ROUND) and not split.

@@ -98,14 +98,27 @@ async fn seed_inspect_and_faults_over_http() {
         json!({"failNext": {"count": 1, "status": 500, "afterApply": false}, "latencyMs": 0})
     );
     let api = Http::new(&emu).await;
-    assert_eq!(api.get("/v4/spreadsheets/S1").await.status, 500);
-    assert_eq!(api.get("/v4/spreadsheets/S1").await.status, 200);
+    let failed = api.get("/v4/spreadsheets/S1").await;
+    assert_eq!(failed.status, 500);
+    let answered = api.get("/v4/spreadsheets/S1").await;
+    assert_eq!(answered.status, 200);
+    let failed_bytes = failed.body.to_string().len();
+    let answered_bytes = answered.body.to_string().len();
     let log = control.get("/_emulator/requests").await;
     assert_eq!(log.body["counters"]["apiRequests"], 2);
     assert_eq!(log.body["counters"]["serverErrors"], 1);
     assert_eq!(
+        log.body["counters"]["responseBytes"],
+        failed_bytes + answered_bytes
+    );
+    assert_eq!(
+        log.body["counters"]["largestResponse"],
+        failed_bytes.max(answered_bytes)
+    );
+    assert_eq!(
         log.body["requests"][1],
-        json!({"method": "GET", "path": "/v4/spreadsheets/S1", "query": "", "status": 500, "operation": "spreadsheets.get"})
+        json!({"method": "GET", "path": "/v4/spreadsheets/S1", "query": "", "status": 500,
+               "operation": "spreadsheets.get", "responseBytes": failed_bytes})
     );
     let overview = control.get("/_emulator/").await;
     assert_eq!(
