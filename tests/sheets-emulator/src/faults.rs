@@ -29,6 +29,10 @@ pub struct FaultConfig {
     /// Google's payload guidance: bodies above it are counted, or refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_limit: Option<PayloadLimit>,
+    /// Answer uncompressed even when the client asks for gzip: Google
+    /// documents gzip answers, but a client must not depend on getting one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gzip_ignored: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +141,12 @@ impl Faults {
         self.state().config.payload_limit = limit;
     }
 
+    /// Answer uncompressed whatever the client asks (`true`), or gzip when
+    /// asked as Google does (`false`, the default).
+    pub fn set_gzip_ignored(&self, ignored: bool) {
+        self.state().config.gzip_ignored = ignored;
+    }
+
     /// Replace every setting at once (what `PUT /_emulator/faults` does).
     pub fn set(&self, config: FaultConfig) {
         let mut state = self.state();
@@ -183,6 +193,10 @@ impl Faults {
             return Ok(());
         };
         state.google.take(&quotas, write, user, now)
+    }
+
+    pub(crate) fn gzip_ignored(&self) -> bool {
+        self.state().config.gzip_ignored
     }
 
     pub(crate) fn payload_limit(&self) -> Option<PayloadLimit> {

@@ -46,6 +46,7 @@ mod fields;
 mod format;
 mod formula;
 mod grid;
+mod gzip;
 mod http;
 mod log;
 mod metadata;

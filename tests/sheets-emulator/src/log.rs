@@ -21,8 +21,10 @@ pub struct LoggedRequest {
     /// Google's method id, e.g. `spreadsheets.batchUpdate`, `spreadsheets.values.get`,
     /// `oauth2.token`; `unknown` for paths the API does not have.
     pub operation: String,
-    /// Bytes of the answer's body.
+    /// Bytes of the answer's body as sent (gzip-compressed when the client asked).
     pub response_bytes: u64,
+    /// Bytes of the answer's JSON (before compression).
+    pub json_bytes: u64,
 }
 
 /// Totals since the last reset.
@@ -46,6 +48,8 @@ pub struct Counters {
     pub response_bytes: u64,
     /// The largest API answer's body.
     pub largest_response: u64,
+    /// Bytes of every API answer's JSON before compression: what clients parsed.
+    pub json_bytes: u64,
 }
 
 #[derive(Default)]
@@ -77,6 +81,7 @@ impl RequestLog {
         } else {
             counters.api_requests += 1;
             counters.response_bytes += entry.response_bytes;
+            counters.json_bytes += entry.json_bytes;
             counters.largest_response = counters.largest_response.max(entry.response_bytes);
             match entry.status {
                 200..=299 => counters.succeeded += 1,

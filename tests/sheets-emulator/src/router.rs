@@ -20,7 +20,7 @@ use crate::grid::Spreadsheet;
 use crate::http::{MAX_BODY, Query, json_response};
 use crate::log::LoggedRequest;
 use crate::state::Shared;
-use crate::{batch_update, control, fields, spreadsheet, values};
+use crate::{batch_update, control, fields, gzip, spreadsheet, values};
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -143,6 +143,12 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
         Some(route) => call(&shared, route, &parts.headers, &raw_query, body).await,
         None => ApiError::not_found_message("Method not found.").into_response(),
     };
+    let (response, json_bytes) = if gzip::asked(&parts.headers) && !shared.faults.gzip_ignored() {
+        gzip::compress(response).await
+    } else {
+        let bytes = body_bytes(&response);
+        (response, bytes)
+    };
     shared.log.record(LoggedRequest {
         method: parts.method.to_string(),
         path,
@@ -150,6 +156,7 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
         status: response.status().as_u16(),
         operation: operation.to_string(),
         response_bytes: body_bytes(&response),
+        json_bytes,
     });
     response
 }
@@ -371,6 +378,7 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
         status: response.status().as_u16(),
         operation: "oauth2.token".into(),
         response_bytes: body_bytes(&response),
+        json_bytes: body_bytes(&response),
     });
     response
 }

@@ -289,6 +289,7 @@ async fn the_log_records_method_path_query_status_and_operation() {
                 status: 200,
                 operation: "spreadsheets.values.get".into(),
                 response_bytes: sizes[0],
+                json_bytes: sizes[0],
             },
             LoggedRequest {
                 method: "POST".into(),
@@ -297,6 +298,7 @@ async fn the_log_records_method_path_query_status_and_operation() {
                 status: 200,
                 operation: "spreadsheets.batchUpdate".into(),
                 response_bytes: sizes[1],
+                json_bytes: sizes[1],
             },
             LoggedRequest {
                 method: "GET".into(),
@@ -305,12 +307,14 @@ async fn the_log_records_method_path_query_status_and_operation() {
                 status: 404,
                 operation: "unknown".into(),
                 response_bytes: sizes[2],
+                json_bytes: sizes[2],
             },
         ]
     );
     let counters = emu.counters();
     assert_eq!(counters.response_bytes, sizes.iter().sum::<u64>());
     assert_eq!(counters.largest_response, *sizes.iter().max().unwrap());
+    assert_eq!(counters.json_bytes, counters.response_bytes);
     assert_eq!(emu.request_count(), 3);
     assert_eq!(
         emu.counters().by_operation.get("spreadsheets.batchUpdate"),
@@ -318,4 +322,62 @@ async fn the_log_records_method_path_query_status_and_operation() {
     );
     emu.reset_log();
     assert_eq!((emu.request_count(), emu.requests().len()), (0, 0));
+}
+
+/// Google gzips an answer only when `Accept-Encoding` and `User-Agent`
+/// both name gzip; `gzipIgnored` plays a server that never does.
+#[tokio::test]
+async fn answers_are_gzipped_only_when_asked_as_google_requires() {
+    use std::io::Read;
+    let (emu, http) = setup().await;
+    let path = format!("/v4/spreadsheets/{ID}/values/Sheet1!A1");
+    let (status, headers, plain) = http.get_raw(&path, &[]).await;
+    assert_eq!((status, headers.get("content-encoding")), (200, None));
+    let plain_json: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(plain_json["values"], json!([["a"]]));
+
+    let (_, headers, _) = http.get_raw(&path, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(
+        headers.get("content-encoding"),
+        None,
+        "the user agent must say gzip too"
+    );
+
+    let asking = [
+        ("accept-encoding", "gzip, deflate"),
+        ("user-agent", "sheetsync (gzip)"),
+    ];
+    let (status, headers, gzipped) = http.get_raw(&path, &asking).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers.get("content-encoding").unwrap(), "gzip");
+    let mut inflated = Vec::new();
+    flate2::read::GzDecoder::new(&gzipped[..])
+        .read_to_end(&mut inflated)
+        .unwrap();
+    assert_eq!(inflated, plain.to_vec());
+
+    emu.faults().set_gzip_ignored(true);
+    let (_, headers, ignored) = http.get_raw(&path, &asking).await;
+    assert_eq!(
+        (headers.get("content-encoding"), ignored),
+        (None, plain.clone())
+    );
+    assert_eq!(
+        serde_json::to_value(emu.faults().config()).unwrap(),
+        json!({"latencyMs": 0, "gzipIgnored": true})
+    );
+
+    let logged: Vec<(u64, u64)> = emu
+        .requests()
+        .iter()
+        .map(|r| (r.response_bytes, r.json_bytes))
+        .collect();
+    let n = plain.len() as u64;
+    assert_eq!(
+        logged,
+        vec![(n, n), (n, n), (gzipped.len() as u64, n), (n, n)]
+    );
+    let counters = emu.counters();
+    assert_eq!(counters.json_bytes, 4 * n);
+    assert_eq!(counters.response_bytes, 3 * n + gzipped.len() as u64);
 }

@@ -118,7 +118,8 @@ async fn seed_inspect_and_faults_over_http() {
     assert_eq!(
         log.body["requests"][1],
         json!({"method": "GET", "path": "/v4/spreadsheets/S1", "query": "", "status": 500,
-               "operation": "spreadsheets.get", "responseBytes": failed_bytes})
+               "operation": "spreadsheets.get", "responseBytes": failed_bytes,
+               "jsonBytes": failed_bytes})
     );
     let overview = control.get("/_emulator/").await;
     assert_eq!(
