@@ -113,8 +113,23 @@ fn vm_hwm_kb() -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time this process has used (user + system), in ms: what of a
+/// batch's time is the writer's own, the rest being the emulator's.
+fn cpu_ms() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // Fields after the command name, which is in parentheses.
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            let ticks: f64 =
+                fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+            Some(ticks * 10.0)
+        })
+        .unwrap_or(0.0)
+}
+
 /// Child mode: for each line on stdin, apply the next batch and answer
-/// `requests elapsed_ms vm_hwm_kb`.
+/// `requests elapsed_ms vm_hwm_kb cpu_ms`.
 async fn writer_child(root_url: String, key_file: String) {
     let key = parse_key(&std::fs::read_to_string(key_file).expect("key file")).expect("key");
     let endpoints = Endpoints {
@@ -131,6 +146,7 @@ async fn writer_child(root_url: String, key_file: String) {
             body: batch(round).encode(),
         };
         let started = Instant::now();
+        let cpu_before = cpu_ms();
         let out = writer
             .apply(
                 &[message],
@@ -139,22 +155,35 @@ async fn writer_child(root_url: String, key_file: String) {
             .await;
         assert!(out.failed.is_empty(), "batch failed: {:?}", out.failed);
         println!(
-            "{} {:.0} {}",
+            "{} {:.0} {} {:.0}",
             out.stats.sheets_requests,
             started.elapsed().as_secs_f64() * 1000.0,
-            vm_hwm_kb()
+            vm_hwm_kb(),
+            cpu_ms() - cpu_before
         );
         round += 1;
     }
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--writer") {
-        writer_child(args[2].clone(), args[3].clone()).await;
+        // The runtime functions/sheet-writer runs on.
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(writer_child(args[2].clone(), args[3].clone()));
         return;
     }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(emulator_and_measures());
+}
+
+async fn emulator_and_measures() {
     let emu = Emulator::start().await;
     emu.add_sheet(SPREADSHEET, TAB);
     emu.set_rows(SPREADSHEET, TAB, rows());
@@ -176,12 +205,16 @@ async fn main() {
         token_uri: None,
     };
     let client = SheetsClient::new(key, &endpoints).await.expect("client");
-    let before = emu.counters().response_bytes;
+    let before = emu.counters();
     client
         .read_tab(SPREADSHEET, TAB, &["id".into()])
         .await
         .expect("whole read");
-    let whole_read = emu.counters().response_bytes - before;
+    let after = emu.counters();
+    let whole_read = (
+        after.response_bytes - before.response_bytes,
+        after.json_bytes - before.json_bytes,
+    );
 
     let mut child = tokio::process::Command::new(std::env::current_exe().expect("own path"))
         .args(["--writer", &emu.root_url(), &key_file.display().to_string()])
@@ -193,9 +226,9 @@ async fn main() {
     let mut answers = BufReader::new(child.stdout.take().expect("stdout")).lines();
 
     println!(
-        "| 10-change batch on a {ROWS}-row × {COLUMNS}-column tab | Sheets API requests | bytes downloaded | largest answer | bodies over 2 MB | time | writer VmHWM |"
+        "| 10-change batch on a {ROWS}-row × {COLUMNS}-column tab | Sheets API requests | bytes downloaded (gzip) | JSON parsed | largest answer | bodies over 2 MB | time | writer CPU | writer VmHWM |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for name in [
         "the writer's first batch (creates the journal)",
         "second batch",
@@ -216,12 +249,14 @@ async fn main() {
         assert_eq!(c.api_requests, f[0] as u64);
         assert_eq!(c.rate_limited, 0, "over Google's quota");
         println!(
-            "| {name} | {} | {:.0} KB | {:.0} KB | {} | {:.0} ms | {:.1} MB |",
+            "| {name} | {} | {:.0} KB | {:.0} KB | {:.0} KB | {} | {:.0} ms | {:.0} ms | {:.1} MB |",
             f[0],
             c.response_bytes as f64 / 1024.0,
+            c.json_bytes as f64 / 1024.0,
             c.largest_response as f64 / 1024.0,
             c.oversized,
             f[1],
+            f[3],
             f[2] / 1024.0
         );
     }
@@ -230,7 +265,8 @@ async fn main() {
     let _ = std::fs::remove_file(&key_file);
     println!();
     println!(
-        "For comparison, one whole-tab read (what every batch read before): {:.1} MB.",
-        whole_read as f64 / (1024.0 * 1024.0)
+        "For comparison, one whole-tab read (what every batch read before): {:.1} MB gzipped, {:.1} MB of JSON.",
+        whole_read.0 as f64 / (1024.0 * 1024.0),
+        whole_read.1 as f64 / (1024.0 * 1024.0)
     );
 }
