@@ -23,6 +23,8 @@ pub struct LoggedRequest {
     pub operation: String,
     /// Bytes of the answer's body.
     pub response_bytes: u64,
+    /// Bytes of the request's body (0 when refused before it was read).
+    pub request_bytes: u64,
 }
 
 /// Totals since the last reset.
@@ -46,6 +48,8 @@ pub struct Counters {
     pub response_bytes: u64,
     /// The largest API answer's body.
     pub largest_response: u64,
+    /// The largest API request's body: what a client sent at once.
+    pub largest_request: u64,
 }
 
 #[derive(Default)]
@@ -78,6 +82,7 @@ impl RequestLog {
             counters.api_requests += 1;
             counters.response_bytes += entry.response_bytes;
             counters.largest_response = counters.largest_response.max(entry.response_bytes);
+            counters.largest_request = counters.largest_request.max(entry.request_bytes);
             match entry.status {
                 200..=299 => counters.succeeded += 1,
                 429 => counters.rate_limited += 1,
