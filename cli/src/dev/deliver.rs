@@ -1,6 +1,8 @@
 //! Queue → writer: what the SQS event source mapping and the writer Lambda
 //! do in production, in-process. Failed messages are retried in order after
-//! a pause, as a FIFO queue redelivers them.
+//! a pause, as a FIFO queue redelivers them. A stop abandons the batch in
+//! flight, as when Lambda stops an invocation: a write that landed is
+//! found by the next run's watermark, one that did not is sent again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,7 +70,10 @@ async fn from_memory(
         {
             pending.push(m);
         }
-        let failed = apply(writer, &pending, console).await;
+        let failed = tokio::select! {
+            () = stop.wait() => return,
+            failed = apply(writer, &pending, console) => failed,
+        };
         if failed.is_empty() {
             pause = RETRY_MIN;
         }
@@ -109,7 +114,10 @@ async fn from_sqs(sink: &SqsSink, writer: &Writer, console: &Console, stop: &Sto
             continue;
         }
         let messages: Vec<Message> = received.iter().map(|r| r.message.clone()).collect();
-        let failed = apply(writer, &messages, console).await;
+        let failed = tokio::select! {
+            () = stop.wait() => return,
+            failed = apply(writer, &messages, console) => failed,
+        };
         // Failed messages stay: the queue redelivers them after their
         // visibility timeout, in order, as it does for the Lambda.
         let applied: Vec<&Received> = received

@@ -123,7 +123,9 @@ async fn run_on(
     )
     .await?;
 
-    let report = relay::first_sync(&mut client, &binding).await?;
+    let Some(report) = relay::first_sync(&mut client, &binding, stop).await? else {
+        return stop_parts(server, relay_task, deliver_task, &side, client, console).await;
+    };
     console.banner(&console::Banner {
         url: server.url(),
         grid: side.emulator().is_some(),
@@ -142,6 +144,20 @@ async fn run_on(
     });
 
     stop.wait().await;
+    stop_parts(server, relay_task, deliver_task, &side, client, console).await
+}
+
+/// After the stop fired: the web server (no new edits), the relay (no new
+/// messages), the writer, then the emulator; the database is closed last,
+/// by the caller.
+async fn stop_parts(
+    server: web::Server,
+    relay_task: relay::Task,
+    deliver_task: relay::Task,
+    side: &SheetSide,
+    client: tokio_postgres::Client,
+    console: &Console,
+) -> Result<(), DevError> {
     console.step("stopping");
     server.join().await;
     relay_task.join().await;

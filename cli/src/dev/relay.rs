@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sheetsync_config::{DbConfig, SslMode};
-use sheetsync_outbox::{BackfillReport, ListenOptions, MemoryQueue, QueueSink, SqsSink};
+use sheetsync_outbox::{
+    Backfill, BackfillReport, ListenOptions, MemoryQueue, Progress, QueueSink, SqsSink, backfill,
+};
 use sheetsync_store::Binding;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -96,17 +98,43 @@ async fn run_listen<S: QueueSink>(
     stop: Stop,
 ) {
     let shutdown = stop.wait();
-    match tls {
-        None => sheetsync_outbox::listen(&config, NoTls, &*sink, &options, shutdown).await,
-        Some(tls) => sheetsync_outbox::listen(&config, tls, &*sink, &options, shutdown).await,
+    let listen = async {
+        match tls {
+            None => sheetsync_outbox::listen(&config, NoTls, &*sink, &options, shutdown).await,
+            Some(tls) => sheetsync_outbox::listen(&config, tls, &*sink, &options, shutdown).await,
+        }
+    };
+    // The loop looks at the stop between drains only, and a drain of a
+    // first sync's backlog runs for its whole budget: stop it where it is.
+    // That is what a relay whose process ends does: rows it sent but did
+    // not mark are sent again by the next relay, and the queue (and the
+    // writer's watermark) drop the copies.
+    tokio::select! {
+        () = listen => {}
+        () = stop.wait() => {}
     }
 }
 
 /// Queues the whole table for the sheet (the product's own backfill), so
 /// the first sync goes through the relay and the writer like every later one.
+/// One chunk per transaction, each committed; a stop ends it between two
+/// chunks (`None`), and the next run's first sync queues the table again.
 pub async fn first_sync(
     client: &mut Client,
     binding: &Binding,
-) -> Result<BackfillReport, DevError> {
-    Ok(sheetsync_outbox::backfill(client, binding, sheetsync_outbox::backfill::CHUNK_ROWS).await?)
+    stop: &Stop,
+) -> Result<Option<BackfillReport>, DevError> {
+    let mut backfill = Backfill::new(client, binding, backfill::CHUNK_ROWS).await?;
+    loop {
+        if stop.fired() {
+            tracing::info!(binding = %binding.name, queued_rows = backfill.report().queued_rows, "first sync stopped");
+            return Ok(None);
+        }
+        if backfill.step(client).await? == Progress::Done {
+            break;
+        }
+    }
+    let report = backfill.report().clone();
+    tracing::info!(binding = %binding.name, rows = report.queued_rows, chunks = report.chunks, "first sync queued");
+    Ok(Some(report))
 }

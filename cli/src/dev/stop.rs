@@ -35,6 +35,11 @@ impl Stop {
         self.tx.send_replace(true);
     }
 
+    /// Whether the stop has fired, for work that checks between its steps.
+    pub fn fired(&self) -> bool {
+        *self.tx.borrow()
+    }
+
     /// Completes once the stop fired (at once if it already has).
     pub async fn wait(&self) {
         let mut rx = self.tx.subscribe();

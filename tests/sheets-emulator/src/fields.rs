@@ -9,6 +9,21 @@ use crate::error::ApiError;
 #[derive(Debug, Default, PartialEq)]
 pub struct Selection(Vec<(String, Option<Selection>)>);
 
+impl Selection {
+    /// `*`: the whole object, whatever else is named beside it.
+    pub fn keeps_all(&self) -> bool {
+        self.0.iter().any(|(n, _)| n == "*")
+    }
+
+    /// `Some(nested)` when `name` is selected (`nested` `None`: all of it).
+    pub fn member(&self, name: &str) -> Option<Option<&Selection>> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, nested)| nested.as_ref())
+    }
+}
+
 pub fn parse(text: &str) -> Result<Selection, ApiError> {
     let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
     let mut pos = 0;
@@ -86,7 +101,7 @@ pub fn apply(value: Json, selection: &Selection) -> Json {
     match value {
         Json::Array(items) => Json::Array(items.into_iter().map(|v| apply(v, selection)).collect()),
         Json::Object(mut object) => {
-            if selection.0.iter().any(|(n, _)| n == "*") {
+            if selection.keeps_all() {
                 return Json::Object(object);
             }
             let mut out = Map::new();

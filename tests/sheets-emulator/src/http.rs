@@ -31,7 +31,12 @@ pub fn json_body(value: &Json) -> String {
 }
 
 pub fn json_response(status: StatusCode, value: &Json) -> Response {
-    let mut response = (status, json_body(value)).into_response();
+    json_bytes_response(status, json_body(value).into_bytes())
+}
+
+/// A JSON answer whose body is already written.
+pub fn json_bytes_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = (status, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=UTF-8"),

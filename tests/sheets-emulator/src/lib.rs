@@ -34,6 +34,7 @@
 //! `Faults::set_payload_limit`).
 
 mod a1;
+mod answer;
 mod auth;
 mod batch_update;
 mod cell;

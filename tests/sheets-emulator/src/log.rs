@@ -25,6 +25,8 @@ pub struct LoggedRequest {
     pub response_bytes: u64,
     /// Bytes of the answer's JSON (before compression).
     pub json_bytes: u64,
+    /// Bytes of the request's body (0 when refused before it was read).
+    pub request_bytes: u64,
 }
 
 /// Totals since the last reset.
@@ -50,6 +52,8 @@ pub struct Counters {
     pub largest_response: u64,
     /// Bytes of every API answer's JSON before compression: what clients parsed.
     pub json_bytes: u64,
+    /// The largest API request's body: what a client sent at once.
+    pub largest_request: u64,
 }
 
 #[derive(Default)]
@@ -83,6 +87,7 @@ impl RequestLog {
             counters.response_bytes += entry.response_bytes;
             counters.json_bytes += entry.json_bytes;
             counters.largest_response = counters.largest_response.max(entry.response_bytes);
+            counters.largest_request = counters.largest_request.max(entry.request_bytes);
             match entry.status {
                 200..=299 => counters.succeeded += 1,
                 429 => counters.rate_limited += 1,

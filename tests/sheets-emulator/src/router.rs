@@ -17,7 +17,7 @@ use crate::changes::ChangeSource;
 use crate::error::ApiError;
 use crate::faults::Phase;
 use crate::grid::Spreadsheet;
-use crate::http::{MAX_BODY, Query, json_response};
+use crate::http::{MAX_BODY, Query, json_body, json_bytes_response, json_response};
 use crate::log::LoggedRequest;
 use crate::state::Shared;
 use crate::{batch_update, control, fields, gzip, spreadsheet, values};
@@ -157,6 +157,10 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request) -> Response {
         operation: operation.to_string(),
         response_bytes: body_bytes(&response),
         json_bytes,
+        request_bytes: response
+            .extensions()
+            .get::<RequestBytes>()
+            .map_or(0, |r| r.0),
     });
     response
 }
@@ -251,6 +255,19 @@ async fn call(
             .into_response();
         }
     };
+    let mut response = respond(shared, &route, &query, &body);
+    response
+        .extensions_mut()
+        .insert(RequestBytes(body.len() as u64));
+    response
+}
+
+/// The size of a request's body, for the log (the body is gone by then).
+#[derive(Clone, Copy)]
+struct RequestBytes(u64);
+
+/// Answers a request whose body has been read.
+fn respond(shared: &Shared, route: &Route, query: &Query, body: &Bytes) -> Response {
     if let Some(limit) = shared.faults.payload_limit()
         && body.len() > limit.bytes
     {
@@ -269,13 +286,30 @@ async fn call(
             .into_response();
         }
     }
-    let result = execute(shared, &route, &query, &body);
+    let result = execute(shared, route, query, body);
     if let Some(status) = shared.faults.take_failure(Phase::AfterApply) {
         return ApiError::server_error(status).into_response();
     }
-    match result.and_then(|value| select_fields(value, &query)) {
-        Ok(value) => json_response(StatusCode::OK, &value),
+    match result.and_then(|answer| answer.into_body(query)) {
+        Ok(body) => json_bytes_response(StatusCode::OK, body),
         Err(e) => e.into_response(),
+    }
+}
+
+/// A method's answer: a value the `fields` mask still applies to, or a
+/// body already written under it (`spreadsheets.get`, whose grid data is
+/// written from the tab, never held as a value).
+enum Answer {
+    Value(Json),
+    Body(Vec<u8>),
+}
+
+impl Answer {
+    fn into_body(self, query: &Query) -> Result<Vec<u8>, ApiError> {
+        match self {
+            Answer::Value(value) => Ok(json_body(&select_fields(value, query)?).into_bytes()),
+            Answer::Body(body) => Ok(body),
+        }
     }
 }
 
@@ -297,7 +331,24 @@ fn tabs_at(spreadsheet: &Spreadsheet, positions: &[usize]) -> Vec<(i32, String)>
         .collect()
 }
 
-fn execute(shared: &Shared, route: &Route, query: &Query, body: &Bytes) -> Result<Json, ApiError> {
+fn execute(
+    shared: &Shared,
+    route: &Route,
+    query: &Query,
+    body: &Bytes,
+) -> Result<Answer, ApiError> {
+    if let Route::Get(id) = route {
+        return spreadsheet::get(&shared.store(), id, query).map(Answer::Body);
+    }
+    answer_value(shared, route, query, body).map(Answer::Value)
+}
+
+fn answer_value(
+    shared: &Shared,
+    route: &Route,
+    query: &Query,
+    body: &Bytes,
+) -> Result<Json, ApiError> {
     let api = ChangeSource::Api;
     match route {
         Route::Create => {
@@ -312,7 +363,7 @@ fn execute(shared: &Shared, route: &Route, query: &Query, body: &Bytes) -> Resul
             }
             Ok(out)
         }
-        Route::Get(id) => spreadsheet::get(&shared.store(), id, query),
+        Route::Get(_) => Err(ApiError::server_error(500)),
         Route::BatchUpdate(id) => {
             query.allow(&[])?;
             let field_mask = spreadsheet::has_field_mask(query);
@@ -379,6 +430,7 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
         operation: "oauth2.token".into(),
         response_bytes: body_bytes(&response),
         json_bytes: body_bytes(&response),
+        request_bytes: body.len() as u64,
     });
     response
 }

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
+use crate::answer::{self, Node};
 use crate::cell::Cell;
 use crate::error::ApiError;
 use crate::grid::{Resolved, Sheet, Spreadsheet, Store};
@@ -57,52 +58,13 @@ pub fn cell_data(cell: &Cell) -> Json {
     Json::Object(out)
 }
 
-/// `GridData` for a range: trailing blank rows and cells are left out, as Google does.
-fn grid_data(sheet: &Sheet, r: &Resolved) -> Json {
-    let last_row = r.end_row.min(sheet.rows.len());
-    let mut rows: Vec<Json> = (r.start_row..last_row.max(r.start_row))
-        .map(|row| {
-            let mut values: Vec<Json> = (r.start_col..r.end_col)
-                .map(|col| cell_data(sheet.cell(row, col)))
-                .collect();
-            while values
-                .last()
-                .is_some_and(|v| v.as_object().is_some_and(Map::is_empty))
-            {
-                values.pop();
-            }
-            if values.is_empty() {
-                json!({})
-            } else {
-                json!({"values": values})
-            }
-        })
-        .collect();
-    while rows
-        .last()
-        .is_some_and(|v| v.as_object().is_some_and(Map::is_empty))
-    {
-        rows.pop();
-    }
-    let mut out = Map::new();
-    if r.start_row > 0 {
-        out.insert("startRow".into(), json!(r.start_row));
-    }
-    if r.start_col > 0 {
-        out.insert("startColumn".into(), json!(r.start_col));
-    }
-    if !rows.is_empty() {
-        out.insert("rowData".into(), Json::Array(rows));
-    }
-    Json::Object(out)
-}
-
-/// The `Spreadsheet` resource. `only` restricts tabs (and grid data) to ranges.
-pub fn render(
-    spreadsheet: &Spreadsheet,
+/// The `Spreadsheet` resource. `only` restricts tabs (and grid data) to
+/// ranges; grid data stays in the tabs until the answer is written.
+pub fn document<'a>(
+    spreadsheet: &'a Spreadsheet,
     only: Option<&[Resolved]>,
     include_grid_data: bool,
-) -> Json {
+) -> Node<'a> {
     let mut sheets = Vec::new();
     for (index, sheet) in spreadsheet.sheets.iter().enumerate() {
         let ranges: Vec<Resolved> = match only {
@@ -116,9 +78,12 @@ pub fn render(
         if only.is_some() && ranges.is_empty() {
             continue;
         }
-        let mut entry = json!({"properties": sheet_properties(sheet, index)});
+        let mut entry = Node::object(json!({"properties": sheet_properties(sheet, index)}));
         if include_grid_data {
-            entry["data"] = Json::Array(ranges.iter().map(|r| grid_data(sheet, r)).collect());
+            entry.insert(
+                "data",
+                Node::Array(ranges.iter().map(|r| Node::Grid(sheet, *r)).collect()),
+            );
         }
         let metadata: Vec<Json> = spreadsheet
             .metadata
@@ -127,11 +92,11 @@ pub fn render(
             .map(|m| m.to_json())
             .collect();
         if !metadata.is_empty() {
-            entry["developerMetadata"] = Json::Array(metadata);
+            entry.insert("developerMetadata", Node::Json(Json::Array(metadata)));
         }
         sheets.push(entry);
     }
-    let mut out = json!({
+    let mut out = Node::object(json!({
         "spreadsheetId": spreadsheet.id,
         "properties": {
             "title": spreadsheet.title,
@@ -139,9 +104,9 @@ pub fn render(
             "autoRecalc": "ON_CHANGE",
             "timeZone": spreadsheet.time_zone,
         },
-        "sheets": sheets,
         "spreadsheetUrl": format!("https://docs.google.com/spreadsheets/d/{}/edit", spreadsheet.id),
-    });
+    }));
+    out.insert("sheets", Node::Array(sheets));
     let top: Vec<Json> = spreadsheet
         .metadata
         .iter()
@@ -149,9 +114,19 @@ pub fn render(
         .map(|m| m.to_json())
         .collect();
     if !top.is_empty() {
-        out["developerMetadata"] = Json::Array(top);
+        out.insert("developerMetadata", Node::Json(Json::Array(top)));
     }
     out
+}
+
+/// The `Spreadsheet` resource as a value, for answers that embed it
+/// (`spreadsheets.create`, a batchUpdate's `updatedSpreadsheet`).
+pub fn render(
+    spreadsheet: &Spreadsheet,
+    only: Option<&[Resolved]>,
+    include_grid_data: bool,
+) -> Json {
+    document(spreadsheet, only, include_grid_data).to_json()
 }
 
 fn whole(sheet: &Sheet, index: usize) -> Resolved {
@@ -184,18 +159,24 @@ pub fn has_field_mask(query: &Query) -> bool {
     query.get("fields").is_some_and(|f| !f.trim().is_empty())
 }
 
-/// `GET /v4/spreadsheets/{id}`.
-pub fn get(store: &Store, id: &str, query: &Query) -> Result<Json, ApiError> {
+/// `GET /v4/spreadsheets/{id}`: the answer's body, under its `fields` mask.
+pub fn get(store: &Store, id: &str, query: &Query) -> Result<Vec<u8>, ApiError> {
     query.allow(&["ranges", "includeGridData", "excludeTablesInBandedRanges"])?;
     let spreadsheet = store.get(id)?;
     // Google ignores includeGridData when a field mask is set: the mask decides.
     let include = query.bool("includeGridData")? || has_field_mask(query);
     let ranges = query.all("ranges");
-    if ranges.is_empty() {
-        return Ok(render(spreadsheet, None, include));
-    }
-    let resolved = resolve_ranges(spreadsheet, &ranges)?;
-    Ok(render(spreadsheet, Some(&resolved), include))
+    let resolved = match ranges.is_empty() {
+        true => None,
+        false => Some(resolve_ranges(spreadsheet, &ranges)?),
+    };
+    let selection = answer::selection(query.get("fields"))?;
+    document(spreadsheet, resolved.as_deref(), include)
+        .to_body(selection.as_ref())
+        .map_err(|e| {
+            tracing::error!(error = %e, "writing a spreadsheets.get answer failed");
+            ApiError::server_error(500)
+        })
 }
 
 #[derive(Deserialize, Default)]

@@ -261,16 +261,14 @@ async fn latency_delays_every_call() {
 #[tokio::test]
 async fn the_log_records_method_path_query_status_and_operation() {
     let (emu, http) = setup().await;
+    let batch = json!({"requests": []});
     let replies = [
         http.get(&format!(
             "/v4/spreadsheets/{ID}/values/'Sheet1'!A1?valueRenderOption=UNFORMATTED_VALUE"
         ))
         .await,
-        http.post(
-            &format!("/v4/spreadsheets/{ID}:batchUpdate"),
-            &json!({"requests": []}),
-        )
-        .await,
+        http.post(&format!("/v4/spreadsheets/{ID}:batchUpdate"), &batch)
+            .await,
         http.get("/v4/elsewhere").await,
     ];
     // What the client downloaded, byte for byte (answers are compact JSON).
@@ -279,6 +277,7 @@ async fn the_log_records_method_path_query_status_and_operation() {
         .map(|r| serde_json::to_vec(&r.body).unwrap().len() as u64)
         .collect();
     assert!(sizes.iter().all(|&n| n > 0));
+    let sent = serde_json::to_vec(&batch).unwrap().len() as u64;
     assert_eq!(
         emu.requests(),
         vec![
@@ -290,6 +289,7 @@ async fn the_log_records_method_path_query_status_and_operation() {
                 operation: "spreadsheets.values.get".into(),
                 response_bytes: sizes[0],
                 json_bytes: sizes[0],
+                request_bytes: 0,
             },
             LoggedRequest {
                 method: "POST".into(),
@@ -299,6 +299,7 @@ async fn the_log_records_method_path_query_status_and_operation() {
                 operation: "spreadsheets.batchUpdate".into(),
                 response_bytes: sizes[1],
                 json_bytes: sizes[1],
+                request_bytes: sent,
             },
             LoggedRequest {
                 method: "GET".into(),
@@ -308,6 +309,7 @@ async fn the_log_records_method_path_query_status_and_operation() {
                 operation: "unknown".into(),
                 response_bytes: sizes[2],
                 json_bytes: sizes[2],
+                request_bytes: 0,
             },
         ]
     );
@@ -315,6 +317,7 @@ async fn the_log_records_method_path_query_status_and_operation() {
     assert_eq!(counters.response_bytes, sizes.iter().sum::<u64>());
     assert_eq!(counters.largest_response, *sizes.iter().max().unwrap());
     assert_eq!(counters.json_bytes, counters.response_bytes);
+    assert_eq!(counters.largest_request, sent);
     assert_eq!(emu.request_count(), 3);
     assert_eq!(
         emu.counters().by_operation.get("spreadsheets.batchUpdate"),

@@ -115,11 +115,12 @@ async fn seed_inspect_and_faults_over_http() {
         log.body["counters"]["largestResponse"],
         failed_bytes.max(answered_bytes)
     );
+    assert_eq!(log.body["counters"]["largestRequest"], 0);
     assert_eq!(
         log.body["requests"][1],
         json!({"method": "GET", "path": "/v4/spreadsheets/S1", "query": "", "status": 500,
                "operation": "spreadsheets.get", "responseBytes": failed_bytes,
-               "jsonBytes": failed_bytes})
+               "jsonBytes": failed_bytes, "requestBytes": 0})
     );
     let overview = control.get("/_emulator/").await;
     assert_eq!(
