@@ -38,6 +38,10 @@ pub struct DrainOptions {
     pub limits: PackLimits,
     /// How long the horizon may make writers wait (see [`crate::horizon`]).
     pub horizon_wait: Duration,
+    /// [`drain_until_idle`]: after a round that sent rows, drain again at
+    /// once for rows committed meanwhile. A lingering relay turns it off:
+    /// those rows' notifications bring them after the linger.
+    pub again_while_sending: bool,
 }
 
 impl Default for DrainOptions {
@@ -46,6 +50,7 @@ impl Default for DrainOptions {
             claim_rows: 1000,
             limits: PackLimits::default(),
             horizon_wait: Duration::from_millis(20),
+            again_while_sending: true,
         }
     }
 }
@@ -186,7 +191,7 @@ pub async fn drain_until_idle<S: QueueSink>(
         if failed || now >= deadline {
             return Ok(total);
         }
-        if sent > 0 {
+        if sent > 0 && opts.again_while_sending {
             round_scope = scope.clone();
             continue;
         }
