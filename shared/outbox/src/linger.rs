@@ -66,23 +66,15 @@ impl Linger {
         due
     }
 
-    /// `names` were drained at `now` (`None`: every binding was).
-    pub fn drained(&mut self, names: Option<&[String]>, now: Instant) {
+    /// `names` had rows sent at `now` (by any drain: a notified one, the
+    /// catch-up after connecting, the safety timer's).
+    pub fn sent(&mut self, names: &[String], now: Instant) {
         if self.every.is_zero() {
             return;
         }
-        match names {
-            Some(names) => {
-                for name in names {
-                    self.waiting.remove(name);
-                    self.last.insert(name.clone(), now);
-                }
-            }
-            None => {
-                for (name, _) in std::mem::take(&mut self.waiting) {
-                    self.last.insert(name, now);
-                }
-            }
+        for name in names {
+            self.waiting.remove(name);
+            self.last.insert(name.clone(), now);
         }
     }
 }
@@ -100,7 +92,7 @@ mod tests {
         let mut linger = Linger::new(Duration::from_secs(2));
         let t0 = Instant::now();
         assert_eq!(linger.admit(names(&["a", "b"]), t0), names(&["a", "b"]));
-        linger.drained(Some(&names(&["a", "b"])), t0);
+        linger.sent(&names(&["a", "b"]), t0);
         let t1 = t0 + Duration::from_millis(500);
         assert_eq!(linger.admit(names(&["a", "c"]), t1), names(&["c"]));
         assert_eq!(linger.next_due(), Some(t0 + Duration::from_secs(2)));
@@ -110,7 +102,7 @@ mod tests {
         let t2 = t0 + Duration::from_secs(2);
         assert_eq!(linger.take_due(t2), names(&["a"]));
         assert_eq!(linger.next_due(), None);
-        linger.drained(Some(&names(&["a"])), t2);
+        linger.sent(&names(&["a"]), t2);
         // After a quiet interval a binding goes at once again.
         let t3 = t2 + Duration::from_secs(3);
         assert_eq!(linger.admit(names(&["a"]), t3), names(&["a"]));
@@ -120,23 +112,26 @@ mod tests {
     fn no_interval_never_waits() {
         let mut linger = Linger::new(Duration::ZERO);
         let t0 = Instant::now();
-        linger.drained(Some(&names(&["a"])), t0);
+        linger.sent(&names(&["a"]), t0);
         assert_eq!(linger.admit(names(&["a"]), t0), names(&["a"]));
         assert_eq!(linger.next_due(), None);
     }
 
     #[test]
-    fn a_full_drain_covers_the_waiting() {
+    fn rows_sent_for_a_waiting_binding_restart_its_interval() {
         let mut linger = Linger::new(Duration::from_secs(2));
         let t0 = Instant::now();
-        linger.drained(Some(&names(&["a"])), t0);
+        linger.sent(&names(&["a"]), t0);
         assert!(linger.admit(names(&["a"]), t0).is_empty());
-        linger.drained(None, t0 + Duration::from_secs(1));
+        // The safety timer's drain sent its rows meanwhile.
+        let t1 = t0 + Duration::from_secs(1);
+        linger.sent(&names(&["a"]), t1);
         assert_eq!(linger.next_due(), None);
         assert!(
             linger
-                .admit(names(&["a"]), t0 + Duration::from_millis(1500))
+                .admit(names(&["a"]), t0 + Duration::from_millis(2500))
                 .is_empty()
         );
+        assert_eq!(linger.next_due(), Some(t1 + Duration::from_secs(2)));
     }
 }

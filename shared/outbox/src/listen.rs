@@ -149,12 +149,12 @@ async fn session<S: QueueSink>(
     opts: &ListenOptions,
     shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
 ) -> Result<(), OutboxError> {
+    let mut linger = Linger::new(opts.linger);
     // Catch up with whatever was queued while nobody listened.
-    let mut unfinished = run_drain(client, sink, &Scope::All, opts).await?;
+    let mut unfinished = run_drain(client, sink, &Scope::All, opts, &mut linger).await?;
     let mut timer = tokio::time::interval(opts.safety_interval);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     timer.tick().await;
-    let mut linger = Linger::new(opts.linger);
     loop {
         // A drain that used up its budget goes on at once, after a look at
         // the stop signal: a large backlog must not wait for the timer.
@@ -164,7 +164,7 @@ async fn session<S: QueueSink>(
                 () = shutdown.as_mut() => return Ok(()),
                 () = std::future::ready(()) => {}
             }
-            unfinished = run_drain(client, sink, &scope, opts).await?;
+            unfinished = run_drain(client, sink, &scope, opts, &mut linger).await?;
             continue;
         }
         let due = linger.next_due();
@@ -188,12 +188,7 @@ async fn session<S: QueueSink>(
             () = sleep_until_due(due) => Scope::Bindings(linger.take_due(tokio::time::Instant::now())),
             _ = timer.tick() => Scope::All,
         };
-        let names = match &scope {
-            Scope::All => None,
-            Scope::Bindings(names) => Some(names.as_slice()),
-        };
-        linger.drained(names, tokio::time::Instant::now());
-        unfinished = run_drain(client, sink, &scope, opts).await?;
+        unfinished = run_drain(client, sink, &scope, opts, &mut linger).await?;
     }
 }
 
@@ -212,6 +207,7 @@ async fn run_drain<S: QueueSink>(
     sink: &S,
     scope: &Scope,
     opts: &ListenOptions,
+    linger: &mut Linger,
 ) -> Result<Option<Scope>, OutboxError> {
     let deadline = Instant::now() + opts.drain_budget;
     let drain = DrainOptions {
@@ -224,6 +220,13 @@ async fn run_drain<S: QueueSink>(
     }
     match result {
         Ok(report) => {
+            let sent: Vec<String> = report
+                .bindings
+                .iter()
+                .filter(|b| b.rows_sent > 0)
+                .map(|b| b.binding.clone())
+                .collect();
+            linger.sent(&sent, tokio::time::Instant::now());
             if report.rows_sent() > 0 {
                 info!(
                     rows = report.rows_sent(),
