@@ -1,5 +1,10 @@
 //! One drain: per binding, horizon → claim → pack → send → delete.
 //!
+//! Bindings take turns: a turn is at most one claim (`claim_rows`), and a
+//! binding with more rows left is drained again after every other binding
+//! of the drain had its turn, so one binding's backlog (a backfill, a bulk
+//! `UPDATE`) never holds back the others' changes until it is all sent.
+//!
 //! Rows are deleted only for messages the queue accepted, in the same
 //! transaction that claimed them; if the relay dies before that commits,
 //! the rows stay and the next drain sends the same messages again (same
@@ -33,6 +38,10 @@ pub struct DrainOptions {
     pub limits: PackLimits,
     /// How long the horizon may make writers wait (see [`crate::horizon`]).
     pub horizon_wait: Duration,
+    /// [`drain_until_idle`]: after a round that sent rows, drain again at
+    /// once for rows committed meanwhile. A lingering relay turns it off:
+    /// those rows' notifications bring them after the linger.
+    pub again_while_sending: bool,
 }
 
 impl Default for DrainOptions {
@@ -41,6 +50,7 @@ impl Default for DrainOptions {
             claim_rows: 1000,
             limits: PackLimits::default(),
             horizon_wait: Duration::from_millis(20),
+            again_while_sending: true,
         }
     }
 }
@@ -114,25 +124,46 @@ pub async fn drain<S: QueueSink>(
         Scope::All => pending_bindings(client).await?,
         Scope::Bindings(names) => names.clone(),
     };
-    let mut report = DrainReport::default();
-    for binding in names {
-        let mut b = BindingReport {
-            binding,
-            rows_sent: 0,
-            messages: 0,
-            requests: 0,
-            outcome: BindingOutcome::Drained,
-        };
-        b.outcome = match drain_binding(client, sink, &mut b, opts, deadline).await {
-            Ok(outcome) => outcome,
-            Err(e) => BindingOutcome::Failed(e),
-        };
-        if let BindingOutcome::Failed(e) = &b.outcome {
-            warn!(binding = %b.binding, error = %e, "outbox drain stopped");
+    let mut report = DrainReport {
+        bindings: names
+            .into_iter()
+            .map(|binding| BindingReport {
+                binding,
+                rows_sent: 0,
+                messages: 0,
+                requests: 0,
+                outcome: BindingOutcome::Drained,
+            })
+            .collect(),
+    };
+    let mut turn: Vec<usize> = (0..report.bindings.len()).collect();
+    while !turn.is_empty() {
+        let mut again = Vec::new();
+        for i in turn {
+            let b = &mut report.bindings[i];
+            b.outcome = match drain_binding(client, sink, b, opts, deadline).await {
+                Ok(Turn::Over(outcome)) => outcome,
+                Ok(Turn::More) => {
+                    again.push(i);
+                    continue;
+                }
+                Err(e) => BindingOutcome::Failed(e),
+            };
+            if let BindingOutcome::Failed(e) = &b.outcome {
+                warn!(binding = %b.binding, error = %e, "outbox drain stopped");
+            }
         }
-        report.bindings.push(b);
+        turn = again;
     }
     Ok(report)
+}
+
+/// How a binding's turn ended.
+enum Turn {
+    Over(BindingOutcome),
+    /// A full claim was sent and more rows may wait: another turn, after
+    /// the other bindings'.
+    More,
 }
 
 /// Drains until a round sends nothing, retrying bindings whose writers
@@ -160,7 +191,7 @@ pub async fn drain_until_idle<S: QueueSink>(
         if failed || now >= deadline {
             return Ok(total);
         }
-        if sent > 0 {
+        if sent > 0 && opts.again_while_sending {
             round_scope = scope.clone();
             continue;
         }
@@ -222,51 +253,50 @@ async fn drain_binding<S: QueueSink>(
     report: &mut BindingReport,
     opts: &DrainOptions,
     deadline: Instant,
-) -> Result<BindingOutcome, OutboxError> {
+) -> Result<Turn, OutboxError> {
+    use BindingOutcome::{Deadline, Drained, OtherRelay, WritersBusy};
     let binding = report.binding.clone();
     let upto = match horizon(client, &binding, opts.horizon_wait).await? {
         Horizon::At(seq) => seq,
-        Horizon::Empty => return Ok(BindingOutcome::Drained),
-        Horizon::Busy => return Ok(BindingOutcome::WritersBusy),
+        Horizon::Empty => return Ok(Turn::Over(Drained)),
+        Horizon::Busy => return Ok(Turn::Over(WritersBusy)),
     };
     let target = Target::load(client, &binding).await?;
-    let mut after = 0;
-    loop {
-        if Instant::now() >= deadline {
-            return Ok(BindingOutcome::Deadline);
-        }
-        let tx = client.transaction().await?;
-        if !claim::try_drain_lock(&tx, &binding).await? {
-            return Ok(BindingOutcome::OtherRelay);
-        }
-        let rows = claim::claim(&tx, &binding, after, upto, opts.claim_rows).await?;
-        if rows.is_empty() {
-            tx.commit().await?;
-            return Ok(BindingOutcome::Drained);
-        }
-        let messages_before = report.messages;
-        let (sent, stop) = send_rows(sink, &target, &rows, opts, deadline, report).await;
-        let deleted = claim::delete(&tx, &binding, &sent).await?;
-        tx.commit().await?;
-        if let (Some(first), Some(last)) = (sent.first(), sent.last()) {
-            info!(
-                binding = %binding,
-                first_seq = first,
-                last_seq = last,
-                rows = deleted,
-                messages = report.messages - messages_before,
-                horizon = upto,
-                "outbox rows sent"
-            );
-        }
-        if let Some(outcome) = stop {
-            return Ok(outcome);
-        }
-        if (rows.len() as i64) < opts.claim_rows {
-            return Ok(BindingOutcome::Drained);
-        }
-        after = rows.last().map_or(after, |r| r.seq);
+    if Instant::now() >= deadline {
+        return Ok(Turn::Over(Deadline));
     }
+    let tx = client.transaction().await?;
+    if !claim::try_drain_lock(&tx, &binding).await? {
+        return Ok(Turn::Over(OtherRelay));
+    }
+    // Rows at or below an earlier turn's claim were deleted with it.
+    let rows = claim::claim(&tx, &binding, 0, upto, opts.claim_rows).await?;
+    if rows.is_empty() {
+        tx.commit().await?;
+        return Ok(Turn::Over(Drained));
+    }
+    let messages_before = report.messages;
+    let (sent, stop) = send_rows(sink, &target, &rows, opts, deadline, report).await;
+    let deleted = claim::delete(&tx, &binding, &sent).await?;
+    tx.commit().await?;
+    if let (Some(first), Some(last)) = (sent.first(), sent.last()) {
+        info!(
+            binding = %binding,
+            first_seq = first,
+            last_seq = last,
+            rows = deleted,
+            messages = report.messages - messages_before,
+            horizon = upto,
+            "outbox rows sent"
+        );
+    }
+    if let Some(outcome) = stop {
+        return Ok(Turn::Over(outcome));
+    }
+    if (rows.len() as i64) < opts.claim_rows {
+        return Ok(Turn::Over(Drained));
+    }
+    Ok(Turn::More)
 }
 
 /// Packs and sends claimed rows; returns the sequences the queue accepted,

@@ -12,7 +12,8 @@
 //! * [`backfill`]: the whole table into the outbox, with its full key set,
 //!   in short transactions interleaved with the application's writes.
 //! * [`invoke`]: what a Lambda invocation asks for and answers.
-//! * [`listen`]: the long-running `LISTEN sheetsync_outbox` loop.
+//! * [`listen`]: the long-running `LISTEN sheetsync_outbox` loop, with an
+//!   optional linger per binding (`linger`) under load.
 
 pub mod backfill;
 pub mod claim;
@@ -22,6 +23,7 @@ pub mod drain;
 mod error;
 pub mod horizon;
 pub mod invoke;
+mod linger;
 pub mod listen;
 pub mod memory;
 pub mod pack;

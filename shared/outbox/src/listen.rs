@@ -17,6 +17,7 @@ use tracing::{info, warn};
 
 use crate::OutboxError;
 use crate::drain::{BindingOutcome, DrainOptions, Scope, drain_until_idle};
+use crate::linger::Linger;
 use crate::sink::QueueSink;
 
 /// The channel the capture trigger notifies, with the binding as payload.
@@ -34,6 +35,9 @@ pub struct ListenOptions {
     pub drain_budget: Duration,
     /// How long a binding whose writers are mid-transaction is retried.
     pub busy_for: Duration,
+    /// Drains of one binding at least this far apart; zero sends every
+    /// notified change at once (see [`crate::linger`]).
+    pub linger: Duration,
 }
 
 impl Default for ListenOptions {
@@ -45,6 +49,7 @@ impl Default for ListenOptions {
             backoff_max: Duration::from_secs(30),
             drain_budget: Duration::from_secs(5),
             busy_for: Duration::from_secs(2),
+            linger: Duration::ZERO,
         }
     }
 }
@@ -144,8 +149,9 @@ async fn session<S: QueueSink>(
     opts: &ListenOptions,
     shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
 ) -> Result<(), OutboxError> {
+    let mut linger = Linger::new(opts.linger);
     // Catch up with whatever was queued while nobody listened.
-    let mut unfinished = run_drain(client, sink, &Scope::All, opts).await?;
+    let mut unfinished = run_drain(client, sink, &Scope::All, opts, &mut linger).await?;
     let mut timer = tokio::time::interval(opts.safety_interval);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     timer.tick().await;
@@ -158,9 +164,10 @@ async fn session<S: QueueSink>(
                 () = shutdown.as_mut() => return Ok(()),
                 () = std::future::ready(()) => {}
             }
-            unfinished = run_drain(client, sink, &scope, opts).await?;
+            unfinished = run_drain(client, sink, &scope, opts, &mut linger).await?;
             continue;
         }
+        let due = linger.next_due();
         let scope = tokio::select! {
             () = shutdown.as_mut() => return Ok(()),
             note = notes.recv() => {
@@ -172,11 +179,24 @@ async fn session<S: QueueSink>(
                 while let Ok(more) = notes.try_recv() {
                     names.insert(more);
                 }
-                Scope::Bindings(names.into_iter().collect())
+                let ready = linger.admit(names, tokio::time::Instant::now());
+                if ready.is_empty() {
+                    continue;
+                }
+                Scope::Bindings(ready)
             }
+            () = sleep_until_due(due) => Scope::Bindings(linger.take_due(tokio::time::Instant::now())),
             _ = timer.tick() => Scope::All,
         };
-        unfinished = run_drain(client, sink, &scope, opts).await?;
+        unfinished = run_drain(client, sink, &scope, opts, &mut linger).await?;
+    }
+}
+
+/// Waits until `due`, or forever when nothing waits.
+async fn sleep_until_due(due: Option<tokio::time::Instant>) {
+    match due {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -187,14 +207,26 @@ async fn run_drain<S: QueueSink>(
     sink: &S,
     scope: &Scope,
     opts: &ListenOptions,
+    linger: &mut Linger,
 ) -> Result<Option<Scope>, OutboxError> {
     let deadline = Instant::now() + opts.drain_budget;
-    let result = drain_until_idle(client, sink, scope, &opts.drain, deadline, opts.busy_for).await;
+    let drain = DrainOptions {
+        again_while_sending: opts.drain.again_while_sending && opts.linger.is_zero(),
+        ..opts.drain.clone()
+    };
+    let result = drain_until_idle(client, sink, scope, &drain, deadline, opts.busy_for).await;
     if client.is_closed() {
         return Err(result.err().unwrap_or(OutboxError::ConnectionLost));
     }
     match result {
         Ok(report) => {
+            let sent: Vec<String> = report
+                .bindings
+                .iter()
+                .filter(|b| b.rows_sent > 0)
+                .map(|b| b.binding.clone())
+                .collect();
+            linger.sent(&sent, tokio::time::Instant::now());
             if report.rows_sent() > 0 {
                 info!(
                     rows = report.rows_sent(),

@@ -595,3 +595,53 @@ async fn a_drain_started_before_the_writer_commits_sends_after_the_commit() {
         vec![ins(1, "[1]")]
     );
 }
+
+#[tokio::test]
+async fn a_binding_with_a_backlog_takes_turns_with_the_others() {
+    let mut f = Fixture::new().await;
+    f.client
+        .batch_execute("INSERT INTO items SELECT 'S-' || i, 'x' FROM generate_series(1, 25) i")
+        .await
+        .unwrap();
+    f.client
+        .batch_execute("INSERT INTO orders VALUES (1, 'a', 1)")
+        .await
+        .unwrap();
+    let (queue, mut received) = sheetsync_outbox::MemoryQueue::new(100);
+    let opts = DrainOptions {
+        claim_rows: 10,
+        ..DrainOptions::default()
+    };
+    let report = drain_all(&mut f.client, &queue, &opts).await;
+    assert_eq!(report.rows_sent(), 26);
+    // One turn is one claim: `orders` is sent after the first ten `items`
+    // rows, not after all of them; each binding's own order holds.
+    let mut order = Vec::new();
+    while let Ok(m) = received.try_recv() {
+        let batch = sheetsync_queue::ChangeBatch::decode(&m.body).unwrap();
+        let seqs: Vec<i64> = batch.changes.iter().map(|c| c.seq).collect();
+        order.push((batch.binding, seqs.first().copied(), seqs.len()));
+    }
+    assert_eq!(
+        order,
+        vec![
+            ("items".to_string(), Some(1), 10),
+            ("orders".to_string(), Some(26), 1),
+            ("items".to_string(), Some(11), 10),
+            ("items".to_string(), Some(21), 5),
+        ]
+    );
+    let outcomes: Vec<(&str, u64, bool)> = report
+        .bindings
+        .iter()
+        .map(|b| {
+            (
+                b.binding.as_str(),
+                b.rows_sent,
+                matches!(b.outcome, BindingOutcome::Drained),
+            )
+        })
+        .collect();
+    assert_eq!(outcomes, vec![("items", 25, true), ("orders", 1, true)]);
+    assert!(f.outbox_seqs("items").await.is_empty());
+}

@@ -175,3 +175,54 @@ async fn a_backlog_larger_than_one_drain_budget_is_drained_without_waiting_for_t
     stop.send(()).unwrap();
     relay.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lingering_binding_sends_its_burst_as_one_message_after_the_first() {
+    let f = Fixture::new().await;
+    let config = f.db.config();
+    let (queue, mut rx) = MemoryQueue::new(100);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let opts = ListenOptions {
+        safety_interval: Duration::from_secs(3600),
+        // Far longer than the five commits below take.
+        linger: Duration::from_secs(3),
+        ..ListenOptions::default()
+    };
+    let relay = tokio::spawn(async move {
+        listen(&config, NoTls, &queue, &opts, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    f.client
+        .batch_execute("INSERT INTO orders VALUES (1, 'a', 1)")
+        .await
+        .unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("the first change goes at once")
+        .unwrap();
+    for id in 2..=5 {
+        f.client
+            .execute("INSERT INTO orders VALUES ($1, 'b', 1)", &[&id])
+            .await
+            .unwrap();
+    }
+    let second = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("the burst is sent once the linger is over")
+        .unwrap();
+    let seqs = |m: &sheetsync_queue::Message| -> Vec<i64> {
+        ChangeBatch::decode(&m.body)
+            .unwrap()
+            .changes
+            .iter()
+            .map(|c| c.seq)
+            .collect()
+    };
+    assert_eq!(seqs(&first), vec![1]);
+    assert_eq!(seqs(&second), vec![2, 3, 4, 5]);
+    assert!(rx.try_recv().is_err());
+    stop.send(()).unwrap();
+    relay.await.unwrap();
+}

@@ -42,6 +42,7 @@ pub struct SheetsClient {
     root_url: String,
     /// What the last read of each tab saw (`read::TabsSeen`).
     pub(crate) tabs_seen: crate::read::TabsSeen,
+    pace: crate::pace::Pace,
 }
 
 fn connector() -> Connector {
@@ -95,7 +96,15 @@ impl SheetsClient {
             hub,
             root_url,
             tabs_seen: Default::default(),
+            pace: Default::default(),
         })
+    }
+
+    /// Spaces requests under a per-minute budget (see [`crate::pace`]);
+    /// unpaced by default.
+    pub fn with_pace(mut self, pace: crate::pace::Pace) -> SheetsClient {
+        self.pace = pace;
+        self
     }
 
     /// The hub, for calls where the generated types are small enough.
@@ -146,6 +155,12 @@ impl SheetsClient {
         body: Bytes,
         spreadsheet_id: &str,
     ) -> Result<Bytes, SheetsError> {
+        let kind = if method == hyper::Method::GET {
+            crate::pace::Kind::Read
+        } else {
+            crate::pace::Kind::Write
+        };
+        self.pace.wait(kind).await;
         let token = self
             .hub
             .auth

@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod pace;
 mod read;
 
 // The pure planning layer, under the paths the writer has always used.
@@ -20,6 +21,7 @@ pub use sheetsync_sheet_plan::{cells, chunks, journal, keys, plan, reads, repair
 pub use auth::KeySource;
 pub use client::{Endpoints, SheetsClient};
 pub use error::SheetsError;
+pub use pace::{Budget, Pace};
 pub use plan::{Plan, PlanStats, journaled_plan};
 pub use sheetsync_sheet_plan::TabError;
 pub use tab::{TabImage, TabRow, Watermark};

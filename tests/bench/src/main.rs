@@ -4,11 +4,12 @@
 //! cargo run --release -p sheetsync-bench            # everything (about 10 minutes on 2 cores)
 //! cargo run --release -p sheetsync-bench -- --own   # only this crate's pipeline measurements
 //! cargo run --release -p sheetsync-bench -- backfill # only the write stall during a backfill
+//! cargo run --release -p sheetsync-bench -- bindings # only 100 bindings under load (about 6 minutes)
 //! ```
 //!
 //! Measures commit → cell latency through the local stack's pieces itself
 //! ([`latency`]), the application's write stall during a backfill
-//! ([`backfill_stall`]), reads the Lambda artifact sizes ([`artifacts`]), and runs
+//! ([`backfill_stall`]), 100 bindings under Google's quotas ([`bindings`]), reads the Lambda artifact sizes ([`artifacts`]), and runs
 //! each crate's own benchmark for what that crate owns (webhook load,
 //! reconcile diff, writer requests and peak RSS, relay throughput): their
 //! code is called, not copied ([`delegated`]). Prints one markdown report
@@ -16,6 +17,7 @@
 
 mod artifacts;
 mod backfill_stall;
+mod bindings;
 mod delegated;
 mod latency;
 mod machine;
@@ -38,12 +40,32 @@ async fn backfill_section() -> String {
     section
 }
 
+async fn bindings_section(opts: &bindings::Options) -> String {
+    let mut section = String::from("## 100 bindings under Google's quotas (tests/bench)\n\n");
+    match bindings::measure(opts).await {
+        Ok(table) => section.push_str(&table),
+        Err(e) => section.push_str(&format!("failed: {e}\n")),
+    }
+    section
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let own_only = std::env::args().any(|a| a == "--own");
     if std::env::args().any(|a| a == "backfill") {
         // One section alone: printed, and not written over the whole report.
         println!("{}", backfill_section().await);
+        return;
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("bindings") {
+        match bindings::Options::parse(&args[1..]) {
+            Ok(opts) => println!("{}", bindings_section(&opts).await),
+            Err(e) => {
+                eprintln!("bench: bindings: {e}");
+                std::process::exit(2);
+            }
+        }
         return;
     }
     let root = workspace_root();
@@ -61,6 +83,8 @@ async fn main() {
     report.push_str(&artifacts::rows(&root));
     report.push('\n');
     report.push_str(&backfill_section().await);
+    report.push('\n');
+    report.push_str(&bindings_section(&bindings::Options::default()).await);
     report.push('\n');
 
     if !own_only {

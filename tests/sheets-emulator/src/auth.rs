@@ -20,8 +20,11 @@ pub const TEST_SERVICE_ACCOUNT_JSON: &str =
     include_str!("../../fixtures/test-service-account.json");
 /// The public half of the test key (PKCS#1 PEM), the only key the token endpoint trusts.
 const TEST_PUBLIC_KEY_PEM: &str = include_str!("../../fixtures/test-service-account.pub.pem");
-/// The test service account's `client_email`, the `iss` every grant must carry.
+/// The test service account's `client_email`, the `iss` a grant carries
+/// (or another account's of the test project: [`TEST_PROJECT_ACCOUNTS`]).
 pub const TEST_CLIENT_EMAIL: &str = "sheetsync-test@sheetsync-test.iam.gserviceaccount.com";
+/// What every account of the test project's e-mail ends with.
+pub const TEST_PROJECT_ACCOUNTS: &str = "@sheetsync-test.iam.gserviceaccount.com";
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// Google refuses assertions valid for longer than an hour.
@@ -298,7 +301,14 @@ fn unix_now() -> i64 {
 }
 
 fn check_claims(claims: &Claims, audiences: &[String], now: i64) -> Result<(), OAuthError> {
-    if claims.iss.as_deref() != Some(TEST_CLIENT_EMAIL) {
+    // Every account of the test project signs with the test key: a
+    // deployment with several service accounts (one per spreadsheet, each
+    // with its own per-user quota) can be run against one emulator.
+    let in_test_project = claims.iss.as_deref().is_some_and(|iss| {
+        iss.strip_suffix(TEST_PROJECT_ACCOUNTS)
+            .is_some_and(|name| !name.is_empty() && !name.contains('@'))
+    });
+    if !in_test_project {
         return Err(OAuthError::invalid_grant(
             "Invalid grant: account not found",
         ));
@@ -403,6 +413,33 @@ mod tests {
                 .code,
             401
         );
+    }
+
+    #[test]
+    fn another_account_of_the_test_project_is_its_own_quota_user() {
+        let tokens = Tokens::default();
+        let mut other = claims(WRITE_SCOPES[0]);
+        other["iss"] = json!("writer-2@sheetsync-test.iam.gserviceaccount.com");
+        let grant = tokens.grant(&form(&sign(other)), &[AUD.into()]).unwrap();
+        assert_eq!(
+            tokens.authorize(Some(&grant.access_token), true),
+            Ok("writer-2@sheetsync-test.iam.gserviceaccount.com".to_string())
+        );
+        for iss in [
+            "@sheetsync-test.iam.gserviceaccount.com",
+            "a@b@sheetsync-test.iam.gserviceaccount.com",
+        ] {
+            let mut bad = claims(WRITE_SCOPES[0]);
+            bad["iss"] = json!(iss);
+            assert_eq!(
+                tokens
+                    .grant(&form(&sign(bad)), &[AUD.into()])
+                    .err()
+                    .unwrap()
+                    .description,
+                "Invalid grant: account not found"
+            );
+        }
     }
 
     #[test]

@@ -61,7 +61,7 @@ mod state;
 mod time_zone;
 mod values;
 
-pub use auth::{TEST_CLIENT_EMAIL, TEST_SERVICE_ACCOUNT_JSON};
+pub use auth::{TEST_CLIENT_EMAIL, TEST_PROJECT_ACCOUNTS, TEST_SERVICE_ACCOUNT_JSON};
 pub use cell::{Cell, CellFormat, CellValue, NumberFormat, NumberFormatType};
 pub use changes::{Change, ChangeSource};
 pub use emulator::Emulator;

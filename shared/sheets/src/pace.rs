@@ -1,0 +1,156 @@
+//! Client-side pacing under Google's per-minute quotas: a request that the
+//! quota would refuse is not sent early and answered 429 (which spends
+//! nothing but still costs a round trip and, under a fixed window, a wait
+//! of up to a minute); it waits for its slot instead.
+//!
+//! Requests of one kind are spaced at least `60 s / per_minute` apart, with
+//! no burst: then any 60-second window, sliding or fixed, holds at most
+//! `per_minute` of them, whichever way the server counts. Reads and writes
+//! have separate quotas and separate slots. Clones share their slots, so
+//! clients of one process can share one budget (Google counts per service
+//! account and per project).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Requests per minute for each kind; `None` leaves that kind unpaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Budget {
+    pub reads_per_minute: Option<u32>,
+    pub writes_per_minute: Option<u32>,
+}
+
+/// Which quota a request counts against: Google counts `spreadsheets.get`
+/// (and every other GET) as a read, `batchUpdate` as a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Read,
+    Write,
+}
+
+/// Shared slots for one [`Budget`].
+#[derive(Debug, Clone, Default)]
+pub struct Pace {
+    budget: Budget,
+    next: Arc<Mutex<Slots>>,
+}
+
+#[derive(Debug, Default)]
+struct Slots {
+    read: Option<Instant>,
+    write: Option<Instant>,
+}
+
+impl Pace {
+    pub fn new(budget: Budget) -> Pace {
+        Pace {
+            budget,
+            next: Arc::default(),
+        }
+    }
+
+    pub fn budget(&self) -> Budget {
+        self.budget
+    }
+
+    /// Reserves the next slot for a request of `kind` and answers when it
+    /// may be sent (`now` when the kind is unpaced or its slot has come).
+    pub fn reserve(&self, kind: Kind, now: Instant) -> Instant {
+        let per_minute = match kind {
+            Kind::Read => self.budget.reads_per_minute,
+            Kind::Write => self.budget.writes_per_minute,
+        };
+        let Some(per_minute) = per_minute.filter(|n| *n > 0) else {
+            return now;
+        };
+        let spacing = Duration::from_secs(60) / per_minute;
+        let mut slots = match self.next.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let next = match kind {
+            Kind::Read => &mut slots.read,
+            Kind::Write => &mut slots.write,
+        };
+        let at = next.map_or(now, |n| n.max(now));
+        *next = Some(at + spacing);
+        at
+    }
+
+    /// Waits for the slot of a request of `kind`.
+    pub async fn wait(&self, kind: Kind) {
+        let at = self.reserve(kind, Instant::now());
+        if at > Instant::now() {
+            tracing::debug!(
+                kind = ?kind,
+                wait_ms = at.saturating_duration_since(Instant::now()).as_millis() as u64,
+                "pacing a Sheets API request under the per-minute quota"
+            );
+            tokio::time::sleep_until(at).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_of_a_kind_are_spaced_and_kinds_apart() {
+        let pace = Pace::new(Budget {
+            reads_per_minute: Some(60),
+            writes_per_minute: Some(30),
+        });
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        assert_eq!(pace.reserve(Kind::Read, t0), t0);
+        assert_eq!(pace.reserve(Kind::Read, t0), t0 + s(1));
+        assert_eq!(pace.reserve(Kind::Read, t0), t0 + s(2));
+        // Writes have their own slots and spacing.
+        assert_eq!(pace.reserve(Kind::Write, t0), t0);
+        assert_eq!(pace.reserve(Kind::Write, t0), t0 + s(2));
+        // A request after a quiet spell goes at once: no burst is saved up.
+        let later = t0 + s(100);
+        assert_eq!(pace.reserve(Kind::Read, later), later);
+        assert_eq!(pace.reserve(Kind::Read, later), later + s(1));
+    }
+
+    #[test]
+    fn any_minute_holds_at_most_the_budget() {
+        let pace = Pace::new(Budget {
+            reads_per_minute: Some(60),
+            writes_per_minute: None,
+        });
+        let t0 = Instant::now();
+        let slots: Vec<Instant> = (0..200).map(|_| pace.reserve(Kind::Read, t0)).collect();
+        for (i, start) in slots.iter().enumerate() {
+            let in_minute = slots[i..]
+                .iter()
+                .take_while(|t| t.duration_since(*start) < Duration::from_secs(60))
+                .count();
+            assert!(
+                in_minute <= 60,
+                "{in_minute} reads in the minute from slot {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn clones_share_slots_and_unpaced_kinds_never_wait() {
+        let pace = Pace::new(Budget {
+            reads_per_minute: Some(120),
+            writes_per_minute: None,
+        });
+        let other = pace.clone();
+        let t0 = Instant::now();
+        assert_eq!(pace.reserve(Kind::Read, t0), t0);
+        assert_eq!(
+            other.reserve(Kind::Read, t0),
+            t0 + Duration::from_millis(500)
+        );
+        assert_eq!(pace.reserve(Kind::Write, t0), t0);
+        assert_eq!(other.reserve(Kind::Write, t0), t0);
+    }
+}

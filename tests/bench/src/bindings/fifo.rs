@@ -1,0 +1,184 @@
+//! The queue as SQS FIFO with the Lambda event source serves it: one
+//! queue per message group (the binding), a group with a batch in flight
+//! is not handed out again until that batch is answered, a batch is up to
+//! 10 messages of one group (SQS returns as many of one group as it can),
+//! the group whose oldest message waited longest goes first, and a batch
+//! item failure puts the message and every later one of its group back at
+//! the front. `writers` workers stand for WriterMaxConcurrency.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use sheetsync_queue::ChangeBatch;
+use sheetsync_writer::{Message, Writer};
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+
+/// Lambda's largest batch from a FIFO queue.
+const BATCH: usize = 10;
+/// The writer's Lambda timeout (template.yaml) less the 3 s it keeps.
+const INVOCATION: Duration = Duration::from_secs(57);
+
+#[derive(Default)]
+struct State {
+    groups: HashMap<String, VecDeque<(u64, Message)>>,
+    in_flight: HashSet<String>,
+    arrivals: u64,
+}
+
+#[derive(Default)]
+pub struct Fifo {
+    state: Mutex<State>,
+    ready: Notify,
+}
+
+impl Fifo {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn push(&self, message: Message) {
+        let mut s = self.state();
+        s.arrivals += 1;
+        let arrival = s.arrivals;
+        let group = message.group_id.clone().unwrap_or_default();
+        s.groups
+            .entry(group)
+            .or_default()
+            .push_back((arrival, message));
+        drop(s);
+        self.ready.notify_waiters();
+    }
+
+    fn take(&self) -> Option<(String, Vec<(u64, Message)>)> {
+        let mut s = self.state();
+        let group = s
+            .groups
+            .iter()
+            .filter(|(g, q)| !q.is_empty() && !s.in_flight.contains(*g))
+            .min_by_key(|(_, q)| q.front().map_or(u64::MAX, |m| m.0))
+            .map(|(g, _)| g.clone())?;
+        let queue = s.groups.get_mut(&group)?;
+        let n = queue.len().min(BATCH);
+        let batch: Vec<(u64, Message)> = queue.drain(..n).collect();
+        s.in_flight.insert(group.clone());
+        Some((group, batch))
+    }
+
+    /// Answers a batch: `failed` (in batch order) go back to the front.
+    fn answer(&self, group: &str, failed: Vec<(u64, Message)>) {
+        let mut s = self.state();
+        let queue = s.groups.entry(group.to_string()).or_default();
+        for m in failed.into_iter().rev() {
+            queue.push_front(m);
+        }
+        s.in_flight.remove(group);
+        drop(s);
+        self.ready.notify_waiters();
+    }
+
+    /// Messages waiting for a writer (not counting a batch in flight).
+    pub fn queued(&self) -> usize {
+        self.state().groups.values().map(VecDeque::len).sum()
+    }
+
+    /// Batches a writer holds.
+    pub fn in_flight(&self) -> usize {
+        self.state().in_flight.len()
+    }
+
+    /// Nothing queued and nothing in flight.
+    pub fn idle(&self) -> bool {
+        let s = self.state();
+        s.in_flight.is_empty() && s.groups.values().all(VecDeque::is_empty)
+    }
+}
+
+/// What the writers saw, per binding (by its index in the fleet).
+#[derive(Debug, Default)]
+pub struct Record {
+    /// Commit → cell of every applied change, in ms, per binding.
+    pub lags: Vec<Vec<i64>>,
+    /// Messages applied after a later message of their group had been.
+    pub out_of_order: u64,
+    /// Messages reported failed (redelivered).
+    pub redelivered: u64,
+    /// 429s the writers were answered (from their batch stats).
+    pub rate_limited: u64,
+    pub units: u64,
+    last_seq: HashMap<String, i64>,
+}
+
+/// Per-binding writers: `writer_of[binding]` picks the writer (the service
+/// account of its spreadsheet).
+pub struct Workers {
+    pub fifo: Arc<Fifo>,
+    pub writers: Vec<Arc<Writer>>,
+    pub index: HashMap<String, (usize, usize)>,
+    pub record: Arc<Mutex<Record>>,
+}
+
+impl Workers {
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let taken = loop {
+                let notified = self.fifo.ready.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if let Some(t) = self.fifo.take() {
+                    break t;
+                }
+                tokio::select! {
+                    () = &mut notified => {}
+                    _ = stop.changed() => return,
+                }
+            };
+            let (group, batch) = taken;
+            let Some(&(binding, writer)) = self.index.get(&group) else {
+                self.fifo.answer(&group, Vec::new());
+                continue;
+            };
+            let messages: Vec<Message> = batch.iter().map(|m| m.1.clone()).collect();
+            let outcome = self.writers[writer]
+                .apply(&messages, Instant::now() + INVOCATION)
+                .await;
+            let now = chrono::Utc::now().timestamp_millis();
+            let failed: HashSet<&str> = outcome.failed.iter().map(String::as_str).collect();
+            let mut again = Vec::new();
+            {
+                let mut record = self.record.lock().unwrap_or_else(|p| p.into_inner());
+                record.rate_limited += outcome.stats.rate_limited as u64;
+                record.units += outcome.stats.tabs as u64;
+                for (arrival, message) in batch {
+                    if failed.contains(message.message_id.as_str()) {
+                        record.redelivered += 1;
+                        again.push((arrival, message));
+                        continue;
+                    }
+                    let Ok(changes) = ChangeBatch::decode(&message.body) else {
+                        continue;
+                    };
+                    let first = changes.changes.first().map_or(0, |c| c.seq);
+                    let last = changes.changes.last().map_or(0, |c| c.seq);
+                    let before = record.last_seq.insert(group.clone(), last);
+                    if before.is_some_and(|b| b >= first) {
+                        record.out_of_order += 1;
+                    }
+                    if record.lags.len() <= binding {
+                        record.lags.resize(binding + 1, Vec::new());
+                    }
+                    for c in &changes.changes {
+                        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&c.committed_at) {
+                            record.lags[binding].push(now - at.timestamp_millis());
+                        }
+                    }
+                }
+            }
+            self.fifo.answer(&group, again);
+        }
+    }
+}
