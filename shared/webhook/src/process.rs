@@ -4,7 +4,8 @@
 //!
 //! Round trips: (1) BEGIN, the binding's writer lock (shared: see
 //! [`sql::writers_lock_sql`]), the event id looked up, the rows locked and
-//! read, their sync state — pipelined; (2) the writes, one statement per
+//! read (for a snapshot or `keys` request, what it judges by: `Reach`),
+//! their sync state — pipelined; (2) the writes, one statement per
 //! group of like rows (in a savepoint unless it is the request's only one);
 //! (3) sync state, conflicts, rejects, repairs, the answer and COMMIT —
 //! pipelined.
