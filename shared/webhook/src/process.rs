@@ -4,7 +4,8 @@
 //!
 //! Round trips: (1) BEGIN, the binding's writer lock (shared: see
 //! [`sql::writers_lock_sql`]), the event id looked up, the rows locked and
-//! read, their sync state — pipelined; (2) the writes, one statement per
+//! read (for a snapshot or `keys` request, what it judges by: `Reach`),
+//! their sync state — pipelined; (2) the writes, one statement per
 //! group of like rows (in a savepoint unless it is the request's only one);
 //! (3) sync state, conflicts, rejects, repairs, the answer and COMMIT —
 //! pipelined.
@@ -24,7 +25,7 @@ use crate::edit::{conflict_detail, plan_edit};
 use crate::effects::Effects;
 use crate::errors::WebhookError;
 use crate::idempotency::{STORED_SQL, stored_response};
-use crate::incoming::Rejection;
+use crate::incoming::{Incoming, Rejection};
 use crate::plan::{Plan, WriteKind};
 use crate::repair::repair_columns;
 use crate::request::{Prepared, Work, prepare};
@@ -171,6 +172,46 @@ async fn with_lease(
     }
 }
 
+/// How much of the table a request reads before it is planned, and how
+/// it holds off the table's other writers.
+enum Reach<'w> {
+    /// An edit: the rows of its keys, each locked.
+    LockedRows(Vec<&'w Key>),
+    /// A partial snapshot whose rows all carry a key: the rows of those
+    /// keys, under the table lock. A partial snapshot only upserts, and
+    /// what else the table holds matters only to keyless rows (a row the
+    /// sheet inserted whose key the tab does not show yet), so a 100,000-row
+    /// tab's parts each read their own rows, not the whole table.
+    Rows(Vec<&'w Key>),
+    /// A `keys` request: every row's key and sync state, under the table
+    /// lock. It deletes, marks keys held and defers, judging by nothing
+    /// else; a row whose delete the database refuses is read whole before
+    /// it is sent to the sheet again.
+    TableKeys,
+    /// Full snapshots and partial snapshots with a keyless row: the whole
+    /// table, under the table lock.
+    Table,
+}
+
+impl<'w> Reach<'w> {
+    fn of(work: &'w Work) -> Reach<'w> {
+        let keyed = |rows: &'w [Result<Incoming, Rejection>]| -> Vec<&'w Key> {
+            rows.iter()
+                .filter_map(|r| r.as_ref().ok()?.key.as_ref())
+                .collect()
+        };
+        match work {
+            Work::Edit(rows) => Reach::LockedRows(keyed(rows)),
+            Work::Snapshot {
+                rows,
+                partial: true,
+            } if rows.iter().flatten().all(|r| r.key.is_some()) => Reach::Rows(keyed(rows)),
+            Work::Keys(_) => Reach::TableKeys,
+            Work::Snapshot { .. } => Reach::Table,
+        }
+    }
+}
+
 async fn transact(
     conn: &mut Conn,
     binding: &Binding,
@@ -179,21 +220,26 @@ async fn transact(
     refused: &HashMap<usize, Box<DbError>>,
 ) -> Result<SyncResponse, TxError> {
     let begun_at = std::time::Instant::now();
-    let whole_table = !matches!(prepared.work, Work::Edit(_));
-    let keys: Vec<&Key> = match &prepared.work {
-        Work::Edit(rows) => rows
-            .iter()
-            .filter_map(|r| r.as_ref().ok()?.key.as_ref())
-            .collect(),
-        _ => Vec::new(),
+    let reach = Reach::of(&prepared.work);
+    let whole_table = matches!(reach, Reach::Table | Reach::TableKeys);
+    let keys: &[&Key] = match &reach {
+        Reach::LockedRows(keys) | Reach::Rows(keys) => keys,
+        Reach::Table | Reach::TableKeys => &[],
     };
-    let (lock_sql, states_sql) = if whole_table {
-        (sql::read_all_sql(binding), sql::states_all_sql())
-    } else {
-        (
+    let (lock_sql, states_sql) = match reach {
+        Reach::Table => (sql::read_all_sql(binding), sql::states_all_sql()),
+        Reach::TableKeys => (
+            sql::read_all_keys_sql(binding),
+            sql::states_all_untimed_sql(),
+        ),
+        Reach::LockedRows(_) => (
             sql::lock_keys_sql(binding),
             sql::states_for_keys_sql(binding),
-        )
+        ),
+        Reach::Rows(_) => (
+            sql::read_keys_sql(binding),
+            sql::states_for_keys_sql(binding),
+        ),
     };
     let answered = conn.prepare(STORED_SQL).await?;
     let version = conn.prepare(COLUMNS_VERSION_SQL).await?;
@@ -213,7 +259,7 @@ async fn transact(
     }
     let read = whole_table || !keys.is_empty();
     let event_param: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&req.event_id];
-    let begin = if whole_table {
+    let begin = if !matches!(reach, Reach::LockedRows(_)) {
         format!(
             "BEGIN; SET LOCAL sheetsync.origin = 'sheet'; {}; {}",
             sql::writers_lock_sql(binding),
@@ -329,7 +375,8 @@ async fn transact(
         plan_ms = read_at.elapsed().as_secs_f64() * 1000.0,
         "planned"
     );
-    let response = execute(conn, binding, req, prepared, plan).await?;
+    let keys_only = matches!(reach, Reach::TableKeys);
+    let response = execute(conn, binding, req, prepared, plan, keys_only).await?;
     Ok(response)
 }
 
@@ -339,10 +386,15 @@ async fn execute(
     req: &SyncRequest,
     prepared: &Prepared,
     mut plan: Plan,
+    keys_only: bool,
 ) -> Result<SyncResponse, TxError> {
     let started = std::time::Instant::now();
     let written = rows::apply_writes(conn, binding, &plan.writes).await?;
-    let (deleted, kept) = rows::delete_rows(conn, binding, &plan.deletes).await?;
+    let (deleted, mut kept) = rows::delete_rows(conn, binding, &plan.deletes).await?;
+    if keys_only && !kept.is_empty() {
+        // Read as keys only: sent to the sheet again, they need their cells.
+        kept = rows::read_rows(conn, binding, kept.iter().map(|r| &r.key)).await?;
+    }
     let kept_keys: HashSet<&Key> = kept.iter().map(|r| &r.key).collect();
     let deleted_rows: Vec<&TableRow> = plan
         .deletes

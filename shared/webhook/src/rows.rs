@@ -14,7 +14,7 @@ use crate::db::{Conn, TxError, is_row_error};
 use crate::errors::WebhookError;
 use crate::incoming::Rejection;
 use crate::plan::{Write, WriteKind};
-use crate::sql::{as_params, delete_sql, insert_sql, key_params, update_sql};
+use crate::sql::{as_params, delete_sql, insert_sql, key_params, read_keys_sql, update_sql};
 use crate::table::TableRow;
 
 /// Reads `(key, row)` result rows.
@@ -310,4 +310,18 @@ pub async fn delete_rows(
         }
     }
     Ok((deleted, kept))
+}
+
+/// The rows of `keys`, whole, in key order.
+pub async fn read_rows<'k>(
+    conn: &mut Conn,
+    binding: &Binding,
+    keys: impl IntoIterator<Item = &'k Key>,
+) -> Result<Vec<TableRow>, TxError> {
+    let params = key_params(binding, keys);
+    let stmt = conn.prepare(&read_keys_sql(binding)).await?;
+    let found = conn.client.query(&stmt, &as_params(&params)).await?;
+    let mut rows = table_rows(binding, &found)?;
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(rows)
 }

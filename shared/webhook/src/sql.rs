@@ -61,18 +61,28 @@ fn key_match(binding: &Binding) -> String {
         .join(" AND ")
 }
 
-/// Locks the rows of the given keys (key order, so concurrent requests
-/// never deadlock on each other) and reads them.
-pub fn lock_keys_sql(binding: &Binding) -> String {
+/// Reads the rows of the given keys (under [`lock_table_sql`], which holds
+/// off their writers).
+pub fn read_keys_sql(binding: &Binding) -> String {
     let (casts, params, aliases) = key_unnest(binding, 1);
     format!(
-        "SELECT {ret} FROM {table} AS {T} WHERE ({keys}) IN (SELECT {casts} FROM unnest({params}) AS u({aliases})) ORDER BY {keys} FOR UPDATE OF {T}",
+        "SELECT {ret} FROM {table} AS {T} WHERE ({keys}) IN (SELECT {casts} FROM unnest({params}) AS u({aliases}))",
         ret = returning(binding),
         table = binding.qualified_table(),
         keys = key_list(binding, &format!("{T}.")),
         casts = casts.join(", "),
         params = params.join(", "),
         aliases = aliases.join(", "),
+    )
+}
+
+/// Locks the rows of the given keys (key order, so concurrent requests
+/// never deadlock on each other) and reads them.
+pub fn lock_keys_sql(binding: &Binding) -> String {
+    format!(
+        "{read} ORDER BY {keys} FOR UPDATE OF {T}",
+        read = read_keys_sql(binding),
+        keys = key_list(binding, &format!("{T}.")),
     )
 }
 
@@ -107,6 +117,26 @@ pub fn read_all_sql(binding: &Binding) -> String {
     )
 }
 
+/// Reads the key columns of every row (under [`lock_table_sql`]), rendered
+/// as [`read_all_sql`] renders them: all a `keys` request judges by. The
+/// other columns read as absent.
+pub fn read_all_keys_sql(binding: &Binding) -> String {
+    let columns = binding
+        .key_indices()
+        .into_iter()
+        .map(|c| {
+            let name = &binding.columns[c].name;
+            format!("{}, {T}.{}", quote_literal(name), quote_ident(name))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT jsonb_build_array({keys})::text, jsonb_build_object({columns})::text FROM {table} AS {T}",
+        keys = key_list(binding, &format!("{T}.")),
+        table = binding.qualified_table(),
+    )
+}
+
 const STATE_COLUMNS: &str = "key::text, last_db_seq, cell_changed_at::text, sheet_held, tombstone_seq, \
      cell_seq::text, to_jsonb(sheet_inserted_at) #>> '{}'";
 
@@ -123,6 +153,16 @@ pub fn states_for_keys_sql(binding: &Binding) -> String {
 
 pub fn states_all_sql() -> String {
     format!("SELECT {STATE_COLUMNS} FROM sheetsync.row_state WHERE binding = $1")
+}
+
+/// [`states_all_sql`] without the cells' change times (read as none), which
+/// only a request carrying values compares: a `keys` request judges by the
+/// rest, and the times are most of what `row_state` holds.
+pub fn states_all_untimed_sql() -> String {
+    format!(
+        "SELECT {} FROM sheetsync.row_state WHERE binding = $1",
+        STATE_COLUMNS.replace("cell_changed_at::text", "'{}'")
+    )
 }
 
 pub fn update_sql(binding: &Binding, columns: &[usize]) -> String {

@@ -5,11 +5,14 @@
 //! cargo run --release -p sheetsync-bench -- --own   # only this crate's pipeline measurements
 //! cargo run --release -p sheetsync-bench -- backfill # only the write stall during a backfill
 //! cargo run --release -p sheetsync-bench -- bindings # only 100 bindings under load (about 6 minutes)
+//! cargo run --release -p sheetsync-bench -- snapshot # only the 100,000-row sheet snapshot into its table
 //! ```
 //!
 //! Measures commit → cell latency through the local stack's pieces itself
 //! ([`latency`]), the application's write stall during a backfill
-//! ([`backfill_stall`]), 100 bindings under Google's quotas ([`bindings`]), reads the Lambda artifact sizes ([`artifacts`]), and runs
+//! ([`backfill_stall`]), 100 bindings under Google's quotas ([`bindings`]),
+//! a 100,000-row tab's snapshot through the webhook
+//! as the Apps Script sends it ([`snapshot`]), reads the Lambda artifact sizes ([`artifacts`]), and runs
 //! each crate's own benchmark for what that crate owns (webhook load,
 //! reconcile diff, writer requests and peak RSS, relay throughput): their
 //! code is called, not copied ([`delegated`]). Prints one markdown report
@@ -21,6 +24,7 @@ mod bindings;
 mod delegated;
 mod latency;
 mod machine;
+mod snapshot;
 
 use std::path::PathBuf;
 
@@ -49,23 +53,55 @@ async fn bindings_section(opts: &bindings::Options) -> String {
     section
 }
 
+async fn snapshot_section() -> String {
+    let mut section = String::from(
+        "## Sheet snapshot of a 100,000-row tab into its table (tests/bench)\n\n\
+         `cargo run --release -p sheetsync-bench -- snapshot`\n\n",
+    );
+    match snapshot::measure().await {
+        Ok(report) => section.push_str(&report.section()),
+        Err(e) => section.push_str(&format!("failed: {e}\n")),
+    }
+    section
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let own_only = std::env::args().any(|a| a == "--own");
-    if std::env::args().any(|a| a == "backfill") {
-        // One section alone: printed, and not written over the whole report.
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, child, database_url] = args.as_slice()
+        && child == snapshot::server::CHILD_ARG
+    {
+        // This binary run again as the snapshot bench's webhook process.
+        if std::env::var_os("RUST_LOG").is_some() {
+            tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .init();
+        }
+        if let Err(e) = snapshot::server::serve(database_url).await {
+            eprintln!("bench webhook: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    let own_only = args.iter().any(|a| a == "--own");
+    // One section alone: printed, and not written over the whole report.
+    if args.iter().any(|a| a == "backfill") {
         println!("{}", backfill_section().await);
         return;
     }
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("bindings") {
-        match bindings::Options::parse(&args[1..]) {
+    if args.get(1).map(String::as_str) == Some("bindings") {
+        match bindings::Options::parse(&args[2..]) {
             Ok(opts) => println!("{}", bindings_section(&opts).await),
             Err(e) => {
                 eprintln!("bench: bindings: {e}");
                 std::process::exit(2);
             }
         }
+        return;
+    }
+    if args.iter().any(|a| a == "snapshot") {
+        println!("{}", snapshot_section().await);
         return;
     }
     let root = workspace_root();
@@ -85,6 +121,8 @@ async fn main() {
     report.push_str(&backfill_section().await);
     report.push('\n');
     report.push_str(&bindings_section(&bindings::Options::default()).await);
+    report.push('\n');
+    report.push_str(&snapshot_section().await);
     report.push('\n');
 
     if !own_only {
