@@ -4,11 +4,13 @@
 //! cargo run --release -p sheetsync-bench            # everything (about 10 minutes on 2 cores)
 //! cargo run --release -p sheetsync-bench -- --own   # only this crate's pipeline measurements
 //! cargo run --release -p sheetsync-bench -- backfill # only the write stall during a backfill
+//! cargo run --release -p sheetsync-bench -- dev      # only `sheetsync dev`'s first sync of 100,000 rows
 //! ```
 //!
 //! Measures commit → cell latency through the local stack's pieces itself
 //! ([`latency`]), the application's write stall during a backfill
-//! ([`backfill_stall`]), reads the Lambda artifact sizes ([`artifacts`]), and runs
+//! ([`backfill_stall`]), `sheetsync dev`'s first sync of a 100,000 × 20
+//! table, end to end ([`dev_first_sync`]), reads the Lambda artifact sizes ([`artifacts`]), and runs
 //! each crate's own benchmark for what that crate owns (webhook load,
 //! reconcile diff, writer requests and peak RSS, relay throughput): their
 //! code is called, not copied ([`delegated`]). Prints one markdown report
@@ -17,6 +19,7 @@
 mod artifacts;
 mod backfill_stall;
 mod delegated;
+mod dev_first_sync;
 mod latency;
 mod machine;
 
@@ -38,12 +41,30 @@ async fn backfill_section() -> String {
     section
 }
 
+async fn dev_section() -> String {
+    let mut section = format!(
+        "## Local stack: first sync of {} × 20 (tests/bench)\n\n\
+         `DATABASE_URL=… sheetsync dev --table big` (release build), \
+         `cargo run --release -p sheetsync-bench -- dev`\n\n",
+        dev_first_sync::ROWS
+    );
+    match dev_first_sync::measure().await {
+        Ok(run) => section.push_str(&run.section()),
+        Err(e) => section.push_str(&format!("failed: {e}\n")),
+    }
+    section
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let own_only = std::env::args().any(|a| a == "--own");
     if std::env::args().any(|a| a == "backfill") {
         // One section alone: printed, and not written over the whole report.
         println!("{}", backfill_section().await);
+        return;
+    }
+    if std::env::args().any(|a| a == "dev") {
+        println!("{}", dev_section().await);
         return;
     }
     let root = workspace_root();
@@ -61,6 +82,8 @@ async fn main() {
     report.push_str(&artifacts::rows(&root));
     report.push('\n');
     report.push_str(&backfill_section().await);
+    report.push('\n');
+    report.push_str(&dev_section().await);
     report.push('\n');
 
     if !own_only {
