@@ -17,6 +17,15 @@ use super::stop::Stop;
 
 /// As many messages as one SQS receive gives the writer Lambda.
 const BATCH: usize = 10;
+/// Message bytes one batch from the in-process queue takes at most (a
+/// Lambda's SQS batch is bounded by bytes too: 6 MB per invocation). A
+/// batch's `batchUpdate` body is about 2.4 times its messages (each cell
+/// as `CellData`), so this keeps a first sync's batches under the
+/// writer's 2 MiB per write: a batch over it is planned, not sent, and
+/// applied in parts, each read again — on a 100,000 × 20 first sync, ten
+/// full messages (~4,500 rows) cost a wasted read of every key and four
+/// parts.
+const BATCH_BYTES: usize = 750_000;
 /// How long one batch may retry 429/5xx before its messages are redelivered.
 const BATCH_DEADLINE: Duration = Duration::from_secs(30);
 const RETRY_MIN: Duration = Duration::from_millis(500);
@@ -48,9 +57,15 @@ async fn from_memory(
     stop: &Stop,
 ) {
     let mut pending: Vec<Message> = Vec::new();
+    // The message that did not fit the last batch: the next one starts with it.
+    let mut carried: Option<Message> = None;
     let mut pause = RETRY_MIN;
     loop {
-        if pending.is_empty() {
+        if pending.is_empty()
+            && let Some(m) = carried.take()
+        {
+            pending.push(m);
+        } else if pending.is_empty() {
             tokio::select! {
                 () = stop.wait() => return,
                 message = receiver.recv() => match message {
@@ -65,10 +80,17 @@ async fn from_memory(
             }
             pause = (pause * 2).min(RETRY_MAX);
         }
+        let mut bytes: usize = pending.iter().map(|m| m.body.len()).sum();
         while pending.len() < BATCH
+            && carried.is_none()
             && let Ok(m) = receiver.try_recv()
         {
-            pending.push(m);
+            bytes += m.body.len();
+            if bytes > BATCH_BYTES {
+                carried = Some(m);
+            } else {
+                pending.push(m);
+            }
         }
         let failed = tokio::select! {
             () = stop.wait() => return,

@@ -6,13 +6,15 @@
 //! cargo run --release -p sheetsync-bench -- backfill # only the write stall during a backfill
 //! cargo run --release -p sheetsync-bench -- bindings # only 100 bindings under load (about 6 minutes)
 //! cargo run --release -p sheetsync-bench -- snapshot # only the 100,000-row sheet snapshot into its table
+//! cargo run --release -p sheetsync-bench -- dev      # only `sheetsync dev`'s first sync of 100,000 rows
 //! ```
 //!
 //! Measures commit → cell latency through the local stack's pieces itself
 //! ([`latency`]), the application's write stall during a backfill
 //! ([`backfill_stall`]), 100 bindings under Google's quotas ([`bindings`]),
-//! a 100,000-row tab's snapshot through the webhook
-//! as the Apps Script sends it ([`snapshot`]), reads the Lambda artifact sizes ([`artifacts`]), and runs
+//! a 100,000-row tab's snapshot through the webhook as the Apps Script
+//! sends it ([`snapshot`]), `sheetsync dev`'s first sync of a 100,000 × 20
+//! table, end to end ([`dev_first_sync`]), reads the Lambda artifact sizes ([`artifacts`]), and runs
 //! each crate's own benchmark for what that crate owns (webhook load,
 //! reconcile diff, writer requests and peak RSS, relay throughput): their
 //! code is called, not copied ([`delegated`]). Prints one markdown report
@@ -22,6 +24,7 @@ mod artifacts;
 mod backfill_stall;
 mod bindings;
 mod delegated;
+mod dev_first_sync;
 mod latency;
 mod machine;
 mod snapshot;
@@ -60,6 +63,20 @@ async fn snapshot_section() -> String {
     );
     match snapshot::measure().await {
         Ok(report) => section.push_str(&report.section()),
+        Err(e) => section.push_str(&format!("failed: {e}\n")),
+    }
+    section
+}
+
+async fn dev_section() -> String {
+    let mut section = format!(
+        "## Local stack: first sync of {} × 20 (tests/bench)\n\n\
+         `DATABASE_URL=… sheetsync dev --table big` (release build), \
+         `cargo run --release -p sheetsync-bench -- dev`\n\n",
+        dev_first_sync::ROWS
+    );
+    match dev_first_sync::measure().await {
+        Ok(run) => section.push_str(&run.section()),
         Err(e) => section.push_str(&format!("failed: {e}\n")),
     }
     section
@@ -104,6 +121,10 @@ async fn main() {
         println!("{}", snapshot_section().await);
         return;
     }
+    if args.iter().any(|a| a == "dev") {
+        println!("{}", dev_section().await);
+        return;
+    }
     let root = workspace_root();
     let mut report = String::new();
     report.push_str("# sheetsync benchmarks\n\n");
@@ -123,6 +144,8 @@ async fn main() {
     report.push_str(&bindings_section(&bindings::Options::default()).await);
     report.push('\n');
     report.push_str(&snapshot_section().await);
+    report.push('\n');
+    report.push_str(&dev_section().await);
     report.push('\n');
 
     if !own_only {

@@ -170,7 +170,7 @@ async fn main() {
         update_time
     );
     println!(
-        "| batchUpdate updateCells 1 cell (copies the tab)       | {:>9.2?} |",
+        "| batchUpdate updateCells 1 cell (copies its row)       | {:>9.2?} |",
         one_cell_time
     );
     println!("requests served: {}", emu.request_count());

@@ -168,7 +168,11 @@ struct GridData<'g> {
 impl GridData<'_> {
     /// The cells of `row` up to its last one that is not blank.
     fn cells(&self, row: usize) -> &[Cell] {
-        let stored = self.sheet.rows.get(row).map_or(&[][..], Vec::as_slice);
+        let stored = self
+            .sheet
+            .rows
+            .get(row)
+            .map_or(&[][..], |cells| cells.as_slice());
         let end = self.range.end_col.min(stored.len());
         let start = self.range.start_col.min(end);
         let cells = &stored[start..end];
@@ -374,7 +378,7 @@ mod tests {
             number_format: Some(NumberFormat::new(NumberFormatType::Date, "yyyy-mm-dd")),
             ..CellFormat::default()
         };
-        a.rows = vec![
+        a.set_cells(vec![
             vec![Cell::text("id"), Cell::text("name"), Cell::text("due")],
             vec![
                 Cell::number(1.0),
@@ -402,10 +406,10 @@ mod tests {
                 Cell::formula("=B9", CellValue::Number(3.0)),
             ],
             vec![Cell::default(), Cell::default()],
-        ];
+        ]);
         s.sheets.push(a);
         let mut b = Sheet::new(7, "B c");
-        b.rows = vec![vec![], vec![Cell::default(), Cell::text("only")]];
+        b.set_cells(vec![vec![], vec![Cell::default(), Cell::text("only")]]);
         s.sheets.push(b);
         s.sheets.push(Sheet::new(9, "empty"));
         s

@@ -200,7 +200,10 @@ impl Emulator {
         edit: impl FnOnce(&mut Vec<Vec<Cell>>) -> R,
     ) -> R {
         seed::with_tab(&self.shared, spreadsheet_id, tab, |sheet| {
-            edit(&mut sheet.rows)
+            let mut cells = sheet.cells();
+            let out = edit(&mut cells);
+            sheet.set_cells(cells);
+            out
         })
     }
 
@@ -228,9 +231,7 @@ impl Emulator {
 
     /// The tab's stored cells (typed values, formats, notes); `None` when the tab does not exist.
     pub fn cells(&self, spreadsheet_id: &str, tab: &str) -> Option<Vec<Vec<Cell>>> {
-        seed::read_tab(&self.shared, spreadsheet_id, tab, |_, sheet| {
-            sheet.rows.clone()
-        })
+        seed::read_tab(&self.shared, spreadsheet_id, tab, |_, sheet| sheet.cells())
     }
 
     /// One cell (zero-based); a blank cell past the data, `None` when the tab does not exist.

@@ -1,6 +1,7 @@
 //! In-memory spreadsheets: tabs with a grid size and sparse rows of cells.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::a1::{self, A1Range, CellRange};
 use crate::cell::Cell;
@@ -236,6 +237,11 @@ pub fn grid_limit_error(
     ))
 }
 
+/// A stored row, shared between a spreadsheet and the copy an API write
+/// works on (`Shared::mutate`): a write copies the rows it changes, not
+/// the tab (a one-cell write to a 100,000 × 20 tab copied 2 million cells).
+pub type Row = Arc<Vec<Cell>>;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sheet {
     pub id: i32,
@@ -246,7 +252,7 @@ pub struct Sheet {
     pub frozen_column_count: usize,
     pub hidden: bool,
     /// Rows as stored; rows and cells past the ends are blank.
-    pub rows: Vec<Vec<Cell>>,
+    pub rows: Vec<Row>,
 }
 
 impl Sheet {
@@ -272,23 +278,35 @@ impl Sheet {
 
     pub fn cell_mut(&mut self, row: usize, col: usize) -> &mut Cell {
         if self.rows.len() <= row {
-            self.rows.resize_with(row + 1, Vec::new);
+            self.rows.resize_with(row + 1, Row::default);
         }
-        let cells = &mut self.rows[row];
+        let cells = Arc::make_mut(&mut self.rows[row]);
         if cells.len() <= col {
             cells.resize_with(col + 1, Cell::default);
         }
         &mut cells[col]
     }
 
+    /// The stored rows as plain cells (for edits from outside the API).
+    pub fn cells(&self) -> Vec<Vec<Cell>> {
+        self.rows.iter().map(|row| row.to_vec()).collect()
+    }
+
+    pub fn set_cells(&mut self, cells: Vec<Vec<Cell>>) {
+        self.rows = cells.into_iter().map(Arc::new).collect();
+    }
+
     /// Drops trailing blank cells and rows so storage stays proportional to content.
     pub fn compact(&mut self) {
         for row in &mut self.rows {
-            while row.last().is_some_and(Cell::is_blank) {
-                row.pop();
+            if row.last().is_some_and(Cell::is_blank) {
+                let cells = Arc::make_mut(row);
+                while cells.last().is_some_and(Cell::is_blank) {
+                    cells.pop();
+                }
             }
         }
-        while self.rows.last().is_some_and(Vec::is_empty) {
+        while self.rows.last().is_some_and(|row| row.is_empty()) {
             self.rows.pop();
         }
     }
@@ -312,7 +330,7 @@ impl Sheet {
     pub fn insert_rows(&mut self, at: usize, count: usize) {
         if at < self.rows.len() {
             self.rows
-                .splice(at..at, std::iter::repeat_with(Vec::new).take(count));
+                .splice(at..at, std::iter::repeat_with(Row::default).take(count));
         }
         self.row_count += count;
     }
@@ -328,7 +346,8 @@ impl Sheet {
     pub fn insert_columns(&mut self, at: usize, count: usize) {
         for row in &mut self.rows {
             if at < row.len() {
-                row.splice(at..at, std::iter::repeat_with(Cell::default).take(count));
+                Arc::make_mut(row)
+                    .splice(at..at, std::iter::repeat_with(Cell::default).take(count));
             }
         }
         self.column_count += count;
@@ -338,7 +357,7 @@ impl Sheet {
         for row in &mut self.rows {
             let stored_end = end.min(row.len());
             if start < stored_end {
-                row.drain(start..stored_end);
+                Arc::make_mut(row).drain(start..stored_end);
             }
         }
         self.column_count -= end - start;

@@ -57,7 +57,9 @@ impl Races {
         let mut again = Vec::new();
         for mut p in mine {
             if let Some(sheet) = spreadsheet.sheets.iter_mut().find(|s| s.title == p.tab) {
-                (p.edit)(&mut sheet.rows);
+                let mut cells = sheet.cells();
+                (p.edit)(&mut cells);
+                sheet.set_cells(cells);
                 let rows = sheet.rows.len();
                 sheet.row_count = sheet.row_count.max(rows);
             }

@@ -67,7 +67,7 @@ pub fn with_tab<R>(
     let position = ensure_tab(spreadsheet, tab);
     let sheet = &mut spreadsheet.sheets[position];
     let out = edit(sheet);
-    let width = sheet.rows.iter().map(Vec::len).max().unwrap_or(0);
+    let width = sheet.rows.iter().map(|row| row.len()).max().unwrap_or(0);
     let height = sheet.rows.len();
     sheet.grow_to(height, width);
     sheet.compact();
@@ -105,7 +105,7 @@ pub fn set_rows(
         .iter()
         .map(|row| row.iter().map(cell_from_json).collect::<Result<_, _>>())
         .collect::<Result<_, _>>()?;
-    with_tab(shared, spreadsheet_id, tab, |sheet| sheet.rows = cells);
+    with_tab(shared, spreadsheet_id, tab, |sheet| sheet.set_cells(cells));
     Ok(())
 }
 

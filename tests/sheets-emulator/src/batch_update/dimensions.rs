@@ -82,7 +82,7 @@ impl Ctx<'_> {
             if let Some(source) = source.map(|s| if s >= start { s + end - start } else { s }) {
                 for col in 0..sheet
                     .column_count
-                    .min(sheet.rows.get(source).map_or(0, Vec::len))
+                    .min(sheet.rows.get(source).map_or(0, |row| row.len()))
                 {
                     let format = sheet.cell(source, col).format.clone();
                     if format.is_some() {
