@@ -21,7 +21,7 @@ const BATCH: usize = 10;
 /// Lambda's SQS batch is bounded by bytes too: 6 MB per invocation). A
 /// batch's `batchUpdate` body is about 2.4 times its messages (each cell
 /// as `CellData`), so this keeps a first sync's batches under the
-/// writer's 2 MiB per write: a batch over it is planned, not sent, and
+/// writer's 2 MB per write: a batch over it is planned, not sent, and
 /// applied in parts, each read again — on a 100,000 × 20 first sync, ten
 /// full messages (~4,500 rows) cost a wasted read of every key and four
 /// parts.

@@ -16,8 +16,9 @@
 
 use sheetsync_queue::{ChangeBatch, Op};
 
-/// Google's guidance for a request body.
-pub const PAYLOAD_GUIDANCE: usize = 2 * 1024 * 1024;
+/// Google's guidance for a request body, "2 MB", read as 2,000,000 bytes
+/// (the stricter reading, and the emulator's `PayloadLimit::GUIDANCE_BYTES`).
+pub const PAYLOAD_GUIDANCE: usize = 2_000_000;
 
 /// Bytes a body spends on one cell beside its value: the `CellData`
 /// object, `userEnteredValue` and its kind, and a date's number format.

@@ -26,7 +26,6 @@ const SPREADSHEET: &str = "large";
 const TAB: &str = "Big";
 const ROWS: i64 = 100_000;
 const COLUMNS: usize = 20;
-const PAYLOAD_GUIDANCE: usize = 2 * 1024 * 1024;
 
 fn columns() -> Vec<ColumnType> {
     let mut columns = vec![ColumnType {
@@ -189,7 +188,7 @@ async fn emulator_and_measures() {
     emu.set_rows(SPREADSHEET, TAB, rows());
     emu.faults().set_google_quotas(Some(GoogleQuotas::GOOGLE));
     emu.faults().set_payload_limit(Some(PayloadLimit {
-        bytes: PAYLOAD_GUIDANCE,
+        bytes: PayloadLimit::GUIDANCE_BYTES,
         refuse: false,
     }));
     let key_file = std::env::temp_dir().join(format!(
