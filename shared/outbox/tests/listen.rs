@@ -14,6 +14,22 @@ use tokio_postgres::NoTls;
 
 const APP: &str = "sheetsync-relay-test";
 
+/// The LISTEN relay in a task; a send on the answered channel stops it.
+fn spawn_relay(
+    config: tokio_postgres::Config,
+    queue: MemoryQueue,
+    opts: ListenOptions,
+) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let relay = tokio::spawn(async move {
+        listen(&config, NoTls, &queue, &opts, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    (stop, relay)
+}
+
 async fn next_keys(rx: &mut mpsc::Receiver<sheetsync_queue::Message>) -> Vec<String> {
     let message = tokio::time::timeout(Duration::from_secs(15), rx.recv())
         .await
@@ -32,19 +48,13 @@ async fn the_listen_loop_delivers_changes_reconnects_and_stops() {
     let mut config = f.db.config();
     config.application_name(APP);
     let (queue, mut rx) = MemoryQueue::new(100);
-    let (stop, stopped) = oneshot::channel::<()>();
     let opts = ListenOptions {
         // Only notifications and reconnects drain in this test.
         safety_interval: Duration::from_secs(3600),
         backoff_min: Duration::from_millis(50),
         ..ListenOptions::default()
     };
-    let relay = tokio::spawn(async move {
-        listen(&config, NoTls, &queue, &opts, async {
-            let _ = stopped.await;
-        })
-        .await;
-    });
+    let (stop, relay) = spawn_relay(config, queue, opts);
 
     f.client
         .batch_execute("INSERT INTO orders VALUES (1, 'a', 1)")
@@ -92,17 +102,11 @@ async fn the_timer_drains_what_no_notification_announced() {
     let mut config = f.db.config();
     config.application_name(APP);
     let (queue, mut rx) = MemoryQueue::new(100);
-    let (stop, stopped) = oneshot::channel::<()>();
     let opts = ListenOptions {
         safety_interval: Duration::from_millis(300),
         ..ListenOptions::default()
     };
-    let relay = tokio::spawn(async move {
-        listen(&config, NoTls, &queue, &opts, async {
-            let _ = stopped.await;
-        })
-        .await;
-    });
+    let (stop, relay) = spawn_relay(config, queue, opts);
     // Wait until the relay is idle after a drain that found nothing: it is
     // then waiting for a notification or its timer.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -146,7 +150,6 @@ async fn a_backlog_larger_than_one_drain_budget_is_drained_without_waiting_for_t
         .unwrap();
     let config = f.db.config();
     let (queue, mut rx) = MemoryQueue::new(1000);
-    let (stop, stopped) = oneshot::channel::<()>();
     let opts = ListenOptions {
         safety_interval: Duration::from_secs(3600),
         drain_budget: Duration::from_millis(30),
@@ -156,12 +159,7 @@ async fn a_backlog_larger_than_one_drain_budget_is_drained_without_waiting_for_t
         },
         ..ListenOptions::default()
     };
-    let relay = tokio::spawn(async move {
-        listen(&config, NoTls, &queue, &opts, async {
-            let _ = stopped.await;
-        })
-        .await;
-    });
+    let (stop, relay) = spawn_relay(config, queue, opts);
     let mut seqs = Vec::new();
     while seqs.len() < 3000 {
         let message = tokio::time::timeout(Duration::from_secs(20), rx.recv())
@@ -181,19 +179,13 @@ async fn a_lingering_binding_sends_its_burst_as_one_message_after_the_first() {
     let f = Fixture::new().await;
     let config = f.db.config();
     let (queue, mut rx) = MemoryQueue::new(100);
-    let (stop, stopped) = oneshot::channel::<()>();
     let opts = ListenOptions {
         safety_interval: Duration::from_secs(3600),
         // Far longer than the five commits below take.
         linger: Duration::from_secs(3),
         ..ListenOptions::default()
     };
-    let relay = tokio::spawn(async move {
-        listen(&config, NoTls, &queue, &opts, async {
-            let _ = stopped.await;
-        })
-        .await;
-    });
+    let (stop, relay) = spawn_relay(config, queue, opts);
     f.client
         .batch_execute("INSERT INTO orders VALUES (1, 'a', 1)")
         .await

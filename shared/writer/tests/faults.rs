@@ -15,42 +15,15 @@ fn orders() -> Vec<Vec<serde_json::Value>> {
 #[tokio::test]
 async fn a_429_storm_ends_with_every_change_applied_once() {
     let env = setup().await;
-    let tabs = ["T1", "T2", "T3", "T4", "T5"];
-    for tab in tabs {
-        env.seed_tab(tab, orders());
-    }
+    env.seed_five_tabs();
     // Five tabs need ten requests; the quota allows three per second.
     env.emu.faults().set_quota(3, Duration::from_secs(1));
     env.emu.reset_log();
-    let messages: Vec<Message> = tabs
-        .iter()
-        .enumerate()
-        .map(|(i, tab)| {
-            let b = batch_for(
-                tab,
-                vec![
-                    (1, upd(1, json!({"qty": i + 10}))),
-                    (2, ins(2, json!({"id": 2, "name": "new"}))),
-                ],
-            );
-            message(&format!("m{i}"), &b)
-        })
-        .collect();
-    let out = env.apply(&messages).await;
+    let out = env.apply(&messages_for_five_tabs()).await;
     assert_eq!(out.failed, Vec::<String>::new());
     assert!(out.stats.rate_limited > 0, "{:?}", out.stats);
     assert!(env.emu.counters().rate_limited > 0);
-    for (i, tab) in tabs.iter().enumerate() {
-        assert_eq!(
-            env.rows_of(tab),
-            expect(json!([
-                ["id", "name", "qty", "due"],
-                [1, "Ada", i + 10],
-                [2, "new"]
-            ])),
-            "{tab}"
-        );
-    }
+    env.assert_five_tabs_applied();
 }
 
 #[tokio::test]

@@ -18,13 +18,13 @@ use google_sheets4::hyper_util::rt::TokioExecutor;
 use google_sheets4::yup_oauth2::{self, CustomHyperClientBuilder, ServiceAccountAuthenticator};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use sheetsync_sheet_plan::wire::READ_FIELDS;
 use sheetsync_sheets_emulator::{Cell, Emulator};
 
 const ID: &str = "large";
 const TAB: &str = "big";
 const COLUMNS: usize = 20;
-/// The writer's mask for a whole-tab read (`sheetsync_sheet_plan::wire::READ_FIELDS`).
-const READ_FIELDS: &str = "properties(timeZone,locale),sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),developerMetadata(metadataId,metadataKey,metadataValue),data(startRow,startColumn,rowData(values(effectiveValue,userEnteredValue/formulaValue))))";
 
 /// A line of `/proc/self/status`, in MB.
 fn status_mb(field: &str) -> f64 {
@@ -127,7 +127,10 @@ async fn main() {
         ),
         (
             "writer's field mask",
-            format!("{root}v4/spreadsheets/{ID}?fields={}", encode(READ_FIELDS)),
+            format!(
+                "{root}v4/spreadsheets/{ID}?fields={}",
+                utf8_percent_encode(READ_FIELDS, NON_ALPHANUMERIC)
+            ),
         ),
     ];
     for (what, url) in asks {
@@ -143,16 +146,4 @@ async fn main() {
         );
     }
     println!("resident with the tab seeded (VmRSS): {seeded:.0} MB");
-}
-
-/// Percent-encodes a query value (the mask's parentheses and commas).
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -145,6 +145,52 @@ pub fn message(id: &str, batch: &ChangeBatch) -> Message {
     }
 }
 
+/// Five tabs of one order each: a batch touching all of them needs ten
+/// requests (faults.rs storms them with 429s, pacing.rs paces them).
+pub const FIVE_TABS: [&str; 5] = ["T1", "T2", "T3", "T4", "T5"];
+
+impl Env {
+    pub fn seed_five_tabs(&self) {
+        for tab in FIVE_TABS {
+            self.seed_tab(tab, vec![header(), vec![json!(1), json!("Ada"), json!(1)]]);
+        }
+    }
+
+    /// Each of the five tabs as [`messages_for_five_tabs`] leaves it.
+    pub fn assert_five_tabs_applied(&self) {
+        for (i, tab) in FIVE_TABS.iter().enumerate() {
+            assert_eq!(
+                self.rows_of(tab),
+                expect(json!([
+                    ["id", "name", "qty", "due"],
+                    [1, "Ada", i + 10],
+                    [2, "new"]
+                ])),
+                "{tab}"
+            );
+        }
+    }
+}
+
+/// One message per tab of [`FIVE_TABS`]: order 1's qty set to 10 + the
+/// tab's index, and a new order 2.
+pub fn messages_for_five_tabs() -> Vec<Message> {
+    FIVE_TABS
+        .iter()
+        .enumerate()
+        .map(|(i, tab)| {
+            let b = batch_for(
+                tab,
+                vec![
+                    (1, upd(1, json!({"qty": i + 10}))),
+                    (2, ins(2, json!({"id": 2, "name": "new"}))),
+                ],
+            );
+            message(&format!("m{i}"), &b)
+        })
+        .collect()
+}
+
 fn obj(v: Json) -> serde_json::Map<String, Json> {
     v.as_object().unwrap().clone()
 }
