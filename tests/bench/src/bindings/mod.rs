@@ -276,11 +276,11 @@ pub async fn measure(o: &Options) -> Result<String, String> {
     pump.abort();
     meter.abort();
 
-    let mut lost = 0;
+    let mut cells_differing = 0;
     let mut tabs_wrong = 0;
     for b in &fleet {
         let wrong = fleet::differences(&sql, &emu, b).await?;
-        lost += wrong;
+        cells_differing += wrong;
         tabs_wrong += usize::from(wrong > 0);
     }
     let outbox_left: i64 = sql
@@ -297,7 +297,7 @@ pub async fn measure(o: &Options) -> Result<String, String> {
         committed,
         sheet,
         settled,
-        lost,
+        cells_differing,
         tabs_wrong,
         outbox_left,
         queued_left,
@@ -335,7 +335,7 @@ struct Report<'a> {
     committed: u64,
     sheet: load::SheetLoad,
     settled: Option<Duration>,
-    lost: usize,
+    cells_differing: usize,
     tabs_wrong: usize,
     outbox_left: i64,
     queued_left: usize,
@@ -420,9 +420,9 @@ fn report(r: &Report) -> String {
     ));
     s.push_str(&format!(
         "| cells where a tab differs from its table at the end (tabs) | {} ({}) | 0: {} |\n",
-        r.lost,
+        r.cells_differing,
         r.tabs_wrong,
-        met(r.lost == 0)
+        met(r.cells_differing == 0)
     ));
     s.push_str(&format!(
         "| caught up after the load stopped | {} | |\n",
