@@ -47,7 +47,7 @@ pub struct Spreadsheet {
     pub sheets: Vec<Sheet>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SpreadsheetProperties {
     /// The IANA zone date-time cells are wall clocks in (`Europe/Berlin`).

@@ -4,7 +4,9 @@
 //!   root URL and token URI), with the key from a file, env or Secrets Manager.
 //! * [`TabImage`] / [`SheetsClient::read_for_batch`]: a batch reads its
 //!   tab's header, keys, watermark and journal, then only the rows it
-//!   writes (`sheetsync_sheet_plan::reads`).
+//!   writes (`sheetsync_sheet_plan::reads`);
+//!   [`SheetsClient::read_for_tabs`] does so for several tabs of one
+//!   spreadsheet with one key read.
 //! * [`plan`] (from the pure `sheetsync-sheet-plan`): row changes + tab
 //!   image → one `spreadsheets.batchUpdate` body, sent by
 //!   [`SheetsClient::batch_update`].
@@ -23,6 +25,7 @@ pub use client::{Endpoints, SheetsClient};
 pub use error::SheetsError;
 pub use pace::{Budget, Pace};
 pub use plan::{Plan, PlanStats, journaled_plan};
+pub use read::TabBatches;
 pub use sheetsync_sheet_plan::TabError;
 pub use tab::{TabImage, TabRow, Watermark};
 pub use wire::{BatchUpdate, WATERMARK_KEY};

@@ -56,6 +56,85 @@ impl TabsSeen {
     }
 }
 
+/// One tab's share of a spreadsheet's batch: what [`SheetsClient::read_for_tabs`] reads.
+#[derive(Debug, Clone, Copy)]
+pub struct TabBatches<'a> {
+    pub sheet: &'a str,
+    pub key_columns: &'a [String],
+    pub batches: &'a [&'a ChangeBatch],
+}
+
+/// A tab being read for its batches.
+struct Tab<'a> {
+    spreadsheet_id: &'a str,
+    sheet: &'a str,
+    key_columns: &'a [String],
+    batches: &'a [&'a ChangeBatch],
+}
+
+impl Tab<'_> {
+    fn not_found(&self) -> SheetsError {
+        TabError::TabNotFound {
+            spreadsheet_id: self.spreadsheet_id.to_string(),
+            sheet: self.sheet.to_string(),
+        }
+        .into()
+    }
+}
+
+/// Where a key read looks: the key columns, and rows to read whole.
+struct KeyGuess {
+    columns: Vec<usize>,
+    rows: BTreeSet<usize>,
+}
+
+impl KeyGuess {
+    fn ranges(&self, sheet: &str) -> Vec<String> {
+        let mut ranges = key_ranges(sheet, &self.columns);
+        ranges.extend(row_ranges(sheet, &self.rows));
+        ranges
+    }
+}
+
+/// What a key read calls for next.
+enum AfterKeys {
+    /// The image holds every row the batches need.
+    Done(TabImage),
+    /// These rows still need reading whole.
+    Rows(TabImage, BTreeSet<usize>),
+    /// The keys again, there: the key columns moved, or a row last seen
+    /// is gone.
+    Again(KeyGuess),
+    /// The whole tab: it needs repair, has no header, or keeps moving.
+    Whole,
+}
+
+/// One answer for several tabs as one answer per tab (each with its
+/// journal), in the order of `sheets`.
+fn split_by_tab<'a>(
+    answer: Spreadsheet,
+    sheets: impl Iterator<Item = &'a str>,
+) -> Vec<Spreadsheet> {
+    let sheets: Vec<&str> = sheets.collect();
+    let mut parts: Vec<Spreadsheet> = sheets
+        .iter()
+        .map(|_| Spreadsheet {
+            properties: answer.properties.clone(),
+            sheets: Vec::new(),
+        })
+        .collect();
+    for found in answer.sheets {
+        let title = &found.properties.title;
+        let owner = sheets
+            .iter()
+            .position(|s| s == title || journal_title(s) == *title);
+        if let Some(i) = owner {
+            parts[i].sheets.push(found);
+        }
+    }
+    parts
+}
+
 impl SheetsClient {
     /// Records where a landed batch left each key of the tab
     /// ([`sheetsync_sheet_plan::Plan::positions_after`]), for the next
@@ -78,100 +157,49 @@ impl SheetsClient {
         batches: &[&ChangeBatch],
         requests: &mut usize,
     ) -> Result<TabImage, SheetsError> {
-        if changes_schema(batches) {
+        let tab = Tab {
+            spreadsheet_id,
+            sheet,
+            key_columns,
+            batches,
+        };
+        let Some(mut guess) = self.first_guess(&tab) else {
             return self
                 .read_whole(spreadsheet_id, sheet, key_columns, requests)
                 .await;
-        }
-        let seen = self.tabs_seen.get(spreadsheet_id, sheet);
-        let mut columns = if seen.columns.len() == key_columns.len() {
-            seen.columns
-        } else {
-            (0..key_columns.len()).collect()
         };
-        let mut guessed = rows_last_seen(&seen.rows, batches);
-        drop(seen.rows);
         let mut key_reads = 0;
         loop {
-            let mut ranges = key_ranges(sheet, &columns);
-            ranges.extend(row_ranges(sheet, &guessed));
             let answer = self
-                .read_with_journal(spreadsheet_id, sheet, &ranges, READ_FIELDS, requests)
+                .read_with_journal(
+                    spreadsheet_id,
+                    sheet,
+                    &guess.ranges(sheet),
+                    READ_FIELDS,
+                    requests,
+                )
                 .await;
             key_reads += 1;
-            let spreadsheet = match answer {
-                // The tab shrank below a row last seen, or its grid is
-                // narrower than the columns asked for.
-                Err(SheetsError::Rejected {
-                    status: 400,
-                    message,
-                }) if message.contains("exceeds grid limits") => {
-                    if guessed.is_empty() {
-                        return self
-                            .read_whole(spreadsheet_id, sheet, key_columns, requests)
-                            .await;
-                    }
-                    guessed.clear();
+            let (mut image, rows) = match self.after_key_read(&tab, guess, answer, key_reads)? {
+                AfterKeys::Done(image) => return Ok(image),
+                AfterKeys::Rows(image, rows) => (image, rows),
+                AfterKeys::Again(next) => {
+                    guess = next;
                     continue;
                 }
-                other => other?,
-            };
-            let read = TabImage::from_key_read(
-                spreadsheet,
-                spreadsheet_id,
-                sheet,
-                key_columns,
-                &columns,
-                &guessed,
-            )?;
-            let (mut tab, filled) = match read {
-                KeyRead::Keys { tab, filled } => (*tab, filled),
-                KeyRead::KeysElsewhere(at) if key_reads < KEY_READS => {
-                    columns = at;
-                    guessed.clear();
-                    continue;
-                }
-                // A person keeps moving the key columns: read everything.
-                KeyRead::KeysElsewhere(_) | KeyRead::NoHeader => {
+                AfterKeys::Whole => {
                     return self
                         .read_whole(spreadsheet_id, sheet, key_columns, requests)
                         .await;
                 }
             };
-            if needs_repair(&tab) {
-                return self
-                    .read_whole(spreadsheet_id, sheet, key_columns, requests)
-                    .await;
-            }
-            // Only the batches' own keys until they land: a retry reads
-            // their rows at once. Every key is remembered once the batch
-            // lands (`remember_positions`); holding them all meanwhile
-            // would keep a second copy beside the planner's.
-            self.tabs_seen.set(
-                spreadsheet_id,
-                sheet,
-                Seen {
-                    columns: columns.clone(),
-                    rows: std::sync::Arc::new(written_positions(&tab, batches)),
-                },
-            );
-            let rows: BTreeSet<usize> = rows_to_read(&tab, batches)
-                .difference(&filled)
-                .copied()
-                .collect();
-            if rows.is_empty() {
-                return Ok(tab);
-            }
             *requests += 1;
             let answer = self
                 .get_ranges(spreadsheet_id, &row_ranges(sheet, &rows), ROW_FIELDS)
                 .await?
-                .ok_or_else(|| TabError::TabNotFound {
-                    spreadsheet_id: spreadsheet_id.to_string(),
-                    sheet: sheet.to_string(),
-                })?;
-            if tab.fill_rows(answer, &rows)? || key_reads == KEY_READS {
-                return Ok(tab);
+                .ok_or_else(|| tab.not_found())?;
+            if image.fill_rows(answer, &rows)? || key_reads == KEY_READS {
+                return Ok(image);
             }
             tracing::debug!(
                 spreadsheet_id,
@@ -179,6 +207,251 @@ impl SheetsClient {
                 key_reads,
                 "rows moved between the key read and the row read; reading the keys again"
             );
+            guess = KeyGuess {
+                columns: image.key_index.clone(),
+                rows: BTreeSet::new(),
+            };
+        }
+    }
+
+    /// Reads what each tab's `batches` need, as [`read_for_batch`] does,
+    /// with the key reads of every tab in one request and the rows they
+    /// write in a second one when the first did not hold them: a
+    /// spreadsheet's tabs cost one or two reads together, not one or two
+    /// each. A tab that needs more (its keys moved, a repair, a schema
+    /// change) is read on its own. `Err` when a shared request failed; else
+    /// one image or error per tab.
+    ///
+    /// [`read_for_batch`]: SheetsClient::read_for_batch
+    pub async fn read_for_tabs(
+        &self,
+        spreadsheet_id: &str,
+        tabs: &[TabBatches<'_>],
+        requests: &mut usize,
+    ) -> Result<Vec<Result<TabImage, SheetsError>>, SheetsError> {
+        let tabs: Vec<Tab> = tabs
+            .iter()
+            .map(|t| Tab {
+                spreadsheet_id,
+                sheet: t.sheet,
+                key_columns: t.key_columns,
+                batches: t.batches,
+            })
+            .collect();
+        let mut guesses: Vec<Option<KeyGuess>> = tabs.iter().map(|t| self.first_guess(t)).collect();
+        let mut found: Vec<Option<Result<TabImage, SheetsError>>> =
+            tabs.iter().map(|_| None).collect();
+        if guesses.iter().flatten().count() > 1
+            && let Some(answer) = self.shared_key_read(&tabs, &guesses, requests).await?
+        {
+            let mut row_reads: Vec<(usize, TabImage, BTreeSet<usize>)> = Vec::new();
+            let answers = split_by_tab(answer, tabs.iter().map(|t| t.sheet));
+            for (i, answer) in answers.into_iter().enumerate() {
+                let Some(guess) = guesses[i].take() else {
+                    continue;
+                };
+                match self.after_key_read(&tabs[i], guess, Ok(answer), 1) {
+                    Ok(AfterKeys::Done(image)) => found[i] = Some(Ok(image)),
+                    Ok(AfterKeys::Rows(image, rows)) => row_reads.push((i, image, rows)),
+                    Ok(AfterKeys::Again(_) | AfterKeys::Whole) => {}
+                    Err(error) => found[i] = Some(Err(error)),
+                }
+            }
+            if !row_reads.is_empty() {
+                let ranges: Vec<String> = row_reads
+                    .iter()
+                    .flat_map(|(i, _, rows)| row_ranges(tabs[*i].sheet, rows))
+                    .collect();
+                *requests += 1;
+                if let Some(answer) = self.get_ranges(spreadsheet_id, &ranges, ROW_FIELDS).await? {
+                    let sheets = row_reads.iter().map(|(i, _, _)| tabs[*i].sheet);
+                    let answers = split_by_tab(answer, sheets);
+                    for ((i, mut image, rows), answer) in row_reads.into_iter().zip(answers) {
+                        match image.fill_rows(answer, &rows) {
+                            Ok(true) => found[i] = Some(Ok(image)),
+                            // Rows moved since the key read: read on its own.
+                            Ok(false) => {}
+                            Err(error) => found[i] = Some(Err(error.into())),
+                        }
+                    }
+                }
+            }
+        }
+        let mut images = Vec::with_capacity(tabs.len());
+        for (tab, found) in tabs.iter().zip(found) {
+            images.push(match found {
+                Some(image) => image,
+                None => {
+                    self.read_for_batch(
+                        spreadsheet_id,
+                        tab.sheet,
+                        tab.key_columns,
+                        tab.batches,
+                        requests,
+                    )
+                    .await
+                }
+            });
+        }
+        Ok(images)
+    }
+
+    /// The key reads of several tabs (each with its journal) as one
+    /// request. A tab without a journal yet (its first batch) or a tab gone
+    /// makes Google refuse the request: one small read of the titles, then
+    /// the key read again without them, rather than a refused read per tab.
+    /// `None` when the tabs are better read each on its own.
+    async fn shared_key_read(
+        &self,
+        tabs: &[Tab<'_>],
+        guesses: &[Option<KeyGuess>],
+        requests: &mut usize,
+    ) -> Result<Option<Spreadsheet>, SheetsError> {
+        let spreadsheet_id = tabs[0].spreadsheet_id;
+        let ranges = |exists: &dyn Fn(&str) -> bool| {
+            let mut ranges = Vec::new();
+            for (tab, guess) in tabs.iter().zip(guesses) {
+                if let Some(guess) = guess
+                    && exists(tab.sheet)
+                {
+                    ranges.extend(guess.ranges(tab.sheet));
+                    let journal = journal_title(tab.sheet);
+                    if exists(&journal) {
+                        ranges.push(tab_range(&journal));
+                    }
+                }
+            }
+            ranges
+        };
+        let outside_grid = |error: &SheetsError| {
+            matches!(error, SheetsError::Rejected { status: 400, message }
+                if message.contains("exceeds grid limits"))
+        };
+        *requests += 1;
+        match self
+            .get_ranges(spreadsheet_id, &ranges(&|_| true), READ_FIELDS)
+            .await
+        {
+            Ok(Some(answer)) => return Ok(Some(answer)),
+            Ok(None) => {}
+            // A row last seen lies below a tab's end: each tab's own read
+            // finds which.
+            Err(error) if outside_grid(&error) => return Ok(None),
+            Err(error) => return Err(error),
+        }
+        *requests += 1;
+        let titles = self.sheet_titles(spreadsheet_id).await?;
+        let exists = |title: &str| titles.iter().any(|t| t == title);
+        *requests += 1;
+        match self
+            .get_ranges(spreadsheet_id, &ranges(&exists), READ_FIELDS)
+            .await
+        {
+            Ok(answer) => Ok(answer),
+            Err(error) if outside_grid(&error) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The titles of the spreadsheet's tabs.
+    async fn sheet_titles(&self, spreadsheet_id: &str) -> Result<Vec<String>, SheetsError> {
+        let path = format!(
+            "v4/spreadsheets/{}?fields={}",
+            encode(spreadsheet_id),
+            encode("sheets(properties(title))")
+        );
+        let answer: Spreadsheet = self.get_json(&path, spreadsheet_id).await?;
+        Ok(answer
+            .sheets
+            .into_iter()
+            .map(|s| s.properties.title)
+            .collect())
+    }
+
+    /// Where the first key read of a tab looks: the key columns and the
+    /// batches' rows where this client last saw them. `None` when the
+    /// batches change the schema, which needs the whole tab.
+    fn first_guess(&self, tab: &Tab) -> Option<KeyGuess> {
+        if changes_schema(tab.batches) {
+            return None;
+        }
+        let seen = self.tabs_seen.get(tab.spreadsheet_id, tab.sheet);
+        let columns = if seen.columns.len() == tab.key_columns.len() {
+            seen.columns
+        } else {
+            (0..tab.key_columns.len()).collect()
+        };
+        let rows = rows_last_seen(&seen.rows, tab.batches);
+        Some(KeyGuess { columns, rows })
+    }
+
+    /// What a tab's key read (the `key_reads`th) calls for next.
+    fn after_key_read(
+        &self,
+        tab: &Tab,
+        guess: KeyGuess,
+        answer: Result<Spreadsheet, SheetsError>,
+        key_reads: usize,
+    ) -> Result<AfterKeys, SheetsError> {
+        let spreadsheet = match answer {
+            // The tab shrank below a row last seen, or its grid is
+            // narrower than the columns asked for.
+            Err(SheetsError::Rejected {
+                status: 400,
+                message,
+            }) if message.contains("exceeds grid limits") => {
+                if guess.rows.is_empty() {
+                    return Ok(AfterKeys::Whole);
+                }
+                return Ok(AfterKeys::Again(KeyGuess {
+                    columns: guess.columns,
+                    rows: BTreeSet::new(),
+                }));
+            }
+            other => other?,
+        };
+        let read = TabImage::from_key_read(
+            spreadsheet,
+            tab.spreadsheet_id,
+            tab.sheet,
+            tab.key_columns,
+            &guess.columns,
+            &guess.rows,
+        )?;
+        let (image, filled) = match read {
+            KeyRead::Keys { tab, filled } => (*tab, filled),
+            KeyRead::KeysElsewhere(at) if key_reads < KEY_READS => {
+                return Ok(AfterKeys::Again(KeyGuess {
+                    columns: at,
+                    rows: BTreeSet::new(),
+                }));
+            }
+            // A person keeps moving the key columns: read everything.
+            KeyRead::KeysElsewhere(_) | KeyRead::NoHeader => return Ok(AfterKeys::Whole),
+        };
+        if needs_repair(&image) {
+            return Ok(AfterKeys::Whole);
+        }
+        // Only the batches' own keys until they land: a retry reads
+        // their rows at once. Every key is remembered once the batch
+        // lands (`remember_positions`); holding them all meanwhile
+        // would keep a second copy beside the planner's.
+        self.tabs_seen.set(
+            tab.spreadsheet_id,
+            tab.sheet,
+            Seen {
+                columns: guess.columns,
+                rows: std::sync::Arc::new(written_positions(&image, tab.batches)),
+            },
+        );
+        let rows: BTreeSet<usize> = rows_to_read(&image, tab.batches)
+            .difference(&filled)
+            .copied()
+            .collect();
+        if rows.is_empty() {
+            Ok(AfterKeys::Done(image))
+        } else {
+            Ok(AfterKeys::Rows(image, rows))
         }
     }
 

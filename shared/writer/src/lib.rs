@@ -1,28 +1,34 @@
 //! The sheet writer's batch logic, independent of the Lambda runtime: an
-//! SQS batch of change messages → at most one read and one batchUpdate per
-//! tab, with FIFO-style failure reporting.
+//! SQS batch of change messages → one read and one batchUpdate per message
+//! group (a spreadsheet: every tab of it in the batch together), with
+//! FIFO-style failure reporting.
 //!
-//! Failure reporting: when a message fails (cannot be decoded, or its tab
-//! could not be written), it and every later message of its message group
-//! are reported as batch item failures, so SQS redelivers them in order.
-//! Earlier messages of the group stay applied. A message that can never
-//! apply goes to the DLQ through the queue's redrive policy.
+//! Failure reporting: when a tab's messages fail (its tab could not be
+//! written), they and every later message of that tab are reported as
+//! batch item failures, so SQS redelivers them in order; the group's other
+//! tabs go on. A message that cannot be decoded names no tab: it holds back
+//! every later message of its group. Earlier messages stay applied. A
+//! message that can never apply goes to the DLQ through the queue's
+//! redrive policy.
 
 mod retry;
 mod stats;
 mod units;
 
+use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sheetsync_queue::{ChangeBatch, Op};
 use sheetsync_sheets::chunks;
 use sheetsync_sheets::journal::{Journal, journal_title};
-use sheetsync_sheets::{PlanStats, SheetsClient, SheetsError, TabError, journaled_plan};
+use sheetsync_sheets::{
+    BatchUpdate, Plan, PlanStats, SheetsClient, SheetsError, TabBatches, TabError, journaled_plan,
+};
 use tokio::time::Instant;
 
 pub use retry::RetryPolicy;
 pub use stats::BatchStats;
-use units::{Step, Target, split};
+use units::{Queued, Step, TabWork, Target, split};
 
 pub use sheetsync_queue::Message;
 
@@ -58,7 +64,7 @@ impl Writer {
 
     /// Applies `messages` (in queue order); retries stop before `deadline`.
     ///
-    /// Message groups (bindings) are independent: their tabs are applied
+    /// Message groups (spreadsheets) are independent: they are applied
     /// concurrently, each group's units in order.
     pub async fn apply(&self, messages: &[Message], deadline: Instant) -> Outcome {
         let mut stats = BatchStats {
@@ -109,8 +115,9 @@ impl Writer {
         Outcome { failed, stats }
     }
 
-    /// One group's steps in order; after the first failure every later
-    /// message of the group is reported without being tried.
+    /// One group's steps in order. After a tab fails, every later message
+    /// of that tab is reported without being tried; after a poison message
+    /// (its tab unknown), every later message of the group.
     async fn apply_chain(
         &self,
         group: String,
@@ -120,72 +127,269 @@ impl Writer {
     ) -> (Vec<usize>, BatchStats) {
         let mut failed = Vec::new();
         let mut stats = BatchStats::default();
+        let mut stopped_tabs: HashSet<String> = HashSet::new();
         let mut stopped = false;
         for step in steps {
-            let held = hold_after.is_some_and(|p| step.first_position() > p);
-            let Step::Unit {
-                target, messages, ..
-            } = step
-            else {
+            let held = stopped || hold_after.is_some_and(|p| step.first_position() > p);
+            let Step::Unit { tabs, .. } = step else {
                 failed.push(poison(step));
                 stopped = true;
                 continue;
             };
-            stats.changes += messages.iter().map(|m| m.2.changes.len()).sum::<usize>();
-            if stopped || held {
-                failed.extend(messages.iter().map(|m| m.0));
+            let (go, wait): (Vec<TabWork>, Vec<TabWork>) = tabs
+                .into_iter()
+                .partition(|t| !held && !stopped_tabs.contains(&t.target.sheet));
+            for tab in go.iter().chain(&wait) {
+                stats.changes += tab
+                    .messages
+                    .iter()
+                    .map(|m| m.2.changes.len())
+                    .sum::<usize>();
+            }
+            failed.extend(wait.iter().flat_map(|t| t.messages.iter().map(|m| m.0)));
+            if go.is_empty() {
                 continue;
             }
-            let result = self
-                .apply_unit(&group, &target, &messages, deadline, &mut stats)
-                .await;
-            if let Err(error) = result {
-                let ids: Vec<&str> = messages.iter().map(|m| m.1.as_str()).collect();
+            for (tabs, error) in self.apply_unit(&group, &go, deadline, &mut stats).await {
+                let sheets: Vec<&str> = tabs.iter().map(|&i| go[i].target.sheet.as_str()).collect();
+                let ids: Vec<&str> = tabs
+                    .iter()
+                    .flat_map(|&i| go[i].messages.iter().map(|m| m.1.as_str()))
+                    .collect();
                 tracing::error!(
-                    binding = %group,
-                    spreadsheet_id = %target.spreadsheet_id,
-                    sheet = %target.sheet,
+                    group = %group,
+                    spreadsheet_id = %go[0].target.spreadsheet_id,
+                    sheets = ?sheets,
                     message_ids = ?ids,
                     transient = error.is_transient(),
                     error = %error,
-                    "changes not applied; reporting the messages and every later one of the group"
+                    "changes not applied; reporting the messages and every later one of their tabs"
                 );
-                failed.extend(messages.iter().map(|m| m.0));
-                stopped = true;
+                for i in tabs {
+                    failed.extend(go[i].messages.iter().map(|m| m.0));
+                    stopped_tabs.insert(go[i].target.sheet.clone());
+                }
             }
         }
         (failed, stats)
     }
 
-    /// One tab's consecutive messages, in parts of at most one write each.
+    /// A unit's tabs: together in one read and one write where they can be,
+    /// else each on its own. Returns the tabs that failed (by index in
+    /// `tabs`), grouped by the error that stopped them.
     async fn apply_unit(
         &self,
         group: &str,
+        tabs: &[TabWork],
+        deadline: Instant,
+        stats: &mut BatchStats,
+    ) -> Vec<(Vec<usize>, SheetsError)> {
+        stats.tabs += tabs.len();
+        let mut alone: Vec<usize> = (0..tabs.len()).collect();
+        if tabs.len() > 1 {
+            match self.apply_together(group, tabs, deadline, stats).await {
+                Ok(left) => alone = left,
+                Err(error) if error.is_transient() => return vec![(alone, error)],
+                // One tab's request refused (a tab deleted, say) refuses the
+                // whole batchUpdate: each tab on its own then finds which.
+                Err(error) => tracing::warn!(
+                    group,
+                    error = %error,
+                    "the tabs' shared write was refused; writing each on its own"
+                ),
+            }
+        }
+        let mut failed = Vec::new();
+        for i in alone {
+            let tab = &tabs[i];
+            if let Err(error) = self
+                .apply_tab(&tab.target, &tab.messages, deadline, stats)
+                .await
+            {
+                failed.push((vec![i], error));
+            }
+        }
+        failed
+    }
+
+    /// Every tab of a unit with one key read and one write, retried as a
+    /// pair on 429/5xx. Returns the tabs left to apply on their own: those
+    /// whose read needs more than keys and rows, whose plan is over the
+    /// payload guidance alone, or whose rows moved during the write.
+    async fn apply_together(
+        &self,
+        group: &str,
+        tabs: &[TabWork],
+        deadline: Instant,
+        stats: &mut BatchStats,
+    ) -> Result<Vec<usize>, SheetsError> {
+        let mut attempt = 0;
+        loop {
+            if Instant::now() >= deadline {
+                return Err(no_time_left());
+            }
+            let round = tokio::time::timeout_at(
+                deadline,
+                self.read_plan_write_together(tabs, &mut stats.sheets_requests),
+            )
+            .await
+            .unwrap_or_else(|_| Err(deadline_passed()));
+            match round {
+                Ok(Together { applied, alone }) => {
+                    for (i, plan) in applied {
+                        let batches: Vec<&ChangeBatch> =
+                            tabs[i].messages.iter().map(|m| &m.2).collect();
+                        record_applied(&tabs[i].target, &batches, &plan, attempt, stats);
+                    }
+                    return Ok(alone);
+                }
+                Err(error) if error.is_transient() => {
+                    if matches!(error, SheetsError::RateLimited { .. }) {
+                        stats.rate_limited += 1;
+                    }
+                    let Some(pause) =
+                        self.retry
+                            .pause(attempt, error.retry_after(), Instant::now(), deadline)
+                    else {
+                        return Err(error);
+                    };
+                    tracing::warn!(
+                        group,
+                        attempt,
+                        pause_ms = pause.as_millis() as u64,
+                        error = %error,
+                        "Sheets API busy; backing off"
+                    );
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    async fn read_plan_write_together(
+        &self,
+        tabs: &[TabWork],
+        requests: &mut usize,
+    ) -> Result<Together, SheetsError> {
+        let spreadsheet_id = &tabs[0].target.spreadsheet_id;
+        let batches: Vec<Vec<&ChangeBatch>> = tabs
+            .iter()
+            .map(|t| t.messages.iter().map(|m| &m.2).collect())
+            .collect();
+        let shares: Vec<TabBatches> = tabs
+            .iter()
+            .zip(&batches)
+            .map(|(t, batches)| TabBatches {
+                sheet: &t.target.sheet,
+                key_columns: &t.target.key_columns,
+                batches,
+            })
+            .collect();
+        let images = self
+            .client
+            .read_for_tabs(spreadsheet_id, &shares, requests)
+            .await?;
+        let mut together = Together::default();
+        let mut planned: Vec<(usize, Plan)> = Vec::new();
+        let generation = generation();
+        for (i, image) in images.into_iter().enumerate() {
+            let target = &tabs[i].target;
+            // A failed read, or a tab whose journal shows misplaced rows
+            // (a repair reads the journal's cells as entered), goes alone.
+            let tab = match image {
+                Ok(tab)
+                    if tab
+                        .journal
+                        .as_ref()
+                        .is_none_or(|j| j.misplaced().is_empty()) =>
+                {
+                    tab
+                }
+                _ => {
+                    together.alone.push(i);
+                    continue;
+                }
+            };
+            let plan = journaled_plan(&tab, &batches[i], generation.clone(), None);
+            match &plan.body {
+                None => {
+                    self.client.remember_positions(
+                        spreadsheet_id,
+                        &target.sheet,
+                        plan.positions_after,
+                    );
+                    together.applied.push((i, plan.stats));
+                }
+                Some(body) if body.encoded_len() > chunks::PAYLOAD_GUIDANCE => {
+                    together.alone.push(i);
+                }
+                Some(_) => planned.push((i, plan)),
+            }
+        }
+        for write in pack_writes(planned) {
+            let mut body = BatchUpdate::new(Vec::new());
+            for (_, plan) in &write {
+                if let Some(part) = &plan.body {
+                    body.requests.extend(part.requests.iter().cloned());
+                    body.response_ranges
+                        .extend(part.response_ranges.iter().cloned());
+                    body.include_spreadsheet_in_response |= part.include_spreadsheet_in_response;
+                    body.response_include_grid_data |= part.response_include_grid_data;
+                }
+            }
+            *requests += 1;
+            let answer = self.client.batch_update(spreadsheet_id, &body).await?;
+            drop(body);
+            let journals = answer
+                .updated_spreadsheet
+                .map(|s| s.sheets)
+                .unwrap_or_default();
+            for (i, plan) in write {
+                let sheet = &tabs[i].target.sheet;
+                let title = journal_title(sheet);
+                let landed = journals
+                    .iter()
+                    .find(|s| s.properties.title == title)
+                    .map(Journal::from_sheet)
+                    .is_some_and(|j| j.misplaced().is_empty());
+                if landed {
+                    self.client
+                        .remember_positions(spreadsheet_id, sheet, plan.positions_after);
+                    together.applied.push((i, plan.stats));
+                } else {
+                    // Rows moved during the write: the tab's own rounds repair it.
+                    together.alone.push(i);
+                }
+            }
+        }
+        together.alone.sort_unstable();
+        Ok(together)
+    }
+
+    /// One tab's consecutive messages, in parts of at most one write each.
+    async fn apply_tab(
+        &self,
         target: &Target,
-        messages: &[(usize, String, ChangeBatch)],
+        messages: &[Queued],
         deadline: Instant,
         stats: &mut BatchStats,
     ) -> Result<(), SheetsError> {
         if Instant::now() >= deadline {
-            return Err(SheetsError::Transport(
-                "no time left in this invocation; the queue redelivers".into(),
-            ));
+            return Err(no_time_left());
         }
-        stats.tabs += 1;
         let batches: Vec<&ChangeBatch> = messages.iter().map(|m| &m.2).collect();
         // Each write stays under Google's 2 MB guidance: a batch whose
         // planned body is larger is applied as consecutive parts, each read
         // and written on its own (a part still too large is split again).
-        let bytes = match self
-            .apply_part(group, target, &batches, deadline, stats)
-            .await?
-        {
+        let bytes = match self.apply_part(target, &batches, deadline, stats).await? {
             None => return Ok(()),
             Some(bytes) => bytes,
         };
         let mut parts = chunks::split_to_fit(&batches, bytes);
         tracing::info!(
-            binding = %group,
+            binding = %target.binding,
             sheet = %target.sheet,
             parts = parts.len(),
             "batch larger than one write; applied in parts"
@@ -193,10 +397,7 @@ impl Writer {
         stats.split_batches += 1;
         parts.reverse();
         while let Some(part) = parts.pop() {
-            if let Some(bytes) = self
-                .apply_part(group, target, &[&part], deadline, stats)
-                .await?
-            {
+            if let Some(bytes) = self.apply_part(target, &[&part], deadline, stats).await? {
                 parts.extend(chunks::split_to_fit(&[&part], bytes).into_iter().rev());
             }
         }
@@ -208,51 +409,21 @@ impl Writer {
     /// the planned body was over the payload guidance and nothing was written.
     async fn apply_part(
         &self,
-        group: &str,
         target: &Target,
         batches: &[&ChangeBatch],
         deadline: Instant,
         stats: &mut BatchStats,
     ) -> Result<Option<usize>, SheetsError> {
-        let messages = batches.len();
         let mut attempt = 0;
         loop {
-            // A request still running at the deadline is abandoned: the
-            // invocation must answer before Lambda stops it. If its write
-            // landed, the redelivery finds the watermark and skips it.
             let attempt_result =
                 tokio::time::timeout_at(deadline, self.read_plan_write(target, batches, stats))
                     .await
-                    .unwrap_or_else(|_| {
-                        Err(SheetsError::Transport(
-                            "the invocation's deadline passed during the request".into(),
-                        ))
-                    });
+                    .unwrap_or_else(|_| Err(deadline_passed()));
             match attempt_result {
                 Ok(Written::TooLarge { bytes }) => return Ok(Some(bytes)),
                 Ok(Written::Applied(plan)) => {
-                    stats.add_plan(&plan);
-                    if plan.watermark.is_some() {
-                        stats.add_lag(lag_ms(batches));
-                    }
-                    tracing::info!(
-                        binding = %group,
-                        spreadsheet_id = %target.spreadsheet_id,
-                        sheet = %target.sheet,
-                        messages,
-                        changes = plan.changes,
-                        stale = plan.stale,
-                        rows_updated = plan.rows_updated,
-                        rows_appended = plan.rows_appended,
-                        rows_deleted = plan.rows_deleted,
-                        skipped_updates = plan.skipped_updates,
-                        misplaced = plan.misplaced,
-                        rows_restored = plan.rows_restored,
-                        formulas_kept = plan.formulas_kept,
-                        watermark = plan.watermark,
-                        attempts = attempt + 1,
-                        "batch applied to the sheet"
-                    );
+                    record_applied(target, batches, &plan, attempt, stats);
                     return Ok(None);
                 }
                 Err(error) if error.is_transient() => {
@@ -266,7 +437,7 @@ impl Writer {
                         return Err(error);
                     };
                     tracing::warn!(
-                        binding = %group,
+                        binding = %target.binding,
                         sheet = %target.sheet,
                         attempt,
                         pause_ms = pause.as_millis() as u64,
@@ -444,6 +615,77 @@ const MAX_REPAIRS: usize = 4;
 /// How many misplaced rows a repair warning names.
 const LOGGED_MISPLACED_ROWS: usize = 10;
 
+/// What a shared round of a unit's tabs did, by index in the unit.
+#[derive(Default)]
+struct Together {
+    applied: Vec<(usize, PlanStats)>,
+    alone: Vec<usize>,
+}
+
+/// Planned tabs as writes of at most the payload guidance each, in tab
+/// order (each plan is under it on its own).
+fn pack_writes(planned: Vec<(usize, Plan)>) -> Vec<Vec<(usize, Plan)>> {
+    let mut writes: Vec<Vec<(usize, Plan)>> = Vec::new();
+    let mut bytes = 0;
+    for (i, plan) in planned {
+        let size = plan.body.as_ref().map_or(0, BatchUpdate::encoded_len);
+        match writes.last_mut() {
+            Some(write) if bytes + size <= chunks::PAYLOAD_GUIDANCE => {
+                bytes += size;
+                write.push((i, plan));
+            }
+            _ => {
+                bytes = size;
+                writes.push(vec![(i, plan)]);
+            }
+        }
+    }
+    writes
+}
+
+/// Counts and logs a tab's batches as applied.
+fn record_applied(
+    target: &Target,
+    batches: &[&ChangeBatch],
+    plan: &PlanStats,
+    attempt: u32,
+    stats: &mut BatchStats,
+) {
+    stats.add_plan(plan);
+    if plan.watermark.is_some() {
+        stats.add_lag(lag_ms(batches));
+    }
+    tracing::info!(
+        binding = %target.binding,
+        spreadsheet_id = %target.spreadsheet_id,
+        sheet = %target.sheet,
+        messages = batches.len(),
+        changes = plan.changes,
+        stale = plan.stale,
+        rows_updated = plan.rows_updated,
+        rows_appended = plan.rows_appended,
+        rows_deleted = plan.rows_deleted,
+        skipped_updates = plan.skipped_updates,
+        misplaced = plan.misplaced,
+        rows_restored = plan.rows_restored,
+        formulas_kept = plan.formulas_kept,
+        watermark = plan.watermark,
+        attempts = attempt + 1,
+        "batch applied to the sheet"
+    );
+}
+
+fn no_time_left() -> SheetsError {
+    SheetsError::Transport("no time left in this invocation; the queue redelivers".into())
+}
+
+// A request still running at the deadline is abandoned: the invocation
+// must answer before Lambda stops it. If its write landed, the redelivery
+// finds the watermark and skips it.
+fn deadline_passed() -> SheetsError {
+    SheetsError::Transport("the invocation's deadline passed during the request".into())
+}
+
 /// A batch's name in the journal: unique per batch of a tab.
 fn generation() -> String {
     let now = SystemTime::now()
@@ -469,7 +711,7 @@ fn poison(step: Step) -> usize {
             );
             position
         }
-        Step::Unit { messages, .. } => messages.first().map_or(0, |m| m.0),
+        Step::Unit { .. } => step.first_position(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Splitting an SQS batch into units of work: consecutive messages of one
-//! message group bound for one tab are applied together (one read, one
-//! write); a message that cannot be decoded is a poison step of its own.
+//! message group (a spreadsheet) are applied together, every tab's share in
+//! order, with one read and one write for all of them; a message that
+//! cannot be decoded is a poison step of its own.
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use crate::Message;
 /// Where a batch's changes go; messages for different tabs never share a unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Target {
+    pub binding: String,
     pub spreadsheet_id: String,
     pub sheet: String,
     pub key_columns: Vec<String>,
@@ -19,6 +21,7 @@ pub(crate) struct Target {
 impl Target {
     fn of(batch: &ChangeBatch) -> Target {
         Target {
+            binding: batch.binding.clone(),
             spreadsheet_id: batch.spreadsheet_id.clone(),
             sheet: batch.sheet.clone(),
             key_columns: batch.key_columns.clone(),
@@ -26,13 +29,22 @@ impl Target {
     }
 }
 
+/// (position in the SQS batch, message id, decoded body).
+pub(crate) type Queued = (usize, String, ChangeBatch);
+
+/// One tab's consecutive messages within a unit.
+#[derive(Debug)]
+pub(crate) struct TabWork {
+    pub target: Target,
+    pub messages: Vec<Queued>,
+}
+
 #[derive(Debug)]
 pub(crate) enum Step {
     Unit {
         group: String,
-        target: Target,
-        /// (position in the SQS batch, message id, decoded body).
-        messages: Vec<(usize, String, ChangeBatch)>,
+        /// In the order of each tab's first message.
+        tabs: Vec<TabWork>,
     },
     Poison {
         /// `None` when neither the SQS attributes nor the body name a group:
@@ -56,7 +68,12 @@ impl Step {
 
     pub fn first_position(&self) -> usize {
         match self {
-            Step::Unit { messages, .. } => messages.first().map_or(0, |m| m.0),
+            Step::Unit { tabs, .. } => tabs
+                .iter()
+                .filter_map(|t| t.messages.first())
+                .map(|m| m.0)
+                .min()
+                .unwrap_or(0),
             Step::Poison { position, .. } => *position,
         }
     }
@@ -65,7 +82,7 @@ impl Step {
 /// Steps in the order of their first message.
 pub(crate) fn split(messages: &[Message]) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
-    // Open unit per group: more messages for the same tab join it.
+    // Open unit per group: more messages for its spreadsheet join it.
     let mut open: HashMap<String, usize> = HashMap::new();
     for (position, message) in messages.iter().enumerate() {
         match ChangeBatch::decode(&message.body) {
@@ -88,24 +105,35 @@ pub(crate) fn split(messages: &[Message]) -> Vec<Step> {
                 let group = message
                     .group_id
                     .clone()
-                    .unwrap_or_else(|| batch.binding.clone());
+                    .unwrap_or_else(|| batch.spreadsheet_id.clone());
                 let target = Target::of(&batch);
+                let queued = (position, message.message_id.clone(), batch);
                 if let Some(&i) = open.get(&group)
-                    && let Step::Unit {
-                        target: t,
-                        messages,
-                        ..
-                    } = &mut steps[i]
-                    && *t == target
+                    && let Step::Unit { tabs, .. } = &mut steps[i]
                 {
-                    messages.push((position, message.message_id.clone(), batch));
-                    continue;
+                    match tabs.iter().position(|t| t.target.sheet == target.sheet) {
+                        Some(t) if tabs[t].target == target => {
+                            tabs[t].messages.push(queued);
+                            continue;
+                        }
+                        None if tabs[0].target.spreadsheet_id == target.spreadsheet_id => {
+                            tabs.push(TabWork {
+                                target,
+                                messages: vec![queued],
+                            });
+                            continue;
+                        }
+                        // The tab's key columns changed: planned anew, after.
+                        _ => {}
+                    }
                 }
                 open.insert(group.clone(), steps.len());
                 steps.push(Step::Unit {
                     group,
-                    target,
-                    messages: vec![(position, message.message_id.clone(), batch)],
+                    tabs: vec![TabWork {
+                        target,
+                        messages: vec![queued],
+                    }],
                 });
             }
         }

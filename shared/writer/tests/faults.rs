@@ -168,7 +168,8 @@ async fn a_hung_request_is_abandoned_at_the_deadline_and_its_group_stops() {
     env.seed_tab("Other", orders());
     env.emu.faults().set_latency(Duration::from_secs(5));
     let first = message("m1", &batch(vec![(1, upd(1, json!({"qty": 2})))]));
-    // Same group (binding), another tab: must wait for the first.
+    // Same group, another tab of the spreadsheet: read and written
+    // together with the first, so the hung request stops both.
     let mut other = batch_for("Other", vec![(2, upd(1, json!({"qty": 2})))]);
     other.binding = first.group_id.clone().unwrap();
     let second = message("m2", &other);
@@ -183,7 +184,7 @@ async fn a_hung_request_is_abandoned_at_the_deadline_and_its_group_stops() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(out.stats.tabs, 1);
+    assert_eq!(out.stats.tabs, 2);
 }
 
 #[tokio::test]

@@ -145,6 +145,16 @@ pub fn message(id: &str, batch: &ChangeBatch) -> Message {
     }
 }
 
+/// As the relay sends it: grouped by spreadsheet, so one batch may hold
+/// several tabs' messages.
+pub fn grouped(id: &str, batch: &ChangeBatch) -> Message {
+    Message {
+        message_id: id.into(),
+        group_id: Some(batch.spreadsheet_id.clone()),
+        body: batch.encode(),
+    }
+}
+
 /// Five tabs of one order each: a batch touching all of them needs ten
 /// requests (faults.rs storms them with 429s, pacing.rs paces them).
 pub const FIVE_TABS: [&str; 5] = ["T1", "T2", "T3", "T4", "T5"];
