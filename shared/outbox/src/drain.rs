@@ -310,7 +310,7 @@ async fn send_rows<S: QueueSink>(
     report: &mut BindingReport,
 ) -> (Vec<i64>, Option<BindingOutcome>) {
     let packed = pack::pack(target, rows, opts.limits);
-    let group_id = pack::group_id(&target.binding);
+    let group_id = pack::group_id(&target.spreadsheet_id);
     let mut accepted = Vec::new();
     for range in pack::requests(
         &packed.messages,

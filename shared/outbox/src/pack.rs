@@ -225,14 +225,18 @@ fn sqs_safe(json: &str) -> String {
         .replace('\u{ffff}', "\\uffff")
 }
 
-/// `MessageGroupId`: the binding, when SQS accepts it as one (1–128
-/// printable ASCII characters), else a stable digest of it.
-pub fn group_id(binding: &str) -> String {
-    let valid = (1..=128).contains(&binding.len()) && binding.bytes().all(|b| b.is_ascii_graphic());
+/// `MessageGroupId`: the spreadsheet, so that one batch holds all of its
+/// tabs' changes and the writer applies them with one read and one write
+/// (docs/scale.md); each tab's changes keep their order within the group.
+/// A spreadsheet id is always valid as one (1–128 printable ASCII
+/// characters); anything else becomes a stable digest of it.
+pub fn group_id(spreadsheet_id: &str) -> String {
+    let valid = (1..=128).contains(&spreadsheet_id.len())
+        && spreadsheet_id.bytes().all(|b| b.is_ascii_graphic());
     if valid {
-        binding.to_owned()
+        spreadsheet_id.to_owned()
     } else {
-        format!("binding-{}", digest(binding))
+        format!("spreadsheet-{}", digest(spreadsheet_id))
     }
 }
 

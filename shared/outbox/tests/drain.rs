@@ -82,21 +82,20 @@ async fn committed_changes_arrive_in_commit_order_and_rolled_back_ones_never() {
         summary(&changes_of(&received, "items")),
         vec![ins(6, "[\"A-1\"]")]
     );
+    // Grouped by spreadsheet: each message's group is its spreadsheet.
     for r in &received {
-        let b = ChangeBatchExt::binding(r);
-        assert_eq!(r.group_id.as_deref(), Some(b.as_str()));
+        let spreadsheet = ChangeBatchExt::decode(r).spreadsheet_id;
+        assert_eq!(r.group_id.as_deref(), Some(spreadsheet.as_str()));
     }
     assert!(f.outbox_seqs("orders").await.is_empty());
     assert!(f.outbox_seqs("items").await.is_empty());
 }
 
-/// Reads the binding of a received message.
+/// Decodes a received message.
 struct ChangeBatchExt;
 impl ChangeBatchExt {
-    fn binding(r: &sheetsync_testkit::moto::Received) -> String {
-        sheetsync_queue::ChangeBatch::decode(&r.body)
-            .unwrap()
-            .binding
+    fn decode(r: &sheetsync_testkit::moto::Received) -> sheetsync_queue::ChangeBatch {
+        sheetsync_queue::ChangeBatch::decode(&r.body).unwrap()
     }
 }
 

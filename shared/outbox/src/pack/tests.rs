@@ -211,9 +211,9 @@ fn requests_hold_ten_messages_and_the_byte_limit() {
 
 #[test]
 fn ids_are_valid_for_sqs() {
-    assert_eq!(group_id("orders"), "orders");
+    assert_eq!(group_id("1AbC-x_9"), "1AbC-x_9");
     let odd = group_id("Bestellungen Ü");
-    assert!(odd.starts_with("binding-") && odd.len() == 24, "{odd}");
+    assert!(odd.starts_with("spreadsheet-") && odd.len() == 28, "{odd}");
     let m = PackedMessage {
         seqs: vec![7, 9, 12],
         body: String::new(),
