@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use sheetsync_metrics::{Metrics, names};
-use sheetsync_sheets::{Endpoints, KeySource, SheetsClient, SheetsError};
+use sheetsync_sheets::{Budget, Endpoints, KeySource, Pace, SheetsClient, SheetsError};
 use sheetsync_writer::{Message, Outcome, Writer};
 use tokio::time::Instant;
 
@@ -15,26 +15,78 @@ pub const ENV_ROOT_URL: &str = "SHEETS_API_ROOT_URL";
 /// Optional override of the key's OAuth token URI.
 pub const ENV_TOKEN_URI: &str = "GOOGLE_TOKEN_URI";
 
+/// Optional: each service account's reads and writes per minute in this
+/// container (unset: unpaced). docs/scale.md works out the value.
+pub const ENV_PACE: &str = "SHEETSYNC_WRITER_PACE_PER_MINUTE";
+/// Optional: the least time a batch that made requests takes, in ms, so
+/// that a spreadsheet's batches stay that far apart across containers.
+pub const ENV_MIN_BATCH_MS: &str = "SHEETSYNC_WRITER_MIN_BATCH_MS";
+
+/// Why the writer could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Sheets(#[from] SheetsError),
+    #[error("{name}={value}: {reason}")]
+    Setting {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+}
+
 /// Time kept back from the Lambda deadline to answer with the failures.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(3);
 
-/// Builds the writer from the environment: the key (JSON, file or Secrets
-/// Manager ARN) is loaded once, here, per container.
-pub async fn writer_from_env() -> Result<Writer, SheetsError> {
+/// Builds the writer from the environment: the key or keys (JSON, file or
+/// Secrets Manager ARN; a JSON array for several service accounts) are
+/// loaded once, here, per container.
+pub async fn writer_from_env() -> Result<Writer, ConfigError> {
     writer_from_lookup(|name| std::env::var(name).ok()).await
 }
 
 /// As [`writer_from_env`], reading variables through `get`.
 pub async fn writer_from_lookup(
     get: impl Fn(&str) -> Option<String>,
-) -> Result<Writer, SheetsError> {
+) -> Result<Writer, ConfigError> {
     let set = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-    let key = KeySource::from_lookup(&get)?.load().await?;
+    let number = |name: &'static str| -> Result<Option<u32>, ConfigError> {
+        set(name)
+            .map(|value| {
+                value
+                    .trim()
+                    .parse::<u32>()
+                    .map_err(|e| ConfigError::Setting {
+                        name,
+                        reason: format!("not a whole number: {e}"),
+                        value,
+                    })
+            })
+            .transpose()
+    };
+    let pace = number(ENV_PACE)?.filter(|&n| n > 0);
+    let min_batch = Duration::from_millis(u64::from(number(ENV_MIN_BATCH_MS)?.unwrap_or(0)));
+    let keys = KeySource::from_lookup(&get)?.load_all().await?;
     let endpoints = Endpoints {
         root_url: set(ENV_ROOT_URL),
         token_uri: set(ENV_TOKEN_URI),
     };
-    Ok(Writer::new(SheetsClient::new(key, &endpoints).await?))
+    let mut writer: Option<Writer> = None;
+    for key in keys {
+        // Each account its own budget: Google counts per service account.
+        let client = SheetsClient::new(key, &endpoints)
+            .await?
+            .with_pace(Pace::new(Budget {
+                reads_per_minute: pace,
+                writes_per_minute: pace,
+            }));
+        writer = Some(match writer {
+            None => Writer::new(client),
+            Some(w) => w.with_account(client),
+        });
+    }
+    let writer = writer.ok_or_else(|| SheetsError::Key("no key".into()))?;
+    Ok(writer.with_min_batch_interval(min_batch))
 }
 
 /// The SQS records as writer messages (a record without a body is an empty,

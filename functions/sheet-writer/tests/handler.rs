@@ -134,6 +134,38 @@ async fn missing_key_configuration_is_a_clear_error() {
     );
 }
 
+#[tokio::test]
+async fn settings_are_checked_and_several_keys_are_taken() {
+    let emu = Emulator::start().await;
+    let key = emu.service_account_key();
+    let env = |pace: &str| {
+        let pairs = [
+            ("GOOGLE_SERVICE_ACCOUNT_JSON", format!("[{key}, {key}]")),
+            ("SHEETS_API_ROOT_URL", emu.root_url()),
+            ("SHEETSYNC_WRITER_PACE_PER_MINUTE", pace.to_string()),
+            ("SHEETSYNC_WRITER_MIN_BATCH_MS", "250".to_string()),
+        ];
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        }
+    };
+    let err = writer_from_lookup(env("sixty")).await.err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "SHEETSYNC_WRITER_PACE_PER_MINUTE=sixty: not a whole number: invalid digit found in string"
+    );
+    let writer = writer_from_lookup(env("600")).await.unwrap();
+    emu.add_sheet(SPREADSHEET, "Orders");
+    emu.add_sheet(SPREADSHEET, "Customers");
+    let started = Instant::now();
+    handle(&writer, fixture(), started + Duration::from_secs(30)).await;
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    assert_eq!(emu.rows(SPREADSHEET, "Orders")[0][0], json!("id"));
+}
+
 #[test]
 fn batch_metrics_use_the_shared_names() {
     let mut outcome = sheetsync_writer::Outcome::default();

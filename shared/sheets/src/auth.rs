@@ -60,14 +60,7 @@ impl KeySource {
     /// Reads and parses the key (one Secrets Manager call for `SecretArn`,
     /// with the default AWS configuration of the environment).
     pub async fn load(&self) -> Result<ServiceAccountKey, SheetsError> {
-        match self {
-            KeySource::SecretArn(_) => {
-                let config = sheetsync_aws::load_config().await;
-                self.load_using(&aws_sdk_secretsmanager::Client::new(&config))
-                    .await
-            }
-            _ => self.read(None).await,
-        }
+        parse_key(&self.text().await?)
     }
 
     /// As [`load`](Self::load), with the given Secrets Manager client.
@@ -75,13 +68,30 @@ impl KeySource {
         &self,
         secrets: &aws_sdk_secretsmanager::Client,
     ) -> Result<ServiceAccountKey, SheetsError> {
-        self.read(Some(secrets)).await
+        parse_key(&self.read(Some(secrets)).await?)
+    }
+
+    /// Every key the source holds: one key's JSON, or a JSON array of keys
+    /// (several service accounts sharing the project's quota).
+    pub async fn load_all(&self) -> Result<Vec<ServiceAccountKey>, SheetsError> {
+        parse_keys(&self.text().await?)
+    }
+
+    async fn text(&self) -> Result<String, SheetsError> {
+        match self {
+            KeySource::SecretArn(_) => {
+                let config = sheetsync_aws::load_config().await;
+                self.read(Some(&aws_sdk_secretsmanager::Client::new(&config)))
+                    .await
+            }
+            _ => self.read(None).await,
+        }
     }
 
     async fn read(
         &self,
         secrets: Option<&aws_sdk_secretsmanager::Client>,
-    ) -> Result<ServiceAccountKey, SheetsError> {
+    ) -> Result<String, SheetsError> {
         let json = match (self, secrets) {
             (KeySource::Json(json), _) => json.clone(),
             (KeySource::File(path), _) => std::fs::read_to_string(path)
@@ -97,7 +107,7 @@ impl KeySource {
                 )));
             }
         };
-        parse_key(&json)
+        Ok(json)
     }
 }
 
@@ -110,6 +120,33 @@ pub fn parse_key(json: &str) -> Result<ServiceAccountKey, SheetsError> {
             e.column()
         ))
     })
+}
+
+/// One key, or a JSON array of keys (at least one); errors never echo
+/// the text and name the array position of a bad key.
+pub fn parse_keys(json: &str) -> Result<Vec<ServiceAccountKey>, SheetsError> {
+    if !json.trim_start().starts_with('[') {
+        return parse_key(json).map(|k| vec![k]);
+    }
+    let items: Vec<serde_json::Value> = serde_json::from_str(json).map_err(|e| {
+        SheetsError::Key(format!(
+            "not a JSON array of service-account keys (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if items.is_empty() {
+        return Err(SheetsError::Key("the array of keys is empty".into()));
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            serde_json::from_value::<ServiceAccountKey>(item).map_err(|_| {
+                SheetsError::Key(format!("key {i} of the array is not a service-account key"))
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -143,6 +180,44 @@ mod tests {
             "service-account key: none of GOOGLE_SERVICE_ACCOUNT_JSON, \
              GOOGLE_SERVICE_ACCOUNT_FILE, GOOGLE_SERVICE_ACCOUNT_SECRET_ARN is set"
         );
+    }
+
+    #[test]
+    fn one_key_or_an_array_of_keys() {
+        let key = key_json("a@p.iam.gserviceaccount.com");
+        let one = parse_keys(&key).unwrap();
+        assert_eq!(one.len(), 1);
+        let two = parse_keys(&format!(
+            "[{key}, {}]",
+            key_json("b@p.iam.gserviceaccount.com")
+        ))
+        .unwrap();
+        let emails: Vec<&str> = two.iter().map(|k| k.client_email.as_str()).collect();
+        assert_eq!(
+            emails,
+            ["a@p.iam.gserviceaccount.com", "b@p.iam.gserviceaccount.com"]
+        );
+        assert_eq!(
+            parse_keys("[]").unwrap_err().to_string(),
+            "service-account key: the array of keys is empty"
+        );
+        let err = parse_keys(&format!("[{key}, {{\"private_key\": \"SECRET\"}}]"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "service-account key: key 1 of the array is not a service-account key"
+        );
+    }
+
+    fn key_json(email: &str) -> String {
+        serde_json::json!({
+            "type": "service_account",
+            "private_key": "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n",
+            "client_email": email,
+            "token_uri": "https://oauth2.googleapis.com/token"
+        })
+        .to_string()
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod stats;
 mod units;
 
 use std::collections::HashSet;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sheetsync_queue::{ChangeBatch, Op};
 use sheetsync_sheets::chunks;
@@ -41,16 +41,28 @@ pub struct Outcome {
 }
 
 pub struct Writer {
-    client: SheetsClient,
+    /// One client per service account; never empty.
+    accounts: Vec<SheetsClient>,
     retry: RetryPolicy,
+    min_batch: Duration,
 }
 
 impl Writer {
     pub fn new(client: SheetsClient) -> Writer {
         Writer {
-            client,
+            accounts: vec![client],
             retry: RetryPolicy::default(),
+            min_batch: Duration::ZERO,
         }
+    }
+
+    /// Another service account: each spreadsheet is written by one account,
+    /// [`account_for`] its id, so that the accounts share the project's
+    /// per-minute quota (docs/scale.md). Every account must be able to
+    /// edit every spreadsheet.
+    pub fn with_account(mut self, client: SheetsClient) -> Writer {
+        self.accounts.push(client);
+        self
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> Writer {
@@ -58,8 +70,17 @@ impl Writer {
         self
     }
 
-    pub fn client(&self) -> &SheetsClient {
-        &self.client
+    /// A batch that made requests returns no sooner than `interval` after
+    /// it started. SQS FIFO hands a group's next batch out only once this
+    /// one is answered, so its spreadsheet's requests stay that far apart
+    /// whichever container takes the next batch (docs/scale.md, Pacing).
+    pub fn with_min_batch_interval(mut self, interval: Duration) -> Writer {
+        self.min_batch = interval;
+        self
+    }
+
+    fn client_for(&self, spreadsheet_id: &str) -> &SheetsClient {
+        &self.accounts[account_for(spreadsheet_id, self.accounts.len())]
     }
 
     /// Applies `messages` (in queue order); retries stop before `deadline`.
@@ -67,6 +88,7 @@ impl Writer {
     /// Message groups (spreadsheets) are independent: they are applied
     /// concurrently, each group's units in order.
     pub async fn apply(&self, messages: &[Message], deadline: Instant) -> Outcome {
+        let started = Instant::now();
         let mut stats = BatchStats {
             messages: messages.len(),
             ..BatchStats::default()
@@ -112,6 +134,9 @@ impl Writer {
             .map(|p| messages[p].message_id.clone())
             .collect();
         stats.failed_messages = failed.len();
+        if stats.sheets_requests > 0 && !self.min_batch.is_zero() {
+            tokio::time::sleep_until((started + self.min_batch).min(deadline)).await;
+        }
         Outcome { failed, stats }
     }
 
@@ -274,6 +299,7 @@ impl Writer {
         requests: &mut usize,
     ) -> Result<Together, SheetsError> {
         let spreadsheet_id = &tabs[0].target.spreadsheet_id;
+        let client = self.client_for(spreadsheet_id);
         let batches: Vec<Vec<&ChangeBatch>> = tabs
             .iter()
             .map(|t| t.messages.iter().map(|m| &m.2).collect())
@@ -287,8 +313,7 @@ impl Writer {
                 batches,
             })
             .collect();
-        let images = self
-            .client
+        let images = client
             .read_for_tabs(spreadsheet_id, &shares, requests)
             .await?;
         let mut together = Together::default();
@@ -315,11 +340,7 @@ impl Writer {
             let plan = journaled_plan(&tab, &batches[i], generation.clone(), None);
             match &plan.body {
                 None => {
-                    self.client.remember_positions(
-                        spreadsheet_id,
-                        &target.sheet,
-                        plan.positions_after,
-                    );
+                    client.remember_positions(spreadsheet_id, &target.sheet, plan.positions_after);
                     together.applied.push((i, plan.stats));
                 }
                 Some(body) if body.encoded_len() > chunks::PAYLOAD_GUIDANCE => {
@@ -340,7 +361,7 @@ impl Writer {
                 }
             }
             *requests += 1;
-            let answer = self.client.batch_update(spreadsheet_id, &body).await?;
+            let answer = client.batch_update(spreadsheet_id, &body).await?;
             drop(body);
             let journals = answer
                 .updated_spreadsheet
@@ -355,8 +376,7 @@ impl Writer {
                     .map(Journal::from_sheet)
                     .is_some_and(|j| j.misplaced().is_empty());
                 if landed {
-                    self.client
-                        .remember_positions(spreadsheet_id, sheet, plan.positions_after);
+                    client.remember_positions(spreadsheet_id, sheet, plan.positions_after);
                     together.applied.push((i, plan.stats));
                 } else {
                     // Rows moved during the write: the tab's own rounds repair it.
@@ -464,12 +484,12 @@ impl Writer {
         batches: &[&ChangeBatch],
         stats: &mut BatchStats,
     ) -> Result<Written, SheetsError> {
+        let client = self.client_for(&target.spreadsheet_id);
         let mut repairs = PlanStats::default();
         let mut missed_rounds = 0;
         while missed_rounds <= MAX_REPAIRS {
             let requests = &mut stats.sheets_requests;
-            let read = self
-                .client
+            let read = client
                 .read_for_batch(
                     &target.spreadsheet_id,
                     &target.sheet,
@@ -488,7 +508,7 @@ impl Writer {
             };
             let tab = match before {
                 Some(before) => {
-                    self.client
+                    client
                         .read_for_batch(
                             &target.spreadsheet_id,
                             &target.sheet,
@@ -503,7 +523,7 @@ impl Writer {
             let repair = match &tab.journal {
                 Some(journal) if !journal.misplaced().is_empty() => {
                     stats.sheets_requests += 1;
-                    self.client
+                    client
                         .read_journal(&target.spreadsheet_id, &target.sheet)
                         .await?
                 }
@@ -515,7 +535,7 @@ impl Writer {
             plan.stats.misplaced = repairs.misplaced;
             plan.stats.rows_restored = repairs.rows_restored;
             let Some(body) = &plan.body else {
-                self.client.remember_positions(
+                client.remember_positions(
                     &target.spreadsheet_id,
                     &target.sheet,
                     plan.positions_after,
@@ -531,10 +551,7 @@ impl Writer {
                 }
             }
             stats.sheets_requests += 1;
-            let answer = self
-                .client
-                .batch_update(&target.spreadsheet_id, body)
-                .await?;
+            let answer = client.batch_update(&target.spreadsheet_id, body).await?;
             let title = journal_title(&target.sheet);
             let journal = answer
                 .updated_spreadsheet
@@ -542,7 +559,7 @@ impl Writer {
                 .map(|s| Journal::from_sheet(&s));
             let misplaced = journal.as_ref().map(|j| j.misplaced().len());
             if misplaced == Some(0) {
-                self.client.remember_positions(
+                client.remember_positions(
                     &target.spreadsheet_id,
                     &target.sheet,
                     plan.positions_after,
@@ -684,6 +701,17 @@ fn no_time_left() -> SheetsError {
 // finds the watermark and skips it.
 fn deadline_passed() -> SheetsError {
     SheetsError::Transport("the invocation's deadline passed during the request".into())
+}
+
+/// Which of `accounts` service accounts writes a spreadsheet: a stable
+/// hash of its id (FNV-1a), the same in every container and release.
+pub fn account_for(spreadsheet_id: &str, accounts: usize) -> usize {
+    let hash = spreadsheet_id
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    (hash % accounts.max(1) as u64) as usize
 }
 
 /// A batch's name in the journal: unique per batch of a tab.
