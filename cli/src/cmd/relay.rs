@@ -29,6 +29,10 @@ pub struct Args {
     /// Seconds between full drains, the safety net for lost notifications
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     interval: u64,
+    /// Keep a busy binding's drains this far apart, so its changes
+    /// coalesce into fewer messages (docs/scale.md); 0 sends at every commit
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    linger: u64,
 }
 
 impl Args {
@@ -39,11 +43,8 @@ impl Args {
             return self.drain_once(global, &sink).await;
         }
         let config = sheetsync_store::pg_config(&db)?;
-        let opts = ListenOptions {
-            safety_interval: Duration::from_secs(self.interval.max(1)),
-            ..ListenOptions::default()
-        };
-        tracing::info!(queue = %self.queue_url, "relay starting");
+        let opts = self.listen_options();
+        tracing::info!(queue = %self.queue_url, linger_ms = self.linger, "relay starting");
         match db.sslmode {
             SslMode::Disable => listen(&config, NoTls, &sink, &opts, stop_signal()).await,
             mode => {
@@ -53,6 +54,14 @@ impl Args {
         }
         tracing::info!("relay stopped");
         Ok(())
+    }
+
+    fn listen_options(&self) -> ListenOptions {
+        ListenOptions {
+            safety_interval: Duration::from_secs(self.interval.max(1)),
+            linger: Duration::from_millis(self.linger),
+            ..ListenOptions::default()
+        }
     }
 
     async fn drain_once(&self, global: &Global, sink: &SqsSink) -> CmdResult {
@@ -96,5 +105,29 @@ async fn stop_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn linger_and_interval_reach_the_listen_options() {
+        let cli = Cli::parse_from(["relay", "--queue-url", "q", "--linger", "1500"]);
+        let opts = cli.args.listen_options();
+        assert_eq!(opts.linger, Duration::from_millis(1500));
+        assert_eq!(opts.safety_interval, Duration::from_secs(30));
+        let cli = Cli::parse_from(["relay", "--queue-url", "q", "--interval", "0"]);
+        let opts = cli.args.listen_options();
+        assert_eq!(opts.linger, Duration::ZERO);
+        assert_eq!(opts.safety_interval, Duration::from_secs(1));
     }
 }
