@@ -48,7 +48,13 @@ impl SheetsClient {
         } else {
             path.push_str("?fields=spreadsheetId");
         }
-        let answer = self.post_json(&path, body, spreadsheet_id).await?;
+        let answer = match self.post_json(&path, body, spreadsheet_id).await {
+            Err(error @ SheetsError::Rejected { .. }) => {
+                self.tabs_seen.forget_missing_journals(spreadsheet_id);
+                return Err(error);
+            }
+            other => other?,
+        };
         serde_json::from_slice(&answer).map_err(|e| SheetsError::Decode(e.to_string()))
     }
 }

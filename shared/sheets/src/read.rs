@@ -35,6 +35,9 @@ pub(crate) struct TabsSeen(Mutex<HashMap<(String, String), Seen>>);
 struct Seen {
     columns: Vec<usize>,
     rows: std::sync::Arc<KeyPositions>,
+    /// The last read found no journal: the tab's next shared key read does
+    /// not ask for it (a missing range makes Google refuse the request).
+    journal_missing: bool,
 }
 
 impl TabsSeen {
@@ -52,6 +55,19 @@ impl TabsSeen {
     fn set(&self, spreadsheet_id: &str, sheet: &str, seen: Seen) {
         if let Ok(mut tabs) = self.0.lock() {
             tabs.insert((spreadsheet_id.to_string(), sheet.to_string()), seen);
+        }
+    }
+
+    /// Another writer may have made a journal this one thinks missing:
+    /// after a refused write, every journal of the spreadsheet is asked for
+    /// again.
+    pub(crate) fn forget_missing_journals(&self, spreadsheet_id: &str) {
+        if let Ok(mut tabs) = self.0.lock() {
+            for ((id, _), seen) in tabs.iter_mut() {
+                if id == spreadsheet_id {
+                    seen.journal_missing = false;
+                }
+            }
         }
     }
 }
@@ -142,6 +158,8 @@ impl SheetsClient {
     pub fn remember_positions(&self, spreadsheet_id: &str, sheet: &str, positions: KeyPositions) {
         let mut seen = self.tabs_seen.get(spreadsheet_id, sheet);
         seen.rows = std::sync::Arc::new(positions);
+        // A landed batch made the journal if the tab had none.
+        seen.journal_missing = false;
         self.tabs_seen.set(spreadsheet_id, sheet, seen);
     }
 
@@ -300,7 +318,10 @@ impl SheetsClient {
     /// request. A tab without a journal yet (its first batch) or a tab gone
     /// makes Google refuse the request: one small read of the titles, then
     /// the key read again without them, rather than a refused read per tab.
-    /// `None` when the tabs are better read each on its own.
+    /// Journals known missing are not asked for (a journal another writer
+    /// made meanwhile makes this writer's own refused: `batch_update`
+    /// forgets them then). `None` when the tabs are better read each on
+    /// its own.
     async fn shared_key_read(
         &self,
         tabs: &[Tab<'_>],
@@ -327,9 +348,18 @@ impl SheetsClient {
             matches!(error, SheetsError::Rejected { status: 400, message }
                 if message.contains("exceeds grid limits"))
         };
+        let missing: Vec<String> = tabs
+            .iter()
+            .filter(|t| self.tabs_seen.get(spreadsheet_id, t.sheet).journal_missing)
+            .map(|t| journal_title(t.sheet))
+            .collect();
         *requests += 1;
         match self
-            .get_ranges(spreadsheet_id, &ranges(&|_| true), READ_FIELDS)
+            .get_ranges(
+                spreadsheet_id,
+                &ranges(&|title| !missing.iter().any(|m| m == title)),
+                READ_FIELDS,
+            )
             .await
         {
             Ok(Some(answer)) => return Ok(Some(answer)),
@@ -342,6 +372,13 @@ impl SheetsClient {
         *requests += 1;
         let titles = self.sheet_titles(spreadsheet_id).await?;
         let exists = |title: &str| titles.iter().any(|t| t == title);
+        for title in &titles {
+            if !exists(&journal_title(title)) {
+                let mut seen = self.tabs_seen.get(spreadsheet_id, title);
+                seen.journal_missing = true;
+                self.tabs_seen.set(spreadsheet_id, title, seen);
+            }
+        }
         *requests += 1;
         match self
             .get_ranges(spreadsheet_id, &ranges(&exists), READ_FIELDS)
@@ -442,6 +479,7 @@ impl SheetsClient {
             Seen {
                 columns: guess.columns,
                 rows: std::sync::Arc::new(written_positions(&image, tab.batches)),
+                journal_missing: image.journal.is_none(),
             },
         );
         let rows: BTreeSet<usize> = rows_to_read(&image, tab.batches)

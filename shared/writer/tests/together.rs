@@ -210,3 +210,61 @@ async fn tabs_over_the_payload_guidance_together_are_written_in_several_requests
         assert_eq!(env.rows_of(tab).len(), 1 + 601, "{tab}");
     }
 }
+
+#[tokio::test]
+async fn journals_known_missing_are_not_asked_for_and_one_made_elsewhere_is_found() {
+    let env = setup().await;
+    env.seed_five_tabs();
+    let one = |tab: &str, seq: i64, qty: i64| {
+        grouped(
+            &format!("{tab}-{seq}"),
+            &batch_for(tab, vec![(seq, upd(1, json!({"qty": qty})))]),
+        )
+    };
+    // T1 and T2 first: the titles read shows that no tab has a journal.
+    assert!(
+        env.apply(&[one("T1", 1, 5), one("T2", 1, 5)])
+            .await
+            .failed
+            .is_empty()
+    );
+    // T3 and T4 are new to this writer, but their journals are known
+    // missing: no refused read. A row read, since their rows are unseen.
+    env.emu.reset_log();
+    let out = env.apply(&[one("T3", 1, 6), one("T4", 1, 6)]).await;
+    assert!(out.failed.is_empty());
+    assert_eq!(env.api_requests(), 3, "key read, row read, write");
+    // Another writer makes T5's journal meanwhile.
+    let other = setup_on(&env.emu).await;
+    assert!(
+        other
+            .apply(&[one("T5", 1, 7)], deadline())
+            .await
+            .failed
+            .is_empty()
+    );
+    // This writer still thinks it missing: its shared write (adding the
+    // journal again) is refused, then each tab is written on its own.
+    env.emu.reset_log();
+    let out = env.apply(&[one("T1", 2, 8), one("T5", 2, 9)]).await;
+    assert_eq!(out.failed, Vec::<String>::new());
+    let refused: Vec<(String, u16)> = env
+        .emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.status != 200)
+        .map(|r| (r.operation, r.status))
+        .collect();
+    assert_eq!(refused, [("spreadsheets.batchUpdate".to_string(), 400)]);
+    assert_eq!(env.rows_of("T1")[1], expect(json!([[1, "Ada", 8]]))[0]);
+    assert_eq!(env.rows_of("T5")[1], expect(json!([[1, "Ada", 9]]))[0]);
+    // And asks for every journal from then on.
+    env.emu.reset_log();
+    assert!(
+        env.apply(&[one("T1", 3, 10), one("T5", 3, 11)])
+            .await
+            .failed
+            .is_empty()
+    );
+    assert_eq!(env.api_requests(), 2);
+}

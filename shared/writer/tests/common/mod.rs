@@ -23,17 +23,32 @@ pub struct Env {
 
 pub async fn setup() -> Env {
     let emu = Emulator::start().await;
+    Env {
+        writer: writer_for(&emu).await,
+        emu,
+    }
+}
+
+/// A second writer (another Lambda container) on the same emulator.
+pub async fn setup_on(emu: &Emulator) -> Writer {
+    writer_for(emu).await
+}
+
+pub fn deadline() -> Instant {
+    Instant::now() + Duration::from_secs(60)
+}
+
+async fn writer_for(emu: &Emulator) -> Writer {
     let key = parse_key(&emu.service_account_key()).unwrap();
     let endpoints = Endpoints {
         root_url: Some(emu.root_url()),
         token_uri: None,
     };
     let client = SheetsClient::new(key, &endpoints).await.unwrap();
-    let writer = Writer::new(client).with_retry(RetryPolicy {
+    Writer::new(client).with_retry(RetryPolicy {
         base: Duration::from_millis(20),
         cap: Duration::from_millis(200),
-    });
-    Env { emu, writer }
+    })
 }
 
 impl Env {
