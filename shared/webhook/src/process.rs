@@ -181,12 +181,15 @@ enum Reach<'w> {
     /// keys, under the table lock. A partial snapshot only upserts, and
     /// what else the table holds matters only to keyless rows (a row the
     /// sheet inserted whose key the tab does not show yet), so a 100,000-row
-    /// tab's parts each read their own rows, not the whole table.
+    /// tab's parts each read their own rows, not the whole table; and of
+    /// those, whole only the ones whose cells differ from the part's
+    /// ([`sql::read_compared_sql`]).
     Rows(Vec<&'w Key>),
-    /// A `keys` request: every row's key and sync state, under the table
-    /// lock. It deletes, marks keys held and defers, judging by nothing
-    /// else; a row whose delete the database refuses is read whole before
-    /// it is sent to the sheet again.
+    /// A `keys` request: under the table lock, the key and sync state of
+    /// the rows it lacks and of the listed rows not known to be held
+    /// ([`sql::read_keys_request_sql`]). It deletes, marks keys held and
+    /// defers, judging by nothing else; a row whose delete the database
+    /// refuses is read whole before it is sent to the sheet again.
     TableKeys,
     /// Full snapshots and partial snapshots with a keyless row: the whole
     /// table, under the table lock.
