@@ -181,12 +181,15 @@ enum Reach<'w> {
     /// keys, under the table lock. A partial snapshot only upserts, and
     /// what else the table holds matters only to keyless rows (a row the
     /// sheet inserted whose key the tab does not show yet), so a 100,000-row
-    /// tab's parts each read their own rows, not the whole table.
+    /// tab's parts each read their own rows, not the whole table; and of
+    /// those, whole only the ones whose cells differ from the part's
+    /// ([`sql::read_compared_sql`]).
     Rows(Vec<&'w Key>),
-    /// A `keys` request: every row's key and sync state, under the table
-    /// lock. It deletes, marks keys held and defers, judging by nothing
-    /// else; a row whose delete the database refuses is read whole before
-    /// it is sent to the sheet again.
+    /// A `keys` request: under the table lock, the key and sync state of
+    /// the rows it lacks and of the listed rows not known to be held
+    /// ([`sql::read_keys_request_sql`]). It deletes, marks keys held and
+    /// defers, judging by nothing else; a row whose delete the database
+    /// refuses is read whole before it is sent to the sheet again.
     TableKeys,
     /// Full snapshots and partial snapshots with a keyless row: the whole
     /// table, under the table lock.
@@ -226,33 +229,50 @@ async fn transact(
         Reach::LockedRows(keys) | Reach::Rows(keys) => keys,
         Reach::Table | Reach::TableKeys => &[],
     };
+    // Keyed parts and `keys` requests read rows and state in one
+    // statement that leaves out what they cannot need (see `Combined`).
+    let combined = match (&reach, &prepared.work) {
+        (Reach::Rows(_), Work::Snapshot { rows, .. }) => {
+            Some(Combined::part(binding, rows, &prepared.held_columns))
+        }
+        (Reach::TableKeys, Work::Keys(listed)) => Some(Combined::keys(binding, listed)),
+        _ => None,
+    };
     let (lock_sql, states_sql) = match reach {
-        Reach::Table => (sql::read_all_sql(binding), sql::states_all_sql()),
-        Reach::TableKeys => (
-            sql::read_all_keys_sql(binding),
-            sql::states_all_untimed_sql(),
-        ),
+        Reach::Table => (sql::read_all_sql(binding), Some(sql::states_all_sql())),
+        Reach::TableKeys => (sql::read_keys_request_sql(binding), None),
         Reach::LockedRows(_) => (
             sql::lock_keys_sql(binding),
-            sql::states_for_keys_sql(binding),
+            Some(sql::states_for_keys_sql(binding)),
         ),
         Reach::Rows(_) => (
-            sql::read_keys_sql(binding),
-            sql::states_for_keys_sql(binding),
+            sql::read_compared_sql(binding, combined.as_ref().map_or(&[][..], |c| &c.compared)),
+            None,
         ),
     };
     let answered = conn.prepare(STORED_SQL).await?;
     let version = conn.prepare(COLUMNS_VERSION_SQL).await?;
     let header = conn.prepare(SHEET_HEADER_SQL).await?;
     let lock = conn.prepare(&lock_sql).await?;
-    let states = conn.prepare(&states_sql).await?;
+    let states = match &states_sql {
+        Some(sql) => Some(conn.prepare(sql).await?),
+        None => None,
+    };
 
     let key_columns = key_params(binding, keys.iter().copied());
-    let lock_params = if whole_table {
+    let mut lock_params = if whole_table {
         Vec::new()
     } else {
         as_params(&key_columns)
     };
+    if let Some(combined) = &combined {
+        lock_params = vec![&binding.name];
+        lock_params.extend(as_params(&combined.keys));
+        lock_params.extend(as_params(&combined.values));
+        if matches!(reach, Reach::Rows(_)) {
+            lock_params.push(&combined.compared_rows);
+        }
+    }
     let mut state_params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&binding.name];
     if !whole_table {
         state_params.extend(as_params(&key_columns));
@@ -301,10 +321,9 @@ async fn transact(
             }
         },
         async {
-            if read {
-                client.query(&states, &state_params).await
-            } else {
-                Ok(Vec::new())
+            match &states {
+                Some(states) if read => client.query(states, &state_params).await,
+                _ => Ok(Vec::new()),
             }
         },
     );
@@ -320,17 +339,24 @@ async fn transact(
         return serde_json::from_str(&text)
             .map_err(|e| WebhookError::Internal(format!("stored answer: {e}")).into());
     }
-    let table: HashMap<Key, TableRow> = table_rows(binding, &locked?)?
-        .into_iter()
-        .map(|row| (row.key.clone(), row))
-        .collect();
-    let mut states_by_key = HashMap::new();
-    for row in state_rows? {
-        let state = row_state(&row)?;
-        if let Some(key) = state.key(binding) {
-            states_by_key.insert(key, state);
+    let (table, states_by_key) = match &combined {
+        Some(combined) => combined.read(binding, &locked?)?,
+        None => {
+            let table: HashMap<Key, TableRow> = table_rows(binding, &locked?)?
+                .into_iter()
+                .map(|row| (row.key.clone(), row))
+                .collect();
+            let mut states_by_key = HashMap::new();
+            for row in state_rows? {
+                if let Some(state) = row_state(&row, 0)?
+                    && let Some(key) = state.key(binding)
+                {
+                    states_by_key.insert(key, state);
+                }
+            }
+            (table, states_by_key)
         }
-    }
+    };
 
     let read_at = std::time::Instant::now();
     let mut plan = match &prepared.work {
@@ -560,11 +586,14 @@ pub fn key_object_of(binding: &Binding, key: &Key) -> serde_json::Map<String, Js
         .collect()
 }
 
-/// A `sheetsync.row_state` row as [`sql::states_all_sql`] selects it.
-fn row_state(row: &tokio_postgres::Row) -> Result<RowState, WebhookError> {
-    let times: String = row
-        .try_get(2)
-        .map_err(|e| WebhookError::Internal(e.to_string()))?;
+/// A `sheetsync.row_state` row as [`sql::states_all_sql`] selects it,
+/// from column `at` on; `None` where the key has none recorded.
+fn row_state(row: &tokio_postgres::Row, at: usize) -> Result<Option<RowState>, WebhookError> {
+    let get = |e: tokio_postgres::Error| WebhookError::Internal(e.to_string());
+    let Some(key_json) = row.try_get::<_, Option<String>>(at).map_err(get)? else {
+        return Ok(None);
+    };
+    let times: String = row.try_get(at + 2).map_err(get)?;
     // Times the trigger or this webhook wrote; an unreadable one counts
     // as unknown (the sheet then wins that cell by time).
     let raw: HashMap<String, String> = serde_json::from_str(&times).unwrap_or_default();
@@ -576,22 +605,140 @@ fn row_state(row: &tokio_postgres::Row) -> Result<RowState, WebhookError> {
                 .map(|t| (c, t.with_timezone(&Utc)))
         })
         .collect();
-    let get = |e: tokio_postgres::Error| WebhookError::Internal(e.to_string());
-    let seqs: String = row.try_get(5).map_err(get)?;
+    let seqs: String = row.try_get(at + 5).map_err(get)?;
     // Sequences the trigger or this webhook wrote; an unreadable one
     // counts as none recorded.
     let cell_seq: HashMap<String, i64> = serde_json::from_str(&seqs).unwrap_or_default();
-    Ok(RowState {
-        key_json: row.try_get(0).map_err(get)?,
-        last_db_seq: row.try_get(1).map_err(get)?,
+    Ok(Some(RowState {
+        key_json,
+        last_db_seq: row.try_get(at + 1).map_err(get)?,
         cell_changed_at,
-        sheet_held: row.try_get(3).map_err(get)?,
-        tombstone_seq: row.try_get(4).map_err(get)?,
+        sheet_held: row.try_get(at + 3).map_err(get)?,
+        tombstone_seq: row.try_get(at + 4).map_err(get)?,
         cell_seq,
         sheet_inserted_at: row
-            .try_get::<_, Option<String>>(6)
+            .try_get::<_, Option<String>>(at + 6)
             .map_err(get)?
             .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&Utc)),
-    })
+    }))
+}
+
+/// The parameters of a one-statement read ([`sql::read_compared_sql`],
+/// [`sql::read_keys_request_sql`]) and how its rows are read back.
+struct Combined<'w> {
+    /// Key arrays: a part's keys (each once, as the planner takes the
+    /// first row of a key), or a `keys` request's list.
+    keys: Vec<Vec<Option<String>>>,
+    /// Columns compared in SQL, and per column the sheet's values.
+    compared: Vec<usize>,
+    values: Vec<Vec<Option<String>>>,
+    /// Per key: every compared cell was read (else the row comes whole).
+    compared_rows: Vec<bool>,
+    /// Per key of a part, the row the sheet sent.
+    incoming: HashMap<&'w Key, &'w Incoming>,
+}
+
+impl<'w> Combined<'w> {
+    fn part(
+        binding: &Binding,
+        rows: &'w [Result<Incoming, Rejection>],
+        held: &HashSet<usize>,
+    ) -> Combined<'w> {
+        // What a snapshot may write into an existing row: all of it is
+        // compared, or nothing is (then every row comes back whole).
+        let writable: Vec<usize> = (0..binding.columns.len())
+            .filter(|c| {
+                let column = &binding.columns[*c];
+                held.contains(c) && !column.generated && column.key_position.is_none()
+            })
+            .collect();
+        let compared = if writable
+            .iter()
+            .all(|&c| sql::compared_cast(&binding.columns[c]).is_some())
+        {
+            writable
+        } else {
+            Vec::new()
+        };
+        let mut incoming: HashMap<&Key, &Incoming> = HashMap::new();
+        let mut order = Vec::new();
+        for row in rows.iter().flatten() {
+            if let Some(key) = &row.key
+                && !incoming.contains_key(key)
+            {
+                incoming.insert(key, row);
+                order.push(row);
+            }
+        }
+        let mut values = vec![Vec::with_capacity(order.len()); compared.len()];
+        let mut compared_rows = Vec::with_capacity(order.len());
+        for row in &order {
+            let mut whole = true;
+            for (i, &c) in compared.iter().enumerate() {
+                let text = match row.cells[c].as_ref().map(|cell| &cell.value) {
+                    Some(Ok(value)) => value.to_pg_text(),
+                    _ => {
+                        whole = false;
+                        None
+                    }
+                };
+                values[i].push(text);
+            }
+            compared_rows.push(whole);
+        }
+        Combined {
+            keys: key_params(binding, order.iter().filter_map(|r| r.key.as_ref())),
+            compared,
+            values,
+            compared_rows,
+            incoming,
+        }
+    }
+
+    fn keys(binding: &Binding, listed: &HashSet<Key>) -> Combined<'w> {
+        Combined {
+            keys: key_params(binding, listed),
+            compared: Vec::new(),
+            values: Vec::new(),
+            compared_rows: Vec::new(),
+            incoming: HashMap::new(),
+        }
+    }
+
+    /// The table rows and their states. A row SQL found equal to the
+    /// sheet's comes as its key columns; it takes the sheet's values of
+    /// the compared columns (equal to the table's), so the planner judges
+    /// it as it would the whole row.
+    #[allow(clippy::type_complexity)]
+    fn read(
+        &self,
+        binding: &Binding,
+        rows: &[tokio_postgres::Row],
+    ) -> Result<(HashMap<Key, TableRow>, HashMap<Key, RowState>), WebhookError> {
+        let get = |e: tokio_postgres::Error| WebhookError::Internal(e.to_string());
+        let mut table = HashMap::with_capacity(rows.len());
+        let mut states = HashMap::with_capacity(rows.len());
+        for row in rows {
+            if let Some(key_json) = row.try_get::<_, Option<String>>(0).map_err(get)? {
+                let image: String = row.try_get(1).map_err(get)?;
+                let same: bool = row.try_get(2).map_err(get)?;
+                let mut parsed = TableRow::parse(binding, key_json, &image)?;
+                if same && let Some(sent) = self.incoming.get(&parsed.key) {
+                    for &c in &self.compared {
+                        if let Some(Ok(value)) = sent.cells[c].as_ref().map(|cell| &cell.value) {
+                            parsed.values[c] = value.clone();
+                        }
+                    }
+                }
+                table.insert(parsed.key.clone(), parsed);
+            }
+            if let Some(state) = row_state(row, sql::COMPARED_STATE_AT)?
+                && let Some(key) = state.key(binding)
+            {
+                states.insert(key, state);
+            }
+        }
+        Ok((table, states))
+    }
 }
