@@ -55,6 +55,11 @@ pub enum OutboxError {
         message: String,
     },
 
+    /// A chunk's keys are bounded so that its keyset is one part, whose
+    /// sequence is drawn with its rows; this says the bound did not hold.
+    #[error("binding '{binding}': a backfill chunk's keys took {parts} keyset parts, not one")]
+    ChunkKeyset { binding: String, parts: usize },
+
     #[error("binding '{binding}': key {key} cannot be ordered: {reason}")]
     Key {
         binding: String,

@@ -354,3 +354,158 @@ async fn writers_are_not_held_behind_a_waiting_chunk_nor_between_chunks() {
     );
     assert_eq!(backfill.report().chunks, 2);
 }
+
+/// Polls until a backend of this database waits for a lock of `locktype`.
+async fn until_waiting(f: &Fixture, locktype: &str) {
+    let watcher = f.db.client().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting: i64 = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                  WHERE a.datname = current_database() AND l.locktype = $1 AND NOT l.granted",
+                &[&locktype],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nobody waited on a {locktype} lock"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// A chunk holds the writers off only while it reads: once it has read a
+/// row, an application transaction updates that row and commits while the
+/// chunk is still open (here held between its read and its writes by the
+/// row's state, which the application's transaction locked first). The
+/// update comes after the chunk's insert of the row, with its old value,
+/// and the row's state keeps the update's sequence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_of_a_row_a_running_chunk_read_commits_and_supersedes_it() {
+    let mut f = Fixture::new().await;
+    INTEGERS.setup(&f).await;
+    f.client
+        .batch_execute(
+            "INSERT INTO sheetsync.row_state (binding, key) VALUES ('online_int', '[5]')",
+        )
+        .await
+        .unwrap();
+    let binding = Binding::load(&f.client, INTEGERS.table).await.unwrap();
+
+    let mut app = f.db.client().await;
+    let tx = app.transaction().await.unwrap();
+    tx.execute(
+        "SELECT 1 FROM sheetsync.row_state WHERE binding = 'online_int' AND key = '[5]' FOR UPDATE",
+        &[],
+    )
+    .await
+    .unwrap();
+
+    let mut db = f.db.client().await;
+    let backfill = Backfill::new(&db, &binding, 100)
+        .await
+        .unwrap()
+        .with_lock_wait(Duration::from_secs(60));
+    let chunk = tokio::spawn(async move {
+        let mut backfill = backfill;
+        let progress = backfill.step(&mut db).await.unwrap();
+        (progress, backfill)
+    });
+    // The chunk has read the table and waits to write row 5's state.
+    until_waiting(&f, "transactionid").await;
+
+    tx.execute("UPDATE online_int SET qty = 555 WHERE id = 5", &[])
+        .await
+        .unwrap();
+    let update_seq: i64 = tx
+        .query_one(
+            "SELECT seq FROM sheetsync.outbox WHERE op = 'update' AND key = '[5]'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!chunk.is_finished(), "the chunk waits for row 5's state");
+    tx.commit().await.unwrap();
+    let (progress, backfill) = chunk.await.unwrap();
+    assert_eq!(progress, Progress::Done);
+    let report = backfill.report().clone();
+
+    let row = f
+        .client
+        .query_one(
+            "SELECT seq, row_image ->> 'qty' FROM sheetsync.outbox
+              WHERE origin = 'backfill' AND op = 'insert' AND key = '[5]'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (insert_seq, qty): (i64, String) = (row.get(0), row.get(1));
+    assert_eq!(qty, "5", "the chunk read the row before the update");
+    assert!(
+        insert_seq < update_seq,
+        "{report:?}, update at {update_seq}"
+    );
+    assert!(report.last_seq.unwrap() < update_seq, "{report:?}");
+    let state: i64 = f
+        .client
+        .query_one(
+            "SELECT last_db_seq FROM sheetsync.row_state WHERE binding = 'online_int' AND key = '[5]'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(state, update_seq, "the later change's sequence stays");
+
+    let mut sheet = Sheet::default();
+    sheet.apply(&drained_changes(&mut f.client, INTEGERS.table).await);
+    assert_eq!(
+        sheet,
+        Sheet::of_table(&f.client, INTEGERS.table, INTEGERS.key).await
+    );
+}
+
+/// Keys of 20,000 bytes: a chunk takes fewer rows than `chunk_rows` (its
+/// first whatever its size, then none past half a keyset part), so each
+/// chunk's keyset is one part, and the ranges still cover every key.
+#[tokio::test]
+async fn chunks_of_large_keys_queue_one_keyset_part_each() {
+    let mut f = Fixture::new().await;
+    f.client
+        .batch_execute("CREATE TABLE wide_keys (k text COLLATE \"C\" PRIMARY KEY, n int);")
+        .await
+        .unwrap();
+    bind(&f.client, "wide_keys", "wide_keys").await;
+    f.client
+        .batch_execute(
+            "BEGIN; SET LOCAL sheetsync.origin = 'sheet';
+             INSERT INTO wide_keys SELECT repeat(chr(96 + g), 20000), g FROM generate_series(1, 6) g;
+             COMMIT;",
+        )
+        .await
+        .unwrap();
+    let binding = Binding::load(&f.client, "wide_keys").await.unwrap();
+    let mut backfill = Backfill::new(&f.client, &binding, 100).await.unwrap();
+    assert!(backfill.keysets_per_chunk());
+    while backfill.step(&mut f.client).await.unwrap() == Progress::More {}
+    let report = backfill.report().clone();
+    assert_eq!(
+        (report.queued_rows, report.chunks, report.keyset_parts),
+        (6, 6, 6),
+        "one row per chunk: {report:?}"
+    );
+
+    // Before: a key between two of the table's, and one past the last.
+    let mut sheet = Sheet::default();
+    sheet.put(vec![json!("b")], json!({"n": -1}));
+    sheet.put(vec![json!("z")], json!({"n": -1}));
+    sheet.apply(&drained_changes(&mut f.client, "wide_keys").await);
+    assert_eq!(sheet, Sheet::of_table(&f.client, "wide_keys", &["k"]).await);
+}

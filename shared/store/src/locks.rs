@@ -8,13 +8,21 @@
 
 /// Held in shared mode by every transaction that enqueues a change for a
 /// binding (`sheetsync.enqueue` in migration 0001 spells the number out; a
-/// test below holds the two together), and exclusively for an instant by the relay's horizon check and by
-/// a backfill. Second key: `sheetsync.binding_lock_key(binding)`.
+/// test below holds the two together), and exclusively for an instant by
+/// the relay's horizon check and by a backfill's chunk (while it reads its
+/// rows and draws their sequences). Second key: `sheetsync.binding_lock_key(binding)`.
 pub const WRITERS: i32 = 21331;
 
 /// A relay draining one binding, so two relays never interleave its
 /// messages. Second key: `sheetsync.binding_lock_key(binding)`.
 pub const DRAIN: i32 = 21332;
+
+/// A backfill's chunk, exclusively for the chunk's transaction, so two
+/// backfills of one binding take turns: each chunk holds the writers' lock
+/// in shared mode and then asks for it exclusively, and two chunks doing
+/// that at once would each wait for the other. Second key:
+/// `sheetsync.binding_lock_key(binding)`.
+pub const BACKFILL: i32 = 21334;
 
 /// Migrators, so concurrent ones queue and the later find nothing to do.
 /// Its own class: under the drain class it would meet the drain of the
@@ -27,7 +35,7 @@ mod tests {
 
     #[test]
     fn every_lock_has_a_class_of_its_own() {
-        let classes = [WRITERS, DRAIN, MIGRATE.0];
+        let classes = [WRITERS, DRAIN, MIGRATE.0, BACKFILL];
         for (i, a) in classes.iter().enumerate() {
             for b in &classes[i + 1..] {
                 assert_ne!(a, b);

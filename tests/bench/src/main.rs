@@ -3,7 +3,7 @@
 //! ```sh
 //! cargo run --release -p sheetsync-bench            # everything (about 10 minutes on 2 cores)
 //! cargo run --release -p sheetsync-bench -- --own   # only this crate's pipeline measurements
-//! cargo run --release -p sheetsync-bench -- backfill # only the write stall during a backfill
+//! cargo run --release -p sheetsync-bench -- backfill # only the write stall during a backfill (--rows N: a smaller table)
 //! cargo run --release -p sheetsync-bench -- bindings # only 100 bindings under load (about 6 minutes)
 //! cargo run --release -p sheetsync-bench -- snapshot # only the 100,000-row sheet snapshot into its table
 //! cargo run --release -p sheetsync-bench -- dev      # only `sheetsync dev`'s first sync of 100,000 rows
@@ -35,12 +35,12 @@ fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-async fn backfill_section() -> String {
+async fn backfill_section(rows: i64) -> String {
     let mut section = String::from(
         "## Backfill while the application writes (tests/bench)\n\n\
          `cargo run --release -p sheetsync-bench -- backfill`\n\n",
     );
-    match backfill_stall::measure(backfill_stall::ROWS).await {
+    match backfill_stall::measure(rows).await {
         Ok(stall) => section.push_str(&stall.section()),
         Err(e) => section.push_str(&format!("failed: {e}\n")),
     }
@@ -104,7 +104,18 @@ async fn main() {
     let own_only = args.iter().any(|a| a == "--own");
     // One section alone: printed, and not written over the whole report.
     if args.iter().any(|a| a == "backfill") {
-        println!("{}", backfill_section().await);
+        // `--rows N`: a smaller table, for a quick look.
+        let rows = match args.iter().position(|a| a == "--rows") {
+            Some(i) => match args.get(i + 1).and_then(|n| n.parse().ok()) {
+                Some(n) => n,
+                None => {
+                    eprintln!("bench: backfill: --rows takes a number of rows");
+                    std::process::exit(2);
+                }
+            },
+            None => backfill_stall::ROWS,
+        };
+        println!("{}", backfill_section(rows).await);
         return;
     }
     if args.get(1).map(String::as_str) == Some("bindings") {
@@ -139,7 +150,7 @@ async fn main() {
     }
     report.push_str(&artifacts::rows(&root));
     report.push('\n');
-    report.push_str(&backfill_section().await);
+    report.push_str(&backfill_section(backfill_stall::ROWS).await);
     report.push('\n');
     report.push_str(&bindings_section(&bindings::Options::default()).await);
     report.push('\n');

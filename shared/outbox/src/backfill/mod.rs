@@ -13,20 +13,29 @@
 //!
 //! The table is read in chunks, interleaved with the application's changes
 //! (as Netflix's DBLog and Debezium's incremental snapshots do). Each chunk
-//! is one short transaction that takes the binding's writer lock
-//! exclusively, so it waits for every transaction that has enqueued a
-//! change of the binding (and for the webhook's, which take the lock
-//! first), and every later one enqueues after it. Its read therefore sees
-//! exactly the changes sequenced before its rows: a change committed later
-//! has a higher sequence and supersedes them at the sheet, a row inserted
-//! later into a range already read arrives as its own insert, one deleted
-//! later as its own delete, and a key changed later as a delete and an
-//! insert. No chunk holds writers for longer than it takes to read and
-//! queue `chunk_rows` rows (plus at most [`LOCK_WAIT`] queued behind its
-//! lock); the application never waits for the whole table.
+//! is one short transaction. It holds the binding's writer lock in shared
+//! mode, like any writer, until it commits, and exclusively only for its
+//! *window*: while it reads its rows and draws their outbox sequences, one
+//! statement, in a savepoint it then rolls back (which lets the exclusive
+//! lock go and keeps the rest). The window waits for every transaction
+//! that has enqueued a change of the binding (and for the webhook's, which
+//! take the lock first), and every later one enqueues after it. Its read
+//! therefore sees exactly the changes sequenced before its rows: a change
+//! committed later has a higher sequence and supersedes them at the sheet,
+//! a row inserted later into a range already read arrives as its own
+//! insert, one deleted later as its own delete, and a key changed later as
+//! a delete and an insert. The chunk then writes its inserts at the
+//! sequences it drew, in one statement, while the application goes on
+//! writing: a row state a later change has written already keeps that
+//! change's sequence. An application write waits for a window at most
+//! (the time to read `chunk_rows` rows, plus at most [`LOCK_WAIT`] queued
+//! behind the chunk's lock), never for a chunk's writes, and never for the
+//! whole table.
 //!
 //! A chunk reads the next `chunk_rows` rows after the previous chunk's last
-//! key, by a row comparison on the key columns (the primary key index,
+//! key (fewer when their keys would fill more than half a keyset part: its
+//! keyset is then always one part, whose sequence the window draws), by a
+//! row comparison on the key columns (the primary key index,
 //! never OFFSET). Its keyset says "the table's keys from the previous
 //! chunk's last key to mine are exactly these", at its place in the
 //! sequence: the first chunk's range is open below, the last's above, each
@@ -38,8 +47,9 @@
 //! ([`order`]: integers, `uuid`, `boolean`, text under collation `C`).
 //! For any other key the chunks queue the rows only, and one last
 //! transaction reads every key, sorts them as the writer does and queues
-//! keysets over the whole key space: correct whatever the orders, and it
-//! holds writers for the time to read the keys (not the rows).
+//! keysets over the whole key space: correct whatever the orders; its
+//! window holds writers for the time to read and sort the keys (not the
+//! rows).
 
 mod chunk;
 mod keyset;
@@ -57,11 +67,11 @@ use chunk::{Cursor, Scan, is_busy};
 pub use keyset::{KEYSET_PART_BYTES, keyset_parts};
 use order::KeyColumns;
 
-/// Rows per chunk. Queuing a row costs 70–160 µs on a busy 2-core machine
-/// (an outbox row and a row state, each with its foreign key check), so a
-/// chunk of 100 holds the binding's writers for 10–20 ms, well under the
-/// 50 ms an application write may stall (docs/benchmarks.md, Backfill);
-/// 500 held them for 80 ms there.
+/// Rows per chunk. The window reads them by the primary key index and
+/// draws a sequence each (writers wait for it: about a millisecond for
+/// 100 rows); the chunk's writes, after the window, hold back no writer
+/// but one changing a row of the chunk in that moment, and the relay's
+/// horizon. Benchmarks: docs/benchmarks.md, Backfill.
 pub const CHUNK_ROWS: usize = 100;
 
 /// The longest a chunk waits for the writer lock before it lets the
@@ -107,7 +117,11 @@ enum Phase {
 pub struct Backfill {
     target: Target,
     key: KeyColumns,
+    /// `sheetsync.binding_lock_key(binding)`, spelled into the chunk's lock
+    /// statements.
+    lock_key: i32,
     chunk_rows: usize,
+    lock_wait: Duration,
     phase: Phase,
     report: BackfillReport,
 }
@@ -119,10 +133,16 @@ impl Backfill {
         binding: &Binding,
         chunk_rows: usize,
     ) -> Result<Backfill, OutboxError> {
+        let lock_key: i32 = client
+            .query_one("SELECT sheetsync.binding_lock_key($1)", &[&binding.name])
+            .await?
+            .get(0);
         Ok(Backfill {
             target: Target::from(binding),
             key: order::key_columns(client, binding).await?,
+            lock_key,
             chunk_rows: chunk_rows.max(1),
+            lock_wait: LOCK_WAIT,
             phase: Phase::Rows(None),
             report: BackfillReport {
                 queued_rows: 0,
@@ -132,6 +152,13 @@ impl Backfill {
                 last_seq: None,
             },
         })
+    }
+
+    /// How long a chunk waits for a lock before it gives way ([`LOCK_WAIT`]
+    /// unless set here).
+    pub fn with_lock_wait(mut self, wait: Duration) -> Backfill {
+        self.lock_wait = wait;
+        self
     }
 
     /// Whether each chunk queues its own keyset (the index orders the key
@@ -161,8 +188,9 @@ impl Backfill {
         let scan = Scan {
             target: &self.target,
             key: &self.key,
+            lock_key: self.lock_key,
             rows: self.chunk_rows,
-            lock_wait: LOCK_WAIT,
+            lock_wait: self.lock_wait,
         };
         let queued = match &self.phase {
             Phase::Rows(from) => {
