@@ -1,5 +1,5 @@
 //! The queue as SQS FIFO with the Lambda event source serves it: one
-//! queue per message group (the binding), a group with a batch in flight
+//! queue per message group (the spreadsheet), a group with a batch in flight
 //! is not handed out again until that batch is answered, a batch is up to
 //! 10 messages of one group (SQS returns as many of one group as it can),
 //! the group whose oldest message waited longest goes first, and a batch
@@ -25,6 +25,8 @@ struct State {
     groups: HashMap<String, VecDeque<(u64, Message)>>,
     in_flight: HashSet<String>,
     arrivals: u64,
+    /// When each message reached the queue (ms since the epoch), by id.
+    arrived_ms: HashMap<String, i64>,
 }
 
 #[derive(Default)]
@@ -42,6 +44,10 @@ impl Fifo {
         let mut s = self.state();
         s.arrivals += 1;
         let arrival = s.arrivals;
+        s.arrived_ms.insert(
+            message.message_id.clone(),
+            chrono::Utc::now().timestamp_millis(),
+        );
         let group = message.group_id.clone().unwrap_or_default();
         s.groups
             .entry(group)
@@ -78,6 +84,11 @@ impl Fifo {
         self.ready.notify_waiters();
     }
 
+    /// When a message reached the queue, forgotten once asked.
+    fn arrived_ms(&self, message_id: &str) -> Option<i64> {
+        self.state().arrived_ms.remove(message_id)
+    }
+
     /// Messages waiting for a writer (not counting a batch in flight).
     pub fn queued(&self) -> usize {
         self.state().groups.values().map(VecDeque::len).sum()
@@ -100,7 +111,12 @@ impl Fifo {
 pub struct Record {
     /// Commit → cell of every applied change, in ms, per binding.
     pub lags: Vec<Vec<i64>>,
-    /// Messages applied after a later message of their group had been.
+    /// Of that, commit → queue (the relay, linger included) and queue →
+    /// cell (waiting for the group's turn, then the writer's requests), per
+    /// applied message, from its newest change.
+    pub to_queue: Vec<i64>,
+    pub in_queue: Vec<i64>,
+    /// Messages applied after a later message of their binding had been.
     pub out_of_order: u64,
     /// Messages reported failed (redelivered).
     pub redelivered: u64,
@@ -110,12 +126,14 @@ pub struct Record {
     last_seq: HashMap<String, i64>,
 }
 
-/// Per-binding writers: `writer_of[binding]` picks the writer (the service
-/// account of its spreadsheet).
+/// The writers, one per service account, and the fleet's indexes.
 pub struct Workers {
     pub fifo: Arc<Fifo>,
     pub writers: Vec<Arc<Writer>>,
-    pub index: HashMap<String, (usize, usize)>,
+    /// Message group (spreadsheet) → the writer of its service account.
+    pub writer_of: HashMap<String, usize>,
+    /// Binding name → its index in the fleet.
+    pub binding_index: HashMap<String, usize>,
     pub record: Arc<Mutex<Record>>,
 }
 
@@ -138,7 +156,7 @@ impl Workers {
                 }
             };
             let (group, batch) = taken;
-            let Some(&(binding, writer)) = self.index.get(&group) else {
+            let Some(&writer) = self.writer_of.get(&group) else {
                 self.fifo.answer(&group, Vec::new());
                 continue;
             };
@@ -162,9 +180,22 @@ impl Workers {
                     let Ok(changes) = ChangeBatch::decode(&message.body) else {
                         continue;
                     };
+                    let Some(&binding) = self.binding_index.get(&changes.binding) else {
+                        continue;
+                    };
+                    let newest = changes
+                        .changes
+                        .last()
+                        .and_then(|c| chrono::DateTime::parse_from_rfc3339(&c.committed_at).ok());
+                    if let (Some(at), Some(queued)) =
+                        (newest, self.fifo.arrived_ms(&message.message_id))
+                    {
+                        record.to_queue.push(queued - at.timestamp_millis());
+                        record.in_queue.push(now - queued);
+                    }
                     let first = changes.changes.first().map_or(0, |c| c.seq);
                     let last = changes.changes.last().map_or(0, |c| c.seq);
-                    let before = record.last_seq.insert(group.clone(), last);
+                    let before = record.last_seq.insert(changes.binding.clone(), last);
                     if before.is_some_and(|b| b >= first) {
                         record.out_of_order += 1;
                     }
