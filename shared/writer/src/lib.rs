@@ -212,7 +212,7 @@ impl Writer {
         stats.tabs += tabs.len();
         let mut alone: Vec<usize> = (0..tabs.len()).collect();
         if tabs.len() > 1 {
-            match self.apply_together(group, tabs, deadline, stats).await {
+            match self.apply_together(tabs, deadline, stats).await {
                 Ok(left) => alone = left,
                 Err(error) if error.is_transient() => return vec![(alone, error)],
                 // One tab's request refused (a tab deleted, say) refuses the
@@ -243,7 +243,6 @@ impl Writer {
     /// payload guidance alone, or whose rows moved during the write.
     async fn apply_together(
         &self,
-        group: &str,
         tabs: &[TabWork],
         deadline: Instant,
         stats: &mut BatchStats,
@@ -269,23 +268,15 @@ impl Writer {
                     return Ok(alone);
                 }
                 Err(error) if error.is_transient() => {
-                    if matches!(error, SheetsError::RateLimited { .. }) {
-                        stats.rate_limited += 1;
-                    }
-                    let Some(pause) =
-                        self.retry
-                            .pause(attempt, error.retry_after(), Instant::now(), deadline)
-                    else {
-                        return Err(error);
-                    };
-                    tracing::warn!(
-                        group,
+                    self.back_off(
+                        error,
                         attempt,
-                        pause_ms = pause.as_millis() as u64,
-                        error = %error,
-                        "Sheets API busy; backing off"
-                    );
-                    tokio::time::sleep(pause).await;
+                        deadline,
+                        stats,
+                        &tabs[0].target.spreadsheet_id,
+                        None,
+                    )
+                    .await?;
                     attempt += 1;
                 }
                 Err(error) => return Err(error),
@@ -447,29 +438,54 @@ impl Writer {
                     return Ok(None);
                 }
                 Err(error) if error.is_transient() => {
-                    if matches!(error, SheetsError::RateLimited { .. }) {
-                        stats.rate_limited += 1;
-                    }
-                    let Some(pause) =
-                        self.retry
-                            .pause(attempt, error.retry_after(), Instant::now(), deadline)
-                    else {
-                        return Err(error);
-                    };
-                    tracing::warn!(
-                        binding = %target.binding,
-                        sheet = %target.sheet,
+                    self.back_off(
+                        error,
                         attempt,
-                        pause_ms = pause.as_millis() as u64,
-                        error = %error,
-                        "Sheets API busy; backing off"
-                    );
-                    tokio::time::sleep(pause).await;
+                        deadline,
+                        stats,
+                        &target.spreadsheet_id,
+                        Some(target),
+                    )
+                    .await?;
                     attempt += 1;
                 }
                 Err(error) => return Err(error),
             }
         }
+    }
+
+    /// Waits out a transient error before the next attempt, or gives it
+    /// back when no attempt fits before the deadline. `tab` names the
+    /// binding and tab in the log (`None` for a unit's tabs together).
+    async fn back_off(
+        &self,
+        error: SheetsError,
+        attempt: u32,
+        deadline: Instant,
+        stats: &mut BatchStats,
+        spreadsheet_id: &str,
+        tab: Option<&Target>,
+    ) -> Result<(), SheetsError> {
+        if matches!(error, SheetsError::RateLimited { .. }) {
+            stats.rate_limited += 1;
+        }
+        let Some(pause) = self
+            .retry
+            .pause(attempt, error.retry_after(), Instant::now(), deadline)
+        else {
+            return Err(error);
+        };
+        tracing::warn!(
+            spreadsheet_id,
+            binding = tab.map(|t| t.binding.as_str()),
+            sheet = tab.map(|t| t.sheet.as_str()),
+            attempt,
+            pause_ms = pause.as_millis() as u64,
+            error = %error,
+            "Sheets API busy; backing off"
+        );
+        tokio::time::sleep(pause).await;
+        Ok(())
     }
 
     /// Reads, plans and writes until the batch's journal shows every row

@@ -76,30 +76,7 @@ async fn batches_raced_by_row_moves_land_every_change_on_its_row() {
             .await;
         *writes.lock().unwrap() += out.stats.sheets_requests;
         assert_eq!(out.failed, Vec::<String>::new(), "round {round}");
-        let mut got = Oracle::new();
-        let mut typed = 0;
-        for r in &env.rows()[1..] {
-            if r.is_empty() {
-                continue;
-            }
-            match r[0].as_f64() {
-                Some(id) => {
-                    let prev = got.insert(
-                        id as i64,
-                        (
-                            r[1].as_str().unwrap_or("").to_string(),
-                            r[2].as_f64().unwrap_or(f64::NAN) as i64,
-                        ),
-                    );
-                    assert!(prev.is_none(), "round {round}: key {id} twice");
-                }
-                None => {
-                    assert_eq!(r[1..3], [json!("typed"), json!(-1.0)], "round {round}");
-                    typed += 1;
-                }
-            }
-        }
-        assert_eq!(typed, 1, "round {round}: the typed row");
+        let got = tab_as_oracle(&env, TAB, round);
         assert_eq!(got, want, "round {round} (seed {seed})");
     }
 }
