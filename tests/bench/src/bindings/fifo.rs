@@ -111,6 +111,8 @@ impl Fifo {
 pub struct Record {
     /// Commit → cell of every applied change, in ms, per binding.
     pub lags: Vec<Vec<i64>>,
+    /// The same for the changes committed once warm (all bindings).
+    pub warm_lags: Vec<i64>,
     /// Of that, commit → queue (the relay, linger included) and queue →
     /// cell (waiting for the group's turn, then the writer's requests), per
     /// applied message, from its newest change.
@@ -134,6 +136,9 @@ pub struct Workers {
     pub writer_of: HashMap<String, usize>,
     /// Binding name → its index in the fleet.
     pub binding_index: HashMap<String, usize>,
+    /// Changes committed from then on (ms since the epoch) count as warm:
+    /// every writer has read every tab by then.
+    pub warm_from_ms: i64,
     pub record: Arc<Mutex<Record>>,
 }
 
@@ -204,7 +209,11 @@ impl Workers {
                     }
                     for c in &changes.changes {
                         if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&c.committed_at) {
-                            record.lags[binding].push(now - at.timestamp_millis());
+                            let lag = now - at.timestamp_millis();
+                            record.lags[binding].push(lag);
+                            if at.timestamp_millis() >= self.warm_from_ms {
+                                record.warm_lags.push(lag);
+                            }
                         }
                     }
                 }
