@@ -31,7 +31,8 @@ const MASTER: &str = "bench-bindings-master-secret";
 const WARM_UP: Duration = Duration::from_secs(60);
 
 /// The run's settings; `cargo run --release -p sheetsync-bench -- bindings
-/// --seconds 300 --writers 2 --accounts 1 --pace 57 --linger 0 --min-batch 0`.
+/// --seconds 300 --writers 10 --accounts 10 --pace 28 --linger 2000
+/// --min-batch 2143`.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub seconds: u64,
@@ -61,12 +62,14 @@ impl Default for Options {
             seconds: 300,
             rate: 50.0,
             sheet_rate: 5.0,
-            writers: 2,
-            accounts: 1,
-            pace: 57,
+            // Design D of docs/scale.md: a service account and a writer
+            // per spreadsheet, each spreadsheet's batches one turn apart.
+            writers: 10,
+            accounts: 10,
+            pace: 28,
             settle_seconds: 30,
-            linger_ms: 0,
-            min_batch_ms: 0,
+            linger_ms: 2000,
+            min_batch_ms: 2143,
         }
     }
 }
