@@ -5,6 +5,7 @@
 //! cargo run --release -p sheetsync-bench -- --own   # only this crate's pipeline measurements
 //! cargo run --release -p sheetsync-bench -- backfill # only the write stall during a backfill (--rows N: a smaller table)
 //! cargo run --release -p sheetsync-bench -- bindings # only 100 bindings under load (about 6 minutes)
+//! cargo run --release -p sheetsync-bench -- commits  # only 1,000 single-row commits on a 10,000-row tab
 //! cargo run --release -p sheetsync-bench -- snapshot # only the 100,000-row sheet snapshot into its table
 //! cargo run --release -p sheetsync-bench -- dev      # only `sheetsync dev`'s first sync of 100,000 rows
 //! ```
@@ -12,6 +13,8 @@
 //! Measures commit → cell latency through the local stack's pieces itself
 //! ([`latency`]), the application's write stall during a backfill
 //! ([`backfill_stall`]), 100 bindings under Google's quotas ([`bindings`]),
+//! a burst of 1,000 single-row commits on one 10,000-row tab under
+//! Google's quotas ([`commits`]),
 //! a 100,000-row tab's snapshot through the webhook as the Apps Script
 //! sends it ([`snapshot`]), `sheetsync dev`'s first sync of a 100,000 × 20
 //! table, end to end ([`dev_first_sync`]), reads the Lambda artifact sizes ([`artifacts`]), and runs
@@ -23,6 +26,7 @@
 mod artifacts;
 mod backfill_stall;
 mod bindings;
+mod commits;
 mod delegated;
 mod dev_first_sync;
 mod latency;
@@ -51,6 +55,24 @@ async fn bindings_section(opts: &bindings::Options) -> String {
     let mut section = String::from("## 100 bindings under Google's quotas (tests/bench)\n\n");
     match bindings::measure(opts).await {
         Ok(table) => section.push_str(&table),
+        Err(e) => section.push_str(&format!("failed: {e}\n")),
+    }
+    section
+}
+
+async fn commits_section(opts: &commits::Options) -> String {
+    let mut section = format!(
+        "## {} single-row commits on a 10,000 × 8 tab under Google's quotas (tests/bench)\n\n\
+         `{}`: each `UPDATE` its own transaction, the relay in LISTEN mode, a queue served as \
+         SQS FIFO serves Lambda (one batch of ≤ 10 messages in flight per spreadsheet, failed \
+         messages back after the visibility timeout), the production writer, one service \
+         account, emulator at `GoogleQuotas::GOOGLE`; after one warm-up commit, the quota \
+         windows start afresh.\n\n",
+        commits::COMMITS,
+        opts.command()
+    );
+    match commits::measure(opts).await {
+        Ok(run) => section.push_str(&run.section()),
         Err(e) => section.push_str(&format!("failed: {e}\n")),
     }
     section
@@ -128,6 +150,16 @@ async fn main() {
         }
         return;
     }
+    if args.get(1).map(String::as_str) == Some("commits") {
+        match commits::Options::parse(&args[2..]) {
+            Ok(opts) => println!("{}", commits_section(&opts).await),
+            Err(e) => {
+                eprintln!("bench: commits: {e}");
+                std::process::exit(2);
+            }
+        }
+        return;
+    }
     if args.iter().any(|a| a == "snapshot") {
         println!("{}", snapshot_section().await);
         return;
@@ -153,6 +185,8 @@ async fn main() {
     report.push_str(&backfill_section(backfill_stall::ROWS).await);
     report.push('\n');
     report.push_str(&bindings_section(&bindings::Options::default()).await);
+    report.push('\n');
+    report.push_str(&commits_section(&commits::Options::default()).await);
     report.push('\n');
     report.push_str(&snapshot_section().await);
     report.push('\n');

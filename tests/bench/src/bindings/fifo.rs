@@ -4,7 +4,10 @@
 //! 10 messages of one group (SQS returns as many of one group as it can),
 //! the group whose oldest message waited longest goes first, and a batch
 //! item failure puts the message and every later one of its group back at
-//! the front. `writers` workers stand for WriterMaxConcurrency.
+//! the front — at once, or, with [`Fifo::with_visibility`], once the
+//! queue's visibility timeout has passed, as SQS does (the group's later
+//! messages wait behind them). `writers` workers stand for
+//! WriterMaxConcurrency.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,15 +30,28 @@ struct State {
     arrivals: u64,
     /// When each message reached the queue (ms since the epoch), by id.
     arrived_ms: HashMap<String, i64>,
+    /// Groups whose failed messages are invisible until then.
+    hidden_until: HashMap<String, Instant>,
 }
 
 #[derive(Default)]
 pub struct Fifo {
     state: Mutex<State>,
     ready: Notify,
+    /// How long failed messages stay invisible (zero: redelivered at once).
+    visibility: Duration,
 }
 
 impl Fifo {
+    /// A queue whose failed messages come back after `visibility`
+    /// (template.yaml's `VisibilityTimeout`), not at once.
+    pub fn with_visibility(visibility: Duration) -> Fifo {
+        Fifo {
+            visibility,
+            ..Fifo::default()
+        }
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -59,10 +75,14 @@ impl Fifo {
 
     fn take(&self) -> Option<(String, Vec<(u64, Message)>)> {
         let mut s = self.state();
+        let now = Instant::now();
+        s.hidden_until.retain(|_, until| *until > now);
         let group = s
             .groups
             .iter()
-            .filter(|(g, q)| !q.is_empty() && !s.in_flight.contains(*g))
+            .filter(|(g, q)| {
+                !q.is_empty() && !s.in_flight.contains(*g) && !s.hidden_until.contains_key(*g)
+            })
             .min_by_key(|(_, q)| q.front().map_or(u64::MAX, |m| m.0))
             .map(|(g, _)| g.clone())?;
         let queue = s.groups.get_mut(&group)?;
@@ -75,6 +95,10 @@ impl Fifo {
     /// Answers a batch: `failed` (in batch order) go back to the front.
     fn answer(&self, group: &str, failed: Vec<(u64, Message)>) {
         let mut s = self.state();
+        if !failed.is_empty() && !self.visibility.is_zero() {
+            s.hidden_until
+                .insert(group.to_string(), Instant::now() + self.visibility);
+        }
         let queue = s.groups.entry(group.to_string()).or_default();
         for m in failed.into_iter().rev() {
             queue.push_front(m);
@@ -84,9 +108,19 @@ impl Fifo {
         self.ready.notify_waiters();
     }
 
+    /// When the next hidden group becomes visible again.
+    fn next_visible(&self) -> Option<Instant> {
+        self.state().hidden_until.values().min().copied()
+    }
+
     /// When a message reached the queue, forgotten once asked.
     fn arrived_ms(&self, message_id: &str) -> Option<i64> {
         self.state().arrived_ms.remove(message_id)
+    }
+
+    /// Messages the queue has received.
+    pub fn arrivals(&self) -> u64 {
+        self.state().arrivals
     }
 
     /// Messages waiting for a writer (not counting a batch in flight).
@@ -125,6 +159,8 @@ pub struct Record {
     /// 429s the writers were answered (from their batch stats).
     pub rate_limited: u64,
     pub units: u64,
+    /// Batches the writers applied (one `Writer::apply` each).
+    pub batches: u64,
     last_seq: HashMap<String, i64>,
 }
 
@@ -155,8 +191,10 @@ impl Workers {
                 if let Some(t) = self.fifo.take() {
                     break t;
                 }
+                let visible = self.fifo.next_visible();
                 tokio::select! {
                     () = &mut notified => {}
+                    () = tokio::time::sleep_until(visible.unwrap_or_else(Instant::now)), if visible.is_some() => {}
                     _ = stop.changed() => return,
                 }
             };
@@ -176,6 +214,7 @@ impl Workers {
                 let mut record = self.record.lock().unwrap_or_else(|p| p.into_inner());
                 record.rate_limited += outcome.stats.rate_limited as u64;
                 record.units += outcome.stats.tabs as u64;
+                record.batches += 1;
                 for (arrival, message) in batch {
                     if failed.contains(message.message_id.as_str()) {
                         record.redelivered += 1;

@@ -6,9 +6,9 @@
 //! sheet's edits. At the end every tab is compared with its table.
 //! The arithmetic behind the settings: docs/scale.md.
 
-mod fifo;
+pub mod fifo;
 mod fleet;
-mod load;
+pub mod load;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
