@@ -7,7 +7,7 @@
 //! cargo run --release -p sheetsync-bench -- bindings # only 100 bindings under load (about 6 minutes)
 //! cargo run --release -p sheetsync-bench -- commits  # only 1,000 single-row commits on a 10,000-row tab
 //! cargo run --release -p sheetsync-bench -- snapshot # only the 100,000-row sheet snapshot into its table
-//! cargo run --release -p sheetsync-bench -- dev      # only `sheetsync dev`'s first sync of 100,000 rows
+//! cargo run --release -p sheetsync-bench -- dev      # only `sheetsync dev`'s first sync and a full resync of 100,000 rows
 //! ```
 //!
 //! Measures commit → cell latency through the local stack's pieces itself
@@ -17,7 +17,7 @@
 //! Google's quotas ([`commits`]),
 //! a 100,000-row tab's snapshot through the webhook as the Apps Script
 //! sends it ([`snapshot`]), `sheetsync dev`'s first sync of a 100,000 × 20
-//! table, end to end ([`dev_first_sync`]), reads the Lambda artifact sizes ([`artifacts`]), and runs
+//! table and a full resync of it, end to end ([`dev_first_sync`]), reads the Lambda artifact sizes ([`artifacts`]), and runs
 //! each crate's own benchmark for what that crate owns (webhook load,
 //! reconcile diff, writer requests and peak RSS, relay throughput): their
 //! code is called, not copied ([`delegated`]). Prints one markdown report
@@ -92,8 +92,9 @@ async fn snapshot_section() -> String {
 
 async fn dev_section() -> String {
     let mut section = format!(
-        "## Local stack: first sync of {} × 20 (tests/bench)\n\n\
-         `DATABASE_URL=… sheetsync dev --table big` (release build), \
+        "## Local stack: first sync and full resync of {} × 20 (tests/bench)\n\n\
+         `DATABASE_URL=… sheetsync dev --table big` (release build), then \
+         `DATABASE_URL=… sheetsync backfill --binding B` once the first sync is in; \
          `cargo run --release -p sheetsync-bench -- dev`\n\n",
         dev_first_sync::ROWS
     );
