@@ -5,7 +5,8 @@
 //! flight per group, the group being the spreadsheet, failed messages
 //! back after the visibility timeout) and the production writer, against
 //! the emulator enforcing Google's per-minute quotas. The settings default
-//! to the template's (unpaced writer, no linger, 360 s visibility).
+//! to the template's (writer paced at 28 a minute, no linger, 360 s
+//! visibility).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -43,7 +44,7 @@ const DEADLINE: Duration = Duration::from_secs(900);
 const POLL: Duration = Duration::from_millis(5);
 
 /// The run's settings; `cargo run --release -p sheetsync-bench -- commits
-/// --pace 0 --linger 0 --min-batch 0 --visibility 360`.
+/// --pace 28 --linger 0 --min-batch 0 --visibility 360`.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// The writer's reads and writes per minute (`WriterPacePerMinute`; 0 = unpaced).
@@ -59,7 +60,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            pace: 0,
+            pace: 28,
             linger_ms: 0,
             min_batch_ms: 0,
             visibility_s: 360,
