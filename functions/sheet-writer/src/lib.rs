@@ -18,6 +18,9 @@ pub const ENV_TOKEN_URI: &str = "GOOGLE_TOKEN_URI";
 /// Optional: each service account's reads and writes per minute in this
 /// container (unset: unpaced). docs/scale.md works out the value.
 pub const ENV_PACE: &str = "SHEETSYNC_WRITER_PACE_PER_MINUTE";
+/// Optional: how many of those may go at once after a quiet spell (the
+/// rest spread so that any minute still holds the budget); default 1.
+pub const ENV_PACE_BURST: &str = "SHEETSYNC_WRITER_PACE_BURST";
 /// Optional: the least time a batch that made requests takes, in ms, so
 /// that a spreadsheet's batches stay that far apart across containers.
 pub const ENV_MIN_BATCH_MS: &str = "SHEETSYNC_WRITER_MIN_BATCH_MS";
@@ -65,6 +68,7 @@ pub async fn writer_from_lookup(
             .transpose()
     };
     let pace = number(ENV_PACE)?.filter(|&n| n > 0);
+    let burst = number(ENV_PACE_BURST)?.unwrap_or(1);
     let min_batch = Duration::from_millis(u64::from(number(ENV_MIN_BATCH_MS)?.unwrap_or(0)));
     let keys = KeySource::from_lookup(&get)?.load_all().await?;
     let endpoints = Endpoints {
@@ -74,12 +78,13 @@ pub async fn writer_from_lookup(
     let mut writer: Option<Writer> = None;
     for key in keys {
         // Each account its own budget: Google counts per service account.
-        let client = SheetsClient::new(key, &endpoints)
-            .await?
-            .with_pace(Pace::new(Budget {
+        let client = SheetsClient::new(key, &endpoints).await?.with_pace(
+            Pace::new(Budget {
                 reads_per_minute: pace,
                 writes_per_minute: pace,
-            }));
+            })
+            .with_burst(burst),
+        );
         writer = Some(match writer {
             None => Writer::new(client),
             Some(w) => w.with_account(client),

@@ -143,6 +143,7 @@ async fn settings_are_checked_and_several_keys_are_taken() {
             ("GOOGLE_SERVICE_ACCOUNT_JSON", format!("[{key}, {key}]")),
             ("SHEETS_API_ROOT_URL", emu.root_url()),
             ("SHEETSYNC_WRITER_PACE_PER_MINUTE", pace.to_string()),
+            ("SHEETSYNC_WRITER_PACE_BURST", "4".to_string()),
             ("SHEETSYNC_WRITER_MIN_BATCH_MS", "250".to_string()),
         ];
         move |name: &str| {

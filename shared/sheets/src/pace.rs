@@ -34,6 +34,9 @@ pub enum Kind {
 #[derive(Debug, Clone, Default)]
 pub struct Pace {
     budget: Budget,
+    /// Requests of a kind that may go at once after a quiet spell (at
+    /// least 1); the rest of the budget is spread over the minute.
+    burst: u32,
     next: Arc<Mutex<Slots>>,
 }
 
@@ -47,8 +50,18 @@ impl Pace {
     pub fn new(budget: Budget) -> Pace {
         Pace {
             budget,
+            burst: 1,
             next: Arc::default(),
         }
+    }
+
+    /// Lets `burst` requests of a kind go at once after a quiet spell (a
+    /// few batches of a short burst need not wait), spacing the others so
+    /// that any 60-second window still holds at most the budget: `burst`
+    /// at once, then one every `60 s / (budget − burst + 1)`.
+    pub fn with_burst(mut self, burst: u32) -> Pace {
+        self.burst = burst.max(1);
+        self
     }
 
     pub fn budget(&self) -> Budget {
@@ -65,7 +78,10 @@ impl Pace {
         let Some(per_minute) = per_minute.filter(|n| *n > 0) else {
             return now;
         };
-        let spacing = Duration::from_secs(60) / per_minute;
+        let burst = self.burst.clamp(1, per_minute);
+        let spacing = Duration::from_secs(60) / (per_minute - burst + 1);
+        // How far ahead of `now` the schedule may run: `burst - 1` slots.
+        let tolerance = spacing * (burst - 1);
         let mut slots = match self.next.lock() {
             Ok(s) => s,
             Err(poisoned) => poisoned.into_inner(),
@@ -74,8 +90,11 @@ impl Pace {
             Kind::Read => &mut slots.read,
             Kind::Write => &mut slots.write,
         };
-        let at = next.map_or(now, |n| n.max(now));
-        *next = Some(at + spacing);
+        // `next` is where the schedule stands (each request moves it one
+        // slot on); a request may go once it is within the tolerance.
+        let scheduled = next.map_or(now, |n| n.max(now));
+        let at = next.map_or(now, |n| now.max(n.checked_sub(tolerance).unwrap_or(now)));
+        *next = Some(scheduled + spacing);
         at
     }
 
@@ -135,6 +154,38 @@ mod tests {
                 "{in_minute} reads in the minute from slot {i}"
             );
         }
+    }
+
+    #[test]
+    fn a_burst_goes_at_once_and_any_minute_still_holds_the_budget() {
+        let pace = Pace::new(Budget {
+            reads_per_minute: Some(28),
+            writes_per_minute: None,
+        })
+        .with_burst(4);
+        let t0 = Instant::now();
+        let first: Vec<Instant> = (0..5).map(|_| pace.reserve(Kind::Read, t0)).collect();
+        // 4 at once, then one every 60 s / 25 = 2.4 s.
+        assert_eq!(first, [t0, t0, t0, t0, t0 + Duration::from_millis(2400)]);
+        // Requests arriving at random moments, quiet spells between.
+        let mut slots = first;
+        let mut now = t0;
+        for i in 0..400u64 {
+            now += Duration::from_millis((i * 7919) % 5000);
+            slots.push(pace.reserve(Kind::Read, now));
+        }
+        slots.sort();
+        for (i, start) in slots.iter().enumerate() {
+            let in_minute = slots[i..]
+                .iter()
+                .take_while(|t| t.duration_since(*start) < Duration::from_secs(60))
+                .count();
+            assert!(in_minute <= 28, "{in_minute} reads in the minute from {i}");
+        }
+        // After a quiet minute the burst is there again.
+        let later = *slots.last().unwrap() + Duration::from_secs(60);
+        let again: Vec<Instant> = (0..4).map(|_| pace.reserve(Kind::Read, later)).collect();
+        assert_eq!(again, [later; 4]);
     }
 
     #[test]

@@ -44,11 +44,13 @@ const DEADLINE: Duration = Duration::from_secs(900);
 const POLL: Duration = Duration::from_millis(5);
 
 /// The run's settings; `cargo run --release -p sheetsync-bench -- commits
-/// --pace 28 --linger 0 --min-batch 0 --visibility 360`.
+/// --pace 28 --burst 1 --linger 0 --min-batch 0 --visibility 360`.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// The writer's reads and writes per minute (`WriterPacePerMinute`; 0 = unpaced).
     pub pace: u32,
+    /// Of those, how many may go at once after a quiet spell (`WriterPaceBurst`).
+    pub burst: u32,
     /// The relay's linger, ms (`sheetsync relay --linger`).
     pub linger_ms: u64,
     /// The writer's least batch duration, ms (`WriterMinBatchMs`).
@@ -61,6 +63,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             pace: 28,
+            burst: 1,
             linger_ms: 0,
             min_batch_ms: 0,
             visibility_s: 360,
@@ -78,6 +81,7 @@ impl Options {
             let bad = |e: &dyn std::fmt::Display| format!("{name} {value}: {e}");
             match name.as_str() {
                 "--pace" => o.pace = value.parse().map_err(|e| bad(&e))?,
+                "--burst" => o.burst = value.parse().map_err(|e| bad(&e))?,
                 "--linger" => o.linger_ms = value.parse().map_err(|e| bad(&e))?,
                 "--min-batch" => o.min_batch_ms = value.parse().map_err(|e| bad(&e))?,
                 "--visibility" => o.visibility_s = value.parse().map_err(|e| bad(&e))?,
@@ -89,8 +93,8 @@ impl Options {
 
     pub fn command(&self) -> String {
         format!(
-            "cargo run --release -p sheetsync-bench -- commits --pace {} --linger {} --min-batch {} --visibility {}",
-            self.pace, self.linger_ms, self.min_batch_ms, self.visibility_s
+            "cargo run --release -p sheetsync-bench -- commits --pace {} --burst {} --linger {} --min-batch {} --visibility {}",
+            self.pace, self.burst, self.linger_ms, self.min_batch_ms, self.visibility_s
         )
     }
 }
@@ -310,10 +314,13 @@ pub async fn measure(o: &Options) -> Result<Commits, String> {
         SheetsClient::new(key, &endpoints)
             .await
             .map_err(|e| err("sheets client")(&e))?
-            .with_pace(Pace::new(Budget {
-                reads_per_minute: pace,
-                writes_per_minute: pace,
-            })),
+            .with_pace(
+                Pace::new(Budget {
+                    reads_per_minute: pace,
+                    writes_per_minute: pace,
+                })
+                .with_burst(o.burst),
+            ),
     )
     .with_min_batch_interval(Duration::from_millis(o.min_batch_ms));
     let record = Arc::new(Mutex::new(Record::default()));
