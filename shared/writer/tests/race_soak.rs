@@ -35,16 +35,18 @@ fn person(seed: u64) -> impl FnOnce(&mut Vec<Vec<Cell>>) + Send + 'static {
     }
 }
 
+/// `SHEETSYNC_RACE_ROUNDS` batches (40) from `SHEETSYNC_SEED` (5).
+fn soak_settings() -> (usize, u64) {
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    (
+        var("SHEETSYNC_RACE_ROUNDS").map_or(40, |n: u64| n as usize),
+        var("SHEETSYNC_SEED").unwrap_or(5),
+    )
+}
+
 #[tokio::test]
 async fn batches_raced_by_row_moves_land_every_change_on_its_row() {
-    let rounds: usize = std::env::var("SHEETSYNC_RACE_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(40);
-    let seed: u64 = std::env::var("SHEETSYNC_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+    let (rounds, seed) = soak_settings();
     let mut rng = Rng(seed);
     let env = setup().await;
     // The oracle: key → (name, qty). Row 0 of the tab is the header.
@@ -117,14 +119,7 @@ fn tab_as_oracle(env: &Env, tab: &str, round: usize) -> Oracle {
 #[tokio::test]
 async fn a_spreadsheets_tabs_raced_by_row_moves_land_every_change_on_its_row() {
     const TABS: [&str; 3] = ["Orders", "Returns", "Stock"];
-    let rounds: usize = std::env::var("SHEETSYNC_RACE_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(40);
-    let seed: u64 = std::env::var("SHEETSYNC_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+    let (rounds, seed) = soak_settings();
     let mut rng = Rng(seed ^ 0x7ab5);
     let env = setup().await;
     let mut wants: Vec<Oracle> = Vec::new();

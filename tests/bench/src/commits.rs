@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use serde_json::{Value as Json, json};
 use sheetsync_config::TableRef;
-use sheetsync_outbox::{ListenOptions, MemoryQueue, listen};
 use sheetsync_reconcile::ConflictPolicy;
 use sheetsync_sheets::{Budget, Endpoints, Pace, SheetsClient, auth::parse_key};
 use sheetsync_sheets_emulator::{Emulator, GoogleQuotas};
@@ -26,7 +25,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_postgres::Client;
 
-use crate::bindings::fifo::{Fifo, Record, Workers};
+use crate::bindings::fifo::{Fifo, Record, Relay, Workers};
 use crate::bindings::load::Rng;
 
 pub const COMMITS: usize = 1_000;
@@ -335,32 +334,12 @@ pub async fn measure(o: &Options) -> Result<Commits, String> {
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (queue, mut received) = MemoryQueue::new(100_000);
-    let config = db.config();
-    let listen_options = ListenOptions {
-        linger: Duration::from_millis(o.linger_ms),
-        ..ListenOptions::default()
-    };
-    let mut relay_stop = stop_rx.clone();
-    let relay = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = relay_stop.changed().await;
-        };
-        listen(
-            &config,
-            tokio_postgres::NoTls,
-            &queue,
-            &listen_options,
-            shutdown,
-        )
-        .await;
-    });
-    let queue_in = workers.fifo.clone();
-    let pump = tokio::spawn(async move {
-        while let Some(m) = received.recv().await {
-            queue_in.push(m);
-        }
-    });
+    let relay = Relay::spawn(
+        db.config(),
+        Duration::from_millis(o.linger_ms),
+        workers.fifo.clone(),
+        stop_rx.clone(),
+    );
     // One group (one spreadsheet), so one batch in flight at a time
     // whatever WriterMaxConcurrency is: one worker serves it.
     let worker = tokio::spawn(workers.clone().run(stop_rx.clone()));
@@ -408,9 +387,8 @@ pub async fn measure(o: &Options) -> Result<Commits, String> {
     let load_after = load_average();
 
     let _ = stop_tx.send(true);
-    let _ = relay.await;
+    relay.stopped().await;
     let _ = worker.await;
-    pump.abort();
 
     let log = emu.requests();
     let api = || log.iter().filter(|r| r.path.starts_with("/v4/"));

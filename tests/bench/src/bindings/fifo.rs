@@ -140,6 +140,48 @@ impl Fifo {
     }
 }
 
+/// The relay in LISTEN mode, its messages pushed into a [`Fifo`].
+pub struct Relay {
+    relay: tokio::task::JoinHandle<()>,
+    pump: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    /// Starts the relay on `config` with `linger`; it stops when `stop`
+    /// changes.
+    pub fn spawn(
+        config: tokio_postgres::Config,
+        linger: Duration,
+        fifo: Arc<Fifo>,
+        mut stop: watch::Receiver<bool>,
+    ) -> Relay {
+        let (queue, mut received) = sheetsync_outbox::MemoryQueue::new(100_000);
+        let options = sheetsync_outbox::ListenOptions {
+            linger,
+            ..sheetsync_outbox::ListenOptions::default()
+        };
+        let relay = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stop.changed().await;
+            };
+            sheetsync_outbox::listen(&config, tokio_postgres::NoTls, &queue, &options, shutdown)
+                .await;
+        });
+        let pump = tokio::spawn(async move {
+            while let Some(m) = received.recv().await {
+                fifo.push(m);
+            }
+        });
+        Relay { relay, pump }
+    }
+
+    /// Waits for the relay to stop (after `stop` changed).
+    pub async fn stopped(self) {
+        let _ = self.relay.await;
+        self.pump.abort();
+    }
+}
+
 /// What the writers saw, per binding (by its index in the fleet).
 #[derive(Debug, Default)]
 pub struct Record {

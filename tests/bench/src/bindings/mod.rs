@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sheetsync_config::DbConfig;
-use sheetsync_outbox::{ListenOptions, MemoryQueue, listen};
 use sheetsync_sheets::{Budget, Endpoints, Pace, SheetsClient, auth::parse_key};
 use sheetsync_sheets_emulator::{Emulator, GoogleQuotas, TEST_PROJECT_ACCOUNTS};
 use sheetsync_store::migrate;
@@ -188,32 +187,12 @@ pub async fn measure(o: &Options) -> Result<String, String> {
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (queue, mut received) = MemoryQueue::new(100_000);
-    let config = db.config();
-    let listen_options = ListenOptions {
-        linger: Duration::from_millis(o.linger_ms),
-        ..ListenOptions::default()
-    };
-    let mut relay_stop = stop_rx.clone();
-    let relay = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = relay_stop.changed().await;
-        };
-        listen(
-            &config,
-            tokio_postgres::NoTls,
-            &queue,
-            &listen_options,
-            shutdown,
-        )
-        .await;
-    });
-    let queue_in = workers.fifo.clone();
-    let pump = tokio::spawn(async move {
-        while let Some(m) = received.recv().await {
-            queue_in.push(m);
-        }
-    });
+    let relay = fifo::Relay::spawn(
+        db.config(),
+        Duration::from_millis(o.linger_ms),
+        workers.fifo.clone(),
+        stop_rx.clone(),
+    );
     let mut tasks = Vec::new();
     for _ in 0..o.writers {
         tasks.push(tokio::spawn(workers.clone().run(stop_rx.clone())));
@@ -298,8 +277,7 @@ pub async fn measure(o: &Options) -> Result<String, String> {
             t.abort();
         }
     }
-    let _ = relay.await;
-    pump.abort();
+    relay.stopped().await;
     meter.abort();
 
     let mut cells_differing = 0;
