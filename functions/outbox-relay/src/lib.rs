@@ -97,7 +97,7 @@ impl<S: sheetsync_outbox::QueueSink> Relay<S> {
             // closed by the server meanwhile: then one fresh attempt.
             let retry = lease.conn().client.is_closed() && lease.reused && !retried;
             match round {
-                Ok(r) => report.bindings.extend(r.bindings),
+                Ok(r) => report.merge(r),
                 Err(e) if !retry => return Err(e.into()),
                 Err(_) => {}
             }

@@ -17,10 +17,11 @@ use tokio_postgres::Client;
 use tracing::{error, info, warn};
 
 use crate::OutboxError;
-use crate::claim::{self, OutboxRow};
+use crate::bundle::{self, Bundle, Lane};
+use crate::claim;
 use crate::horizon::{Horizon, horizon};
 use crate::pack::{self, PackLimits, PackedMessage};
-use crate::sink::{EntryOutcome, MAX_ENTRIES_PER_REQUEST, OutgoingMessage, QueueSink};
+use crate::sink::{EntryOutcome, MAX_ENTRIES_PER_REQUEST, OutgoingMessage, QueueSink, SinkError};
 use crate::target::Target;
 
 /// Which bindings a drain looks at.
@@ -81,6 +82,9 @@ pub struct BindingReport {
 #[derive(Debug, Default)]
 pub struct DrainReport {
     pub bindings: Vec<BindingReport>,
+    /// Queue messages sent: a bundle counts once here and once in the
+    /// report of each binding it carries.
+    pub messages: u64,
 }
 
 impl DrainReport {
@@ -89,7 +93,13 @@ impl DrainReport {
     }
 
     pub fn messages(&self) -> u64 {
-        self.bindings.iter().map(|b| b.messages).sum()
+        self.messages
+    }
+
+    /// Adds a later drain's report to this one.
+    pub fn merge(&mut self, later: DrainReport) {
+        self.bindings.extend(later.bindings);
+        self.messages += later.messages;
     }
 
     pub fn failures(&self) -> impl Iterator<Item = (&str, &OutboxError)> {
@@ -109,9 +119,11 @@ impl DrainReport {
     }
 }
 
-/// Drains the bindings of `scope` once each, up to each one's horizon.
-/// Errors of one binding are in its report; `Err` only when the bindings
-/// cannot be listed.
+/// Drains the bindings of `scope` once each, up to each one's horizon,
+/// together with the other bindings of their spreadsheets that have rows
+/// (their changes share messages: [`crate::bundle`]). Errors of one
+/// binding are in its report; `Err` only when the bindings cannot be
+/// listed.
 pub async fn drain<S: QueueSink>(
     client: &mut Client,
     sink: &S,
@@ -120,10 +132,7 @@ pub async fn drain<S: QueueSink>(
     deadline: Instant,
 ) -> Result<DrainReport, OutboxError> {
     check_schemas(client, scope).await;
-    let names = match scope {
-        Scope::All => pending_bindings(client).await?,
-        Scope::Bindings(names) => names.clone(),
-    };
+    let names = pending_bindings(client, scope).await?;
     let mut report = DrainReport {
         bindings: names
             .into_iter()
@@ -135,27 +144,62 @@ pub async fn drain<S: QueueSink>(
                 outcome: BindingOutcome::Drained,
             })
             .collect(),
+        messages: 0,
     };
-    let mut turn: Vec<usize> = (0..report.bindings.len()).collect();
-    while !turn.is_empty() {
-        let mut again = Vec::new();
-        for i in turn {
-            let b = &mut report.bindings[i];
-            b.outcome = match drain_binding(client, sink, b, opts, deadline).await {
-                Ok(Turn::Over(outcome)) => outcome,
-                Ok(Turn::More) => {
-                    again.push(i);
-                    continue;
-                }
-                Err(e) => BindingOutcome::Failed(e),
-            };
-            if let BindingOutcome::Failed(e) = &b.outcome {
+    let mut targets: Vec<Option<Target>> = Vec::with_capacity(report.bindings.len());
+    for b in &mut report.bindings {
+        match Target::load(client, &b.binding).await {
+            Ok(t) => targets.push(Some(t)),
+            Err(e) => {
                 warn!(binding = %b.binding, error = %e, "outbox drain stopped");
+                b.outcome = BindingOutcome::Failed(e);
+                targets.push(None);
             }
         }
+    }
+    let mut turn: Vec<usize> = (0..targets.len())
+        .filter(|&i| targets[i].is_some())
+        .collect();
+    while !turn.is_empty() {
+        let mut again = Vec::new();
+        for group in spreadsheets(&turn, &targets) {
+            let lanes: Vec<(usize, &Target)> = group
+                .iter()
+                .filter_map(|&i| targets[i].as_ref().map(|t| (i, t)))
+                .collect();
+            for (i, turned) in
+                drain_spreadsheet(client, sink, &lanes, opts, deadline, &mut report).await
+            {
+                let b = &mut report.bindings[i];
+                b.outcome = match turned {
+                    Turn::More => {
+                        again.push(i);
+                        continue;
+                    }
+                    Turn::Over(outcome) => outcome,
+                };
+                if let BindingOutcome::Failed(e) = &b.outcome {
+                    warn!(binding = %b.binding, error = %e, "outbox drain stopped");
+                }
+            }
+        }
+        again.sort_unstable();
         turn = again;
     }
     Ok(report)
+}
+
+/// `turn`'s bindings by spreadsheet, in the order of each one's first binding.
+fn spreadsheets(turn: &[usize], targets: &[Option<Target>]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    for &i in turn {
+        let Some(t) = &targets[i] else { continue };
+        match groups.iter_mut().find(|(s, _)| *s == t.spreadsheet_id) {
+            Some((_, g)) => g.push(i),
+            None => groups.push((&t.spreadsheet_id, vec![i])),
+        }
+    }
+    groups.into_iter().map(|(_, g)| g).collect()
 }
 
 /// How a binding's turn ended.
@@ -186,7 +230,7 @@ pub async fn drain_until_idle<S: QueueSink>(
         let sent = report.rows_sent();
         let busy = report.busy();
         let failed = report.failures().next().is_some();
-        total.bindings.extend(report.bindings);
+        total.merge(report);
         let now = Instant::now();
         if failed || now >= deadline {
             return Ok(total);
@@ -235,154 +279,314 @@ async fn check_schemas(client: &Client, scope: &Scope) {
     }
 }
 
-async fn pending_bindings(client: &Client) -> Result<Vec<String>, OutboxError> {
+/// The scope's bindings, and every other binding of their spreadsheets
+/// that has outbox rows (for `Scope::All`, every binding with rows).
+async fn pending_bindings(client: &Client, scope: &Scope) -> Result<Vec<String>, OutboxError> {
+    let names: Option<Vec<String>> = match scope {
+        Scope::All => None,
+        Scope::Bindings(names) => Some(names.clone()),
+    };
     let rows = client
         .query(
             "SELECT b.name FROM sheetsync.bindings b
-              WHERE EXISTS (SELECT 1 FROM sheetsync.outbox o WHERE o.binding = b.name)
+              WHERE ($1::text[] IS NOT NULL AND b.name = ANY($1))
+                 OR (($1::text[] IS NULL OR b.spreadsheet_id IN
+                        (SELECT s.spreadsheet_id FROM sheetsync.bindings s WHERE s.name = ANY($1)))
+                     AND EXISTS (SELECT 1 FROM sheetsync.outbox o WHERE o.binding = b.name))
               ORDER BY b.name",
-            &[],
+            &[&names],
         )
         .await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    let mut found: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    // A named binding that is not (or no longer) bound still gets its
+    // report: loading it says why.
+    if let Some(names) = names {
+        for name in names {
+            if !found.contains(&name) {
+                found.push(name);
+            }
+        }
+    }
+    Ok(found)
 }
 
-async fn drain_binding<S: QueueSink>(
+/// One binding's rows claimed in a spreadsheet's drain.
+struct Claimed<'a> {
+    index: usize,
+    target: &'a Target,
+    rows: usize,
+    upto: i64,
+    packed: Vec<PackedMessage>,
+    /// Why packing stopped early, if it did.
+    stopped: Option<OutboxError>,
+    /// Sequences the queue accepted, and in how many messages.
+    sent: Vec<i64>,
+    messages: u64,
+    /// Why sending stopped for this binding, if it did.
+    outcome: Option<BindingOutcome>,
+}
+
+/// One turn of a spreadsheet's bindings: their horizons, then one
+/// transaction that claims each one's rows, sends them bundled, and deletes
+/// what the queue accepted. Answers each binding's turn.
+async fn drain_spreadsheet<S: QueueSink>(
     client: &mut Client,
     sink: &S,
-    report: &mut BindingReport,
+    lanes: &[(usize, &Target)],
     opts: &DrainOptions,
     deadline: Instant,
-) -> Result<Turn, OutboxError> {
+    report: &mut DrainReport,
+) -> Vec<(usize, Turn)> {
     use BindingOutcome::{Deadline, Drained, OtherRelay, WritersBusy};
-    let binding = report.binding.clone();
-    let upto = match horizon(client, &binding, opts.horizon_wait).await? {
-        Horizon::At(seq) => seq,
-        Horizon::Empty => return Ok(Turn::Over(Drained)),
-        Horizon::Busy => return Ok(Turn::Over(WritersBusy)),
-    };
-    let target = Target::load(client, &binding).await?;
+    let mut turns = Vec::new();
+    let mut ready: Vec<(usize, &Target, i64)> = Vec::new();
+    for &(i, target) in lanes {
+        match horizon(client, &target.binding, opts.horizon_wait).await {
+            Ok(Horizon::At(upto)) => ready.push((i, target, upto)),
+            Ok(Horizon::Empty) => turns.push((i, Turn::Over(Drained))),
+            Ok(Horizon::Busy) => turns.push((i, Turn::Over(WritersBusy))),
+            Err(e) => turns.push((i, Turn::Over(BindingOutcome::Failed(e)))),
+        }
+    }
+    if ready.is_empty() {
+        return turns;
+    }
     if Instant::now() >= deadline {
-        return Ok(Turn::Over(Deadline));
+        turns.extend(ready.iter().map(|r| (r.0, Turn::Over(Deadline))));
+        return turns;
     }
-    let tx = client.transaction().await?;
-    if !claim::try_drain_lock(&tx, &binding).await? {
-        return Ok(Turn::Over(OtherRelay));
+    // A failed statement aborts the turn of every binding in it: the
+    // first is given the error, the others a note that names it.
+    let failed = |ready: &[(usize, &Target, i64)], e: OutboxError| -> Vec<(usize, Turn)> {
+        let reason = e.to_string();
+        let transient = e.is_transient();
+        let mut errors = vec![e];
+        errors.extend(ready[1..].iter().map(|r| OutboxError::Sibling {
+            binding: r.1.binding.clone(),
+            reason: reason.clone(),
+            transient,
+        }));
+        ready
+            .iter()
+            .zip(errors)
+            .map(|(r, e)| (r.0, Turn::Over(BindingOutcome::Failed(e))))
+            .collect()
+    };
+    let tx = match client.transaction().await {
+        Ok(tx) => tx,
+        Err(e) => {
+            turns.extend(failed(&ready, OutboxError::Db(e)));
+            return turns;
+        }
+    };
+    let mut claimed: Vec<Claimed> = Vec::new();
+    for &(index, target, upto) in &ready {
+        let binding = &target.binding;
+        let rows = match claim::try_drain_lock(&tx, binding).await {
+            Ok(false) => {
+                turns.push((index, Turn::Over(OtherRelay)));
+                continue;
+            }
+            // Rows at or below an earlier turn's claim were deleted with it.
+            Ok(true) => claim::claim(&tx, binding, 0, upto, opts.claim_rows).await,
+            Err(e) => Err(e),
+        };
+        match rows {
+            Ok(rows) if rows.is_empty() => turns.push((index, Turn::Over(Drained))),
+            Ok(rows) => {
+                let packed = pack::pack(target, &rows, opts.limits);
+                claimed.push(Claimed {
+                    index,
+                    target,
+                    rows: rows.len(),
+                    upto,
+                    packed: packed.messages,
+                    stopped: packed.stopped,
+                    sent: Vec::new(),
+                    messages: 0,
+                    outcome: None,
+                });
+            }
+            // The transaction is aborted: nothing of this turn is sent.
+            Err(e) => {
+                turns.extend(failed(&ready, e));
+                return turns;
+            }
+        }
     }
-    // Rows at or below an earlier turn's claim were deleted with it.
-    let rows = claim::claim(&tx, &binding, 0, upto, opts.claim_rows).await?;
-    if rows.is_empty() {
-        tx.commit().await?;
-        return Ok(Turn::Over(Drained));
+    send_bundles(sink, &mut claimed, opts, deadline, report).await;
+    for c in &claimed {
+        if let Err(e) = claim::delete(&tx, &c.target.binding, &c.sent).await {
+            turns.extend(failed(&ready, e));
+            return turns;
+        }
     }
-    let messages_before = report.messages;
-    let (sent, stop) = send_rows(sink, &target, &rows, opts, deadline, report).await;
-    let deleted = claim::delete(&tx, &binding, &sent).await?;
-    tx.commit().await?;
-    if let (Some(first), Some(last)) = (sent.first(), sent.last()) {
-        info!(
-            binding = %binding,
-            first_seq = first,
-            last_seq = last,
-            rows = deleted,
-            messages = report.messages - messages_before,
-            horizon = upto,
-            "outbox rows sent"
-        );
+    if let Err(e) = tx.commit().await {
+        turns.extend(failed(&ready, OutboxError::Db(e)));
+        return turns;
     }
-    if let Some(outcome) = stop {
-        return Ok(Turn::Over(outcome));
+    for c in claimed {
+        let b = &report.bindings[c.index];
+        if let (Some(first), Some(last)) = (c.sent.first(), c.sent.last()) {
+            info!(
+                binding = %b.binding,
+                first_seq = first,
+                last_seq = last,
+                rows = c.sent.len(),
+                messages = c.messages,
+                horizon = c.upto,
+                "outbox rows sent"
+            );
+        }
+        let turn = match (c.outcome, c.stopped) {
+            (Some(outcome), _) => Turn::Over(outcome),
+            (None, Some(stopped)) => Turn::Over(BindingOutcome::Failed(stopped)),
+            (None, None) if (c.rows as i64) < opts.claim_rows => Turn::Over(Drained),
+            (None, None) => Turn::More,
+        };
+        turns.push((c.index, turn));
     }
-    if (rows.len() as i64) < opts.claim_rows {
-        return Ok(Turn::Over(Drained));
-    }
-    Ok(Turn::More)
+    turns
 }
 
-/// Packs and sends claimed rows; returns the sequences the queue accepted,
-/// and why sending stopped early, if it did.
-async fn send_rows<S: QueueSink>(
+/// Sends the claimed bindings' messages as bundles, in requests of at most
+/// ten. The first request that fails ends the turn for every binding with
+/// messages left: a later message of a binding must never overtake an
+/// earlier one that was not sent.
+async fn send_bundles<S: QueueSink>(
     sink: &S,
-    target: &Target,
-    rows: &[OutboxRow],
+    claimed: &mut [Claimed<'_>],
     opts: &DrainOptions,
     deadline: Instant,
-    report: &mut BindingReport,
-) -> (Vec<i64>, Option<BindingOutcome>) {
-    let packed = pack::pack(target, rows, opts.limits);
-    let group_id = pack::group_id(&target.spreadsheet_id);
-    let mut accepted = Vec::new();
+    report: &mut DrainReport,
+) {
+    let lanes: Vec<Lane> = claimed
+        .iter()
+        .map(|c| Lane {
+            binding: &c.target.binding,
+            messages: &c.packed,
+        })
+        .collect();
+    let bundles = bundle::bundle(&lanes, opts.limits);
+    let sizes: Vec<usize> = bundles.iter().map(|b| b.body.len()).collect();
+    let group_id = match claimed.first() {
+        Some(c) => pack::group_id(&c.target.spreadsheet_id),
+        None => return,
+    };
+    let mut stopped = false;
     for range in pack::requests(
-        &packed.messages,
+        &sizes,
         MAX_ENTRIES_PER_REQUEST,
         opts.limits.max_message_bytes,
     ) {
-        if Instant::now() >= deadline {
-            return (accepted, Some(BindingOutcome::Deadline));
+        let sending = &bundles[range];
+        if stopped || Instant::now() >= deadline {
+            for b in sending {
+                for &(lane, _) in &b.parts {
+                    claimed[lane]
+                        .outcome
+                        .get_or_insert(BindingOutcome::Deadline);
+                }
+            }
+            stopped = true;
+            continue;
         }
-        let messages = &packed.messages[range];
-        let entries: Vec<OutgoingMessage> = messages
+        let entries: Vec<OutgoingMessage> = sending
             .iter()
             .enumerate()
-            .map(|(i, m)| OutgoingMessage {
+            .map(|(i, b)| OutgoingMessage {
                 entry_id: format!("m{i}"),
                 group_id: group_id.clone(),
-                dedup_id: pack::dedup_id(&target.binding, m),
-                body: m.body.clone(),
+                dedup_id: b.dedup_id.clone(),
+                body: b.body.clone(),
             })
             .collect();
-        let first_seq = messages.first().map_or(0, PackedMessage::first_seq);
-        let last_seq = messages.last().map_or(0, PackedMessage::last_seq);
-        report.requests += 1;
+        let mut in_request: Vec<usize> = sending
+            .iter()
+            .flat_map(|b| b.parts.iter().map(|p| p.0))
+            .collect();
+        in_request.sort_unstable();
+        in_request.dedup();
+        for &lane in &in_request {
+            report.bindings[claimed[lane].index].requests += 1;
+        }
         let outcomes = match sink.send_batch(&entries).await {
             Ok(o) => o,
             Err(source) => {
-                let e = OutboxError::Send {
-                    binding: target.binding.clone(),
-                    first_seq,
-                    last_seq,
-                    source,
-                };
-                return (accepted, Some(BindingOutcome::Failed(e)));
+                for lane in in_request {
+                    let c = &mut claimed[lane];
+                    let (first_seq, last_seq) = seq_range(c, sending, lane);
+                    c.outcome
+                        .get_or_insert(BindingOutcome::Failed(OutboxError::Send {
+                            binding: c.target.binding.clone(),
+                            first_seq,
+                            last_seq,
+                            source: SinkError(source.0.clone()),
+                        }));
+                }
+                stopped = true;
+                continue;
             }
         };
-        let mut refused = None;
-        for (m, outcome) in messages.iter().zip(outcomes) {
+        for (b, outcome) in sending.iter().zip(outcomes) {
             match outcome {
                 EntryOutcome::Accepted => {
-                    accepted.extend_from_slice(&m.seqs);
                     report.messages += 1;
-                    report.rows_sent += m.seqs.len() as u64;
+                    for &(lane, m) in &b.parts {
+                        let c = &mut claimed[lane];
+                        let message = &c.packed[m];
+                        if let Some(BindingOutcome::Failed(OutboxError::Refused {
+                            first_seq,
+                            ..
+                        })) = &c.outcome
+                        {
+                            // SQS accepted a later message of the group after
+                            // refusing an earlier one: the writer's watermark
+                            // will pass the refused changes. Only a backfill
+                            // repairs the sheet now.
+                            error!(
+                                binding = %c.target.binding,
+                                refused_seq = first_seq,
+                                accepted_seq = message.first_seq(),
+                                "queue accepted changes after refusing an earlier one; run `sheetsync backfill` for this binding"
+                            );
+                        }
+                        c.sent.extend_from_slice(&message.seqs);
+                        c.messages += 1;
+                        let r = &mut report.bindings[c.index];
+                        r.messages += 1;
+                        r.rows_sent += message.seqs.len() as u64;
+                    }
                 }
                 EntryOutcome::Failed { code, message } => {
-                    refused.get_or_insert(OutboxError::Refused {
-                        binding: target.binding.clone(),
-                        first_seq: m.first_seq(),
-                        last_seq: m.last_seq(),
-                        code,
-                        message,
-                    });
+                    for &(lane, m) in &b.parts {
+                        let c = &mut claimed[lane];
+                        c.outcome
+                            .get_or_insert(BindingOutcome::Failed(OutboxError::Refused {
+                                binding: c.target.binding.clone(),
+                                first_seq: c.packed[m].first_seq(),
+                                last_seq: c.packed[m].last_seq(),
+                                code: code.clone(),
+                                message: message.clone(),
+                            }));
+                    }
+                    stopped = true;
                 }
             }
         }
-        if let Some(e) = refused {
-            let refused_first = match &e {
-                OutboxError::Refused { first_seq, .. } => *first_seq,
-                _ => 0,
-            };
-            if let Some(after) = accepted.iter().find(|s| **s > refused_first) {
-                // SQS accepted a later message of the group after refusing an
-                // earlier one: the writer's watermark will pass the refused
-                // changes. Only a backfill repairs the sheet now.
-                error!(
-                    binding = %target.binding,
-                    refused_seq = refused_first,
-                    accepted_seq = after,
-                    "queue accepted changes after refusing an earlier one; run `sheetsync backfill` for this binding"
-                );
-            }
-            return (accepted, Some(BindingOutcome::Failed(e)));
-        }
     }
-    (accepted, packed.stopped.map(BindingOutcome::Failed))
+}
+
+/// The first and last sequence of `lane`'s messages among `bundles`.
+fn seq_range(c: &Claimed<'_>, bundles: &[Bundle], lane: usize) -> (i64, i64) {
+    let mine: Vec<&PackedMessage> = bundles
+        .iter()
+        .flat_map(|b| b.parts.iter())
+        .filter(|p| p.0 == lane)
+        .map(|p| &c.packed[p.1])
+        .collect();
+    (
+        mine.first().map_or(0, |m| m.first_seq()),
+        mine.last().map_or(0, |m| m.last_seq()),
+    )
 }

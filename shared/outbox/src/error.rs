@@ -55,6 +55,15 @@ pub enum OutboxError {
         message: String,
     },
 
+    /// The drain of the binding's spreadsheet stopped at another binding's
+    /// error (they share a transaction); its rows stay in the outbox.
+    #[error("binding '{binding}': not drained, its spreadsheet's drain failed: {reason}")]
+    Sibling {
+        binding: String,
+        reason: String,
+        transient: bool,
+    },
+
     /// A chunk's keys are bounded so that its keyset is one part, whose
     /// sequence is drawn with its rows; this says the bound did not hold.
     #[error("binding '{binding}': a backfill chunk's keys took {parts} keyset parts, not one")]
@@ -72,6 +81,10 @@ impl OutboxError {
     /// Errors that a later attempt may not hit (the database or the queue
     /// was unreachable), as opposed to ones that need an operator.
     pub fn is_transient(&self) -> bool {
-        matches!(self, OutboxError::Db(_) | OutboxError::Send { .. })
+        match self {
+            OutboxError::Db(_) | OutboxError::Send { .. } => true,
+            OutboxError::Sibling { transient, .. } => *transient,
+            _ => false,
+        }
     }
 }

@@ -5,10 +5,12 @@
 //! * [`horizon`]: the highest sequence below which every writer has finished.
 //! * [`claim`]: outbox rows of one binding, locked for one drain.
 //! * [`pack`]: rows into queue messages (deterministic, size-bounded).
+//! * [`bundle`]: a spreadsheet's bindings' messages into shared messages.
 //! * [`sink`]: where messages go ([`QueueSink`]); [`sqs`] and [`memory`]
 //!   implement it; [`consume`] reads the SQS queue as the writer's event
 //!   source mapping does, for consumers that are not a Lambda.
-//! * [`drain`]: horizon → claim → pack → send → delete, per binding.
+//! * [`drain`]: horizon → claim → pack → bundle → send → delete, per
+//!   spreadsheet.
 //! * [`backfill`]: the whole table into the outbox, with its full key set,
 //!   in short transactions interleaved with the application's writes.
 //! * [`invoke`]: what a Lambda invocation asks for and answers.
@@ -16,6 +18,7 @@
 //!   optional linger per binding (`linger`) under load.
 
 pub mod backfill;
+pub mod bundle;
 pub mod claim;
 #[cfg(feature = "sqs")]
 pub mod consume;

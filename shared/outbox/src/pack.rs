@@ -139,26 +139,26 @@ pub fn pack(target: &Target, rows: &[OutboxRow], limits: PackLimits) -> Packed {
     }
 }
 
-/// Consecutive runs of messages that fit one send request: at most
-/// `max_entries` messages and `max_bytes` of bodies.
+/// Consecutive runs of messages (given by their body sizes) that fit one
+/// send request: at most `max_entries` messages and `max_bytes` of bodies.
 pub fn requests(
-    messages: &[PackedMessage],
+    sizes: &[usize],
     max_entries: usize,
     max_bytes: usize,
 ) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut bytes = 0;
-    for (i, m) in messages.iter().enumerate() {
-        if i > start && (i - start >= max_entries || bytes + m.body.len() > max_bytes) {
+    for (i, size) in sizes.iter().enumerate() {
+        if i > start && (i - start >= max_entries || bytes + size > max_bytes) {
             out.push(start..i);
             start = i;
             bytes = 0;
         }
-        bytes += m.body.len();
+        bytes += size;
     }
-    if start < messages.len() {
-        out.push(start..messages.len());
+    if start < sizes.len() {
+        out.push(start..sizes.len());
     }
     out
 }

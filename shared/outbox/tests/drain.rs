@@ -36,8 +36,13 @@ async fn committed_changes_arrive_in_commit_order_and_rolled_back_ones_never() {
     assert_eq!(report.rows_sent(), 5);
     assert_eq!(report.failures().count(), 0);
 
-    let received = f.receive(2).await;
-    assert_eq!(received.len(), 2, "one message per binding");
+    let received = f.receive(1).await;
+    assert_eq!(
+        received.len(),
+        1,
+        "one message for both bindings of the spreadsheet"
+    );
+    assert_eq!(batches(&received).len(), 2);
     let orders = changes_of(&received, "orders");
     let seqs: Vec<i64> = orders.iter().map(|c| c.seq).collect();
     // The rolled-back insert used a sequence number (4) but never arrives.
@@ -84,19 +89,12 @@ async fn committed_changes_arrive_in_commit_order_and_rolled_back_ones_never() {
     );
     // Grouped by spreadsheet: each message's group is its spreadsheet.
     for r in &received {
-        let spreadsheet = ChangeBatchExt::decode(r).spreadsheet_id;
-        assert_eq!(r.group_id.as_deref(), Some(spreadsheet.as_str()));
+        for batch in sheetsync_queue::decode_batches(&r.body).unwrap() {
+            assert_eq!(r.group_id.as_deref(), Some(batch.spreadsheet_id.as_str()));
+        }
     }
     assert!(f.outbox_seqs("orders").await.is_empty());
     assert!(f.outbox_seqs("items").await.is_empty());
-}
-
-/// Decodes a received message.
-struct ChangeBatchExt;
-impl ChangeBatchExt {
-    fn decode(r: &sheetsync_testkit::moto::Received) -> sheetsync_queue::ChangeBatch {
-        sheetsync_queue::ChangeBatch::decode(&r.body).unwrap()
-    }
 }
 
 #[tokio::test]
@@ -374,7 +372,7 @@ async fn a_row_larger_than_a_message_is_refused_and_holds_back_its_binding() {
     // binding is unaffected.
     assert_eq!(f.outbox_seqs("orders").await, vec![2, 3]);
     assert!(f.outbox_seqs("items").await.is_empty());
-    let received = f.receive(2).await;
+    let received = f.receive(1).await;
     assert_eq!(
         summary(&changes_of(&received, "orders")),
         vec![ins(1, "[1]")]
@@ -534,6 +532,107 @@ async fn a_refused_entry_keeps_its_rows_and_stops_the_binding() {
     assert!(f.outbox_seqs("orders").await.is_empty());
 }
 
+/// Refuses every entry.
+struct RefusesAll;
+
+impl QueueSink for RefusesAll {
+    async fn send_batch(
+        &self,
+        entries: &[OutgoingMessage],
+    ) -> Result<Vec<EntryOutcome>, SinkError> {
+        Ok(entries
+            .iter()
+            .map(|_| EntryOutcome::Failed {
+                code: "InvalidParameterValue".into(),
+                message: "refused".into(),
+            })
+            .collect())
+    }
+}
+
+#[tokio::test]
+async fn a_refused_bundle_keeps_the_rows_of_every_binding_it_carries() {
+    let mut f = Fixture::new().await;
+    f.client
+        .batch_execute(
+            "INSERT INTO orders VALUES (1, 'a', 1);
+             INSERT INTO items VALUES ('A-1', 'bolt');",
+        )
+        .await
+        .unwrap();
+    let report = drain_all(&mut f.client, &RefusesAll, &DrainOptions::default()).await;
+    let mut failures: Vec<String> = report
+        .failures()
+        .map(|(b, e)| format!("{b}: {e}"))
+        .collect();
+    failures.sort();
+    assert_eq!(
+        failures,
+        vec![
+            "items: binding 'items': the queue refused the message with outbox rows 2..=2: InvalidParameterValue: refused",
+            "orders: binding 'orders': the queue refused the message with outbox rows 1..=1: InvalidParameterValue: refused",
+        ]
+    );
+    assert_eq!((report.rows_sent(), report.messages()), (0, 0));
+    assert_eq!(f.outbox_seqs("orders").await, vec![1]);
+    assert_eq!(f.outbox_seqs("items").await, vec![2]);
+
+    let sink = f.sink();
+    let report = drain_all(&mut f.client, &sink, &DrainOptions::default()).await;
+    assert_eq!((report.rows_sent(), report.messages()), (2, 1));
+    let received = f.receive(1).await;
+    assert_eq!(
+        summary(&changes_of(&received, "orders")),
+        vec![ins(1, "[1]")]
+    );
+    assert_eq!(
+        summary(&changes_of(&received, "items")),
+        vec![ins(2, "[\"A-1\"]")]
+    );
+}
+
+#[tokio::test]
+async fn draining_a_binding_takes_along_the_other_tabs_of_its_spreadsheet() {
+    let mut f = Fixture::new().await;
+    f.client
+        .batch_execute("CREATE TABLE notes (id int PRIMARY KEY, body text)")
+        .await
+        .unwrap();
+    bind_to(&f.client, "notes", "S2", "Notes").await;
+    f.client
+        .batch_execute(
+            "INSERT INTO orders VALUES (1, 'a', 1);
+             INSERT INTO items VALUES ('A-1', 'bolt');
+             INSERT INTO notes VALUES (1, 'n');",
+        )
+        .await
+        .unwrap();
+    let scope = Scope::Bindings(vec!["orders".into()]);
+    let sink = f.sink();
+    let report = drain(
+        &mut f.client,
+        &sink,
+        &scope,
+        &DrainOptions::default(),
+        far(),
+    )
+    .await
+    .unwrap();
+    let sent: Vec<(&str, u64, u64)> = report
+        .bindings
+        .iter()
+        .map(|b| (b.binding.as_str(), b.rows_sent, b.messages))
+        .collect();
+    assert_eq!(sent, vec![("items", 1, 1), ("orders", 1, 1)]);
+    assert_eq!(report.messages(), 1);
+    let received = f.receive(1).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].group_id.as_deref(), Some("S1"));
+    assert_eq!(batches(&received).len(), 2);
+    // The other spreadsheet's binding waits for its own drain.
+    assert_eq!(f.outbox_seqs("notes").await, vec![3]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drain_started_before_the_writer_commits_sends_after_the_commit() {
     // What an invoke from a trigger (RDS aws_lambda) sees: the relay runs
@@ -613,21 +712,28 @@ async fn a_binding_with_a_backlog_takes_turns_with_the_others() {
     };
     let report = drain_all(&mut f.client, &queue, &opts).await;
     assert_eq!(report.rows_sent(), 26);
-    // One turn is one claim: `orders` is sent after the first ten `items`
-    // rows, not after all of them; each binding's own order holds.
+    // One turn is one claim: `orders` is sent with the first ten `items`
+    // rows (one message for the spreadsheet), not after all of them; each
+    // binding's own order holds.
     let mut order = Vec::new();
     while let Ok(m) = received.try_recv() {
-        let batch = sheetsync_queue::ChangeBatch::decode(&m.body).unwrap();
-        let seqs: Vec<i64> = batch.changes.iter().map(|c| c.seq).collect();
-        order.push((batch.binding, seqs.first().copied(), seqs.len()));
+        let message: Vec<_> = sheetsync_queue::decode_batches(&m.body)
+            .unwrap()
+            .into_iter()
+            .map(|batch| {
+                let seqs: Vec<i64> = batch.changes.iter().map(|c| c.seq).collect();
+                (batch.binding, seqs.first().copied(), seqs.len())
+            })
+            .collect();
+        order.push(message);
     }
+    let part = |b: &str, first, n| (b.to_string(), Some(first), n);
     assert_eq!(
         order,
         vec![
-            ("items".to_string(), Some(1), 10),
-            ("orders".to_string(), Some(26), 1),
-            ("items".to_string(), Some(11), 10),
-            ("items".to_string(), Some(21), 5),
+            vec![part("items", 1, 10), part("orders", 26, 1)],
+            vec![part("items", 11, 10)],
+            vec![part("items", 21, 5)],
         ]
     );
     let outcomes: Vec<(&str, u64, bool)> = report

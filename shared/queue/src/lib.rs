@@ -1,13 +1,19 @@
 //! The queue message: one SQS FIFO message carries an ordered run of row
 //! changes of one binding, with everything the writer needs to apply them
-//! (it has no database connection and no configuration but its credentials).
+//! (it has no database connection and no configuration but its credentials),
+//! or a bundle of such runs, one per binding, of one spreadsheet.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use sheetsync_reconcile::PgType;
 
-/// Message format version.
+/// Message format version of one binding's [`ChangeBatch`].
 pub const VERSION: u32 = 1;
+
+/// Message format version of a [`Bundle`]. A writer that knows only
+/// [`VERSION`] refuses it by name ("message version 2 is not supported"),
+/// so writers are upgraded before relays (docs/operations.md).
+pub const BUNDLE_VERSION: u32 = 2;
 
 /// SQS's limit on one message body and on one SendMessageBatch request.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
@@ -126,12 +132,48 @@ pub struct Retyped {
     pub to: String,
 }
 
+/// Several bindings' batches in one message: a FIFO consumer takes at most
+/// ten messages of a group per turn, so the relay packs every tab of a
+/// spreadsheet that has changes into one message (docs/scale.md,
+/// "Messages"). Each binding appears at most once per bundle, and a
+/// binding's batches keep their order across bundles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bundle {
+    pub v: u32,
+    pub batches: Vec<ChangeBatch>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     #[error("message is not a sheetsync change batch: {0}")]
     Malformed(#[from] serde_json::Error),
-    #[error("message version {0} is not supported (expected {VERSION})")]
+    #[error("message version {0} is not supported (expected {VERSION} or {BUNDLE_VERSION})")]
     Version(u32),
+    #[error("message is a bundle of no batches")]
+    EmptyBundle,
+}
+
+/// The batches a message body carries, in order: one for a [`ChangeBatch`],
+/// each of a [`Bundle`]'s.
+pub fn decode_batches(body: &str) -> Result<Vec<ChangeBatch>, DecodeError> {
+    #[derive(Deserialize)]
+    struct Version {
+        v: u32,
+    }
+    match serde_json::from_str::<Version>(body)?.v {
+        VERSION => Ok(vec![ChangeBatch::decode(body)?]),
+        BUNDLE_VERSION => {
+            let bundle: Bundle = serde_json::from_str(body)?;
+            if bundle.batches.is_empty() {
+                return Err(DecodeError::EmptyBundle);
+            }
+            match bundle.batches.iter().find(|b| b.v != VERSION) {
+                Some(b) => Err(DecodeError::Version(b.v)),
+                None => Ok(bundle.batches),
+            }
+        }
+        other => Err(DecodeError::Version(other)),
+    }
 }
 
 impl ChangeBatch {
@@ -192,7 +234,67 @@ mod tests {
         let other = text.replace(r#""v":1"#, r#""v":2"#);
         assert_eq!(
             ChangeBatch::decode(&other).unwrap_err().to_string(),
-            "message version 2 is not supported (expected 1)"
+            "message version 2 is not supported (expected 1 or 2)"
         );
+    }
+
+    fn batch(binding: &str, sheet: &str, seq: i64) -> ChangeBatch {
+        ChangeBatch {
+            v: VERSION,
+            binding: binding.into(),
+            spreadsheet_id: "S1".into(),
+            sheet: sheet.into(),
+            key_columns: vec!["id".into()],
+            columns: Vec::new(),
+            changes: vec![RowChange {
+                seq,
+                committed_at: "2026-12-05T10:00:00Z".into(),
+                op: Op::Delete {
+                    key: vec![json!(seq)],
+                },
+            }],
+        }
+    }
+
+    #[test]
+    fn a_body_decodes_as_one_batch_or_a_bundle_of_them() {
+        let one = batch("orders", "Orders", 3);
+        assert_eq!(decode_batches(&one.encode()).unwrap(), vec![one.clone()]);
+        let other = batch("stock", "Stock", 9);
+        let bundle = Bundle {
+            v: BUNDLE_VERSION,
+            batches: vec![one.clone(), other.clone()],
+        };
+        let text = serde_json::to_string(&bundle).unwrap();
+        assert_eq!(decode_batches(&text).unwrap(), vec![one, other]);
+    }
+
+    #[test]
+    fn bodies_that_are_no_batch_are_refused_by_name() {
+        let cases = [
+            (
+                r#"{"v":2,"batches":[]}"#,
+                "message is a bundle of no batches",
+            ),
+            (
+                r#"{"v":3,"batches":[]}"#,
+                "message version 3 is not supported (expected 1 or 2)",
+            ),
+            (
+                r#"{"batches":[]}"#,
+                "message is not a sheetsync change batch: missing field `v` at line 1 column 14",
+            ),
+            (
+                r#"{"v":2,"batches":[{"v":2}]}"#,
+                "message is not a sheetsync change batch: missing field `binding` at line 1 column 25",
+            ),
+        ];
+        for (body, error) in cases {
+            assert_eq!(
+                decode_batches(body).unwrap_err().to_string(),
+                error,
+                "{body}"
+            );
+        }
     }
 }

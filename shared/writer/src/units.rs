@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use sheetsync_queue::{ChangeBatch, DecodeError};
+use sheetsync_queue::{ChangeBatch, DecodeError, decode_batches};
 
 use crate::Message;
 
@@ -85,7 +85,7 @@ pub(crate) fn split(messages: &[Message]) -> Vec<Step> {
     // Open unit per group: more messages for its spreadsheet join it.
     let mut open: HashMap<String, usize> = HashMap::new();
     for (position, message) in messages.iter().enumerate() {
-        match ChangeBatch::decode(&message.body) {
+        match decode_batches(&message.body) {
             Err(error) => {
                 let group = message.group_id.clone();
                 match &group {
@@ -101,42 +101,53 @@ pub(crate) fn split(messages: &[Message]) -> Vec<Step> {
                     error,
                 });
             }
-            Ok(batch) => {
-                let group = message
-                    .group_id
-                    .clone()
-                    .unwrap_or_else(|| batch.spreadsheet_id.clone());
-                let target = Target::of(&batch);
-                let queued = (position, message.message_id.clone(), batch);
-                if let Some(&i) = open.get(&group)
-                    && let Step::Unit { tabs, .. } = &mut steps[i]
-                {
-                    match tabs.iter().position(|t| t.target.sheet == target.sheet) {
-                        Some(t) if tabs[t].target == target => {
-                            tabs[t].messages.push(queued);
-                            continue;
-                        }
-                        None if tabs[0].target.spreadsheet_id == target.spreadsheet_id => {
-                            tabs.push(TabWork {
-                                target,
-                                messages: vec![queued],
-                            });
-                            continue;
-                        }
-                        // The tab's key columns changed: planned anew, after.
-                        _ => {}
-                    }
+            Ok(batches) => {
+                for batch in batches {
+                    let group = message
+                        .group_id
+                        .clone()
+                        .unwrap_or_else(|| batch.spreadsheet_id.clone());
+                    join(
+                        &mut steps,
+                        &mut open,
+                        group,
+                        (position, message.message_id.clone(), batch),
+                    );
                 }
-                open.insert(group.clone(), steps.len());
-                steps.push(Step::Unit {
-                    group,
-                    tabs: vec![TabWork {
-                        target,
-                        messages: vec![queued],
-                    }],
-                });
             }
         }
     }
     steps
+}
+
+/// Adds one batch to its group's open unit, or opens a new one.
+fn join(steps: &mut Vec<Step>, open: &mut HashMap<String, usize>, group: String, queued: Queued) {
+    let target = Target::of(&queued.2);
+    if let Some(&i) = open.get(&group)
+        && let Step::Unit { tabs, .. } = &mut steps[i]
+    {
+        match tabs.iter().position(|t| t.target.sheet == target.sheet) {
+            Some(t) if tabs[t].target == target => {
+                tabs[t].messages.push(queued);
+                return;
+            }
+            None if tabs[0].target.spreadsheet_id == target.spreadsheet_id => {
+                tabs.push(TabWork {
+                    target,
+                    messages: vec![queued],
+                });
+                return;
+            }
+            // The tab's key columns changed: planned anew, after.
+            _ => {}
+        }
+    }
+    open.insert(group.clone(), steps.len());
+    steps.push(Step::Unit {
+        group,
+        tabs: vec![TabWork {
+            target,
+            messages: vec![queued],
+        }],
+    });
 }

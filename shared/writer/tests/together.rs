@@ -140,6 +140,92 @@ async fn a_tab_that_fails_holds_back_only_its_own_later_messages() {
 }
 
 #[tokio::test]
+async fn bundled_tabs_are_applied_like_their_own_messages_in_order() {
+    let env = setup().await;
+    env.seed_tab("A", vec![header(), vec![json!(1), json!("Ada"), json!(1)]]);
+    env.seed_tab("B", vec![header(), vec![json!(1), json!("Bo"), json!(1)]]);
+    let a = |seq, op| batch_for("A", vec![(seq, op)]);
+    let b = |seq, op| batch_for("B", vec![(seq, op)]);
+    let messages = vec![
+        bundled(
+            "x1",
+            &[
+                a(1, upd(1, json!({"qty": 5}))),
+                b(1, upd(1, json!({"qty": 6}))),
+            ],
+        ),
+        // A bundle and a lone batch of the same group mix freely.
+        grouped("a2", &a(2, upd(1, json!({"qty": 7})))),
+        bundled(
+            "x2",
+            &[b(2, del(1)), a(3, ins(2, json!({"id": 2, "name": "Cy"})))],
+        ),
+    ];
+    env.emu.reset_log();
+    let out = env.apply(&messages).await;
+    assert_eq!(out.failed, Vec::<String>::new());
+    assert_eq!(out.stats.messages, 3);
+    assert_eq!(out.stats.tabs, 2);
+    assert_eq!(out.stats.changes, 5);
+    assert_eq!(
+        env.rows_of("A"),
+        expect(json!([
+            ["id", "name", "qty", "due"],
+            [1, "Ada", 7],
+            [2, "Cy"]
+        ]))
+    );
+    assert_eq!(
+        env.rows_of("B"),
+        expect(json!([["id", "name", "qty", "due"]]))
+    );
+}
+
+#[tokio::test]
+async fn a_bundle_with_a_failing_tab_comes_back_whole_and_its_other_tab_is_not_applied_twice() {
+    let env = setup().await;
+    env.seed_tab("A", vec![header(), vec![json!(1), json!("Ada"), json!(1)]]);
+    let a1 = batch_for("A", vec![(1, ins(2, json!({"id": 2, "name": "Bo"})))]);
+    let gone = batch_for("Gone", vec![(1, upd(1, json!({"qty": 6})))]);
+    let a2 = batch_for("A", vec![(2, upd(1, json!({"qty": 9})))]);
+    let messages = vec![
+        bundled("x1", &[a1.clone(), gone.clone()]),
+        grouped("a2", &a2),
+    ];
+    let out = env.apply(&messages).await;
+    // The bundle is reported for its failed tab; A went on.
+    assert_eq!(out.failed, vec!["x1".to_string()]);
+    let applied = expect(json!([
+        ["id", "name", "qty", "due"],
+        [1, "Ada", 9],
+        [2, "Bo"]
+    ]));
+    assert_eq!(env.rows_of("A"), applied);
+    // Redelivered, A's share is behind its watermark: nothing changes.
+    let out = env.apply(&[bundled("x1", &[a1, gone])]).await;
+    assert_eq!(out.failed, vec!["x1".to_string()]);
+    assert_eq!(env.rows_of("A"), applied);
+}
+
+#[tokio::test]
+async fn a_bundle_that_cannot_be_decoded_holds_back_its_group() {
+    let env = setup().await;
+    env.seed_tab("A", vec![header(), vec![json!(1), json!("Ada"), json!(1)]]);
+    let broken = sheetsync_writer::Message {
+        message_id: "x1".into(),
+        group_id: Some(SPREADSHEET.into()),
+        body: r#"{"v":2,"batches":[]}"#.into(),
+    };
+    let later = grouped("a1", &batch_for("A", vec![(1, upd(1, json!({"qty": 5})))]));
+    let out = env.apply(&[broken, later]).await;
+    assert_eq!(out.failed, vec!["x1".to_string(), "a1".to_string()]);
+    assert_eq!(
+        env.rows_of("A"),
+        expect(json!([["id", "name", "qty", "due"], [1, "Ada", 1]]))
+    );
+}
+
+#[tokio::test]
 async fn a_sort_during_the_shared_write_is_repaired_on_that_tab_alone() {
     let env = setup().await;
     env.seed_five_tabs();

@@ -198,13 +198,9 @@ fn non_characters_are_escaped_for_sqs() {
 
 #[test]
 fn requests_hold_ten_messages_and_the_byte_limit() {
-    let msg = |n: usize| PackedMessage {
-        seqs: vec![1],
-        body: "b".repeat(n),
-    };
-    let many: Vec<PackedMessage> = (0..23).map(|_| msg(10)).collect();
+    let many = vec![10; 23];
     assert_eq!(requests(&many, 10, 1000), vec![0..10, 10..20, 20..23]);
-    let big = vec![msg(600), msg(300), msg(200), msg(900)];
+    let big = [600, 300, 200, 900];
     assert_eq!(requests(&big, 10, 1000), vec![0..2, 2..3, 3..4]);
     assert!(requests(&[], 10, 1000).is_empty());
 }

@@ -75,6 +75,10 @@ impl Fixture {
 }
 
 pub async fn bind(client: &Client, table: &str, sheet: &str) {
+    bind_to(client, table, "S1", sheet).await;
+}
+
+pub async fn bind_to(client: &Client, table: &str, spreadsheet_id: &str, sheet: &str) {
     attach(
         client,
         &AttachSpec {
@@ -83,7 +87,7 @@ pub async fn bind(client: &Client, table: &str, sheet: &str) {
                 schema: None,
                 name: table.into(),
             },
-            spreadsheet_id: "S1".into(),
+            spreadsheet_id: spreadsheet_id.into(),
             sheet: sheet.into(),
             policy: ConflictPolicy::Latest,
         },
@@ -104,10 +108,11 @@ pub async fn drain_all<S: QueueSink>(
     drain(client, sink, &Scope::All, opts, far()).await.unwrap()
 }
 
+/// Every batch the messages carry (a bundle carries several), in order.
 pub fn batches(received: &[Received]) -> Vec<ChangeBatch> {
     received
         .iter()
-        .map(|r| ChangeBatch::decode(&r.body).unwrap())
+        .flat_map(|r| sheetsync_queue::decode_batches(&r.body).unwrap())
         .collect()
 }
 

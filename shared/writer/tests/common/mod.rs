@@ -170,6 +170,20 @@ pub fn grouped(id: &str, batch: &ChangeBatch) -> Message {
     }
 }
 
+/// Several tabs' batches in one message, as the relay bundles a
+/// spreadsheet's bindings.
+pub fn bundled(id: &str, batches: &[ChangeBatch]) -> Message {
+    let bundle = sheetsync_queue::Bundle {
+        v: sheetsync_queue::BUNDLE_VERSION,
+        batches: batches.to_vec(),
+    };
+    Message {
+        message_id: id.into(),
+        group_id: Some(batches[0].spreadsheet_id.clone()),
+        body: serde_json::to_string(&bundle).unwrap(),
+    }
+}
+
 /// Five tabs of one order each: a batch touching all of them needs ten
 /// requests (faults.rs storms them with 429s, pacing.rs paces them).
 pub const FIVE_TABS: [&str; 5] = ["T1", "T2", "T3", "T4", "T5"];

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use sheetsync_queue::ChangeBatch;
+use sheetsync_queue::decode_batches;
 use sheetsync_writer::{Message, Writer};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
@@ -263,37 +263,38 @@ impl Workers {
                         again.push((arrival, message));
                         continue;
                     }
-                    let Ok(changes) = ChangeBatch::decode(&message.body) else {
+                    let Ok(batches) = decode_batches(&message.body) else {
                         continue;
                     };
-                    let Some(&binding) = self.binding_index.get(&changes.binding) else {
-                        continue;
-                    };
-                    let newest = changes
-                        .changes
-                        .last()
-                        .and_then(|c| chrono::DateTime::parse_from_rfc3339(&c.committed_at).ok());
-                    if let (Some(at), Some(queued)) =
-                        (newest, self.fifo.arrived_ms(&message.message_id))
-                    {
-                        record.to_queue.push(queued - at.timestamp_millis());
-                        record.in_queue.push(now - queued);
-                    }
-                    let first = changes.changes.first().map_or(0, |c| c.seq);
-                    let last = changes.changes.last().map_or(0, |c| c.seq);
-                    let before = record.last_seq.insert(changes.binding.clone(), last);
-                    if before.is_some_and(|b| b >= first) {
-                        record.out_of_order += 1;
-                    }
-                    if record.lags.len() <= binding {
-                        record.lags.resize(binding + 1, Vec::new());
-                    }
-                    for c in &changes.changes {
-                        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&c.committed_at) {
-                            let lag = now - at.timestamp_millis();
-                            record.lags[binding].push(lag);
-                            if at.timestamp_millis() >= self.warm_from_ms {
-                                record.warm_lags.push(lag);
+                    for changes in batches {
+                        let Some(&binding) = self.binding_index.get(&changes.binding) else {
+                            continue;
+                        };
+                        let newest = changes.changes.last().and_then(|c| {
+                            chrono::DateTime::parse_from_rfc3339(&c.committed_at).ok()
+                        });
+                        if let (Some(at), Some(queued)) =
+                            (newest, self.fifo.arrived_ms(&message.message_id))
+                        {
+                            record.to_queue.push(queued - at.timestamp_millis());
+                            record.in_queue.push(now - queued);
+                        }
+                        let first = changes.changes.first().map_or(0, |c| c.seq);
+                        let last = changes.changes.last().map_or(0, |c| c.seq);
+                        let before = record.last_seq.insert(changes.binding.clone(), last);
+                        if before.is_some_and(|b| b >= first) {
+                            record.out_of_order += 1;
+                        }
+                        if record.lags.len() <= binding {
+                            record.lags.resize(binding + 1, Vec::new());
+                        }
+                        for c in &changes.changes {
+                            if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&c.committed_at) {
+                                let lag = now - at.timestamp_millis();
+                                record.lags[binding].push(lag);
+                                if at.timestamp_millis() >= self.warm_from_ms {
+                                    record.warm_lags.push(lag);
+                                }
                             }
                         }
                     }
