@@ -73,6 +73,8 @@ pub enum BindingOutcome {
 #[derive(Debug)]
 pub struct BindingReport {
     pub binding: String,
+    /// Empty when the binding could not be loaded.
+    pub spreadsheet_id: String,
     pub rows_sent: u64,
     pub messages: u64,
     pub requests: u64,
@@ -138,6 +140,7 @@ pub async fn drain<S: QueueSink>(
             .into_iter()
             .map(|binding| BindingReport {
                 binding,
+                spreadsheet_id: String::new(),
                 rows_sent: 0,
                 messages: 0,
                 requests: 0,
@@ -149,7 +152,10 @@ pub async fn drain<S: QueueSink>(
     let mut targets: Vec<Option<Target>> = Vec::with_capacity(report.bindings.len());
     for b in &mut report.bindings {
         match Target::load(client, &b.binding).await {
-            Ok(t) => targets.push(Some(t)),
+            Ok(t) => {
+                b.spreadsheet_id = t.spreadsheet_id.clone();
+                targets.push(Some(t));
+            }
             Err(e) => {
                 warn!(binding = %b.binding, error = %e, "outbox drain stopped");
                 b.outcome = BindingOutcome::Failed(e);

@@ -1,8 +1,9 @@
-//! How long a busy binding's changes wait before the next drain sends
-//! them. Drains of one binding are kept at least `every` apart: the first
-//! change after a quiet spell goes at once, but a binding that commits
-//! continuously is drained once per `every`, so its changes coalesce into
-//! one message per interval instead of one per commit. A FIFO consumer
+//! How long a busy spreadsheet's changes wait before the next drain sends
+//! them. Drains of one spreadsheet's bindings are kept at least `every`
+//! apart: the first change after a quiet spell goes at once, but a
+//! spreadsheet whose tables commit continuously is drained once per
+//! `every`, so its tabs' changes coalesce into one bundled message per
+//! interval instead of one per commit. A FIFO consumer
 //! takes at most 10 messages of a group per turn, so when the writer is
 //! bound by Google's quota, more changes per message is what lets it keep
 //! up (docs/scale.md, "Messages").
@@ -15,7 +16,10 @@ use tokio::time::Instant;
 #[derive(Debug, Default)]
 pub(crate) struct Linger {
     every: Duration,
-    /// When each binding was last drained (only those drained within `every`).
+    /// Each binding's spreadsheet, once a drain sent its rows (until then
+    /// the binding stands for itself).
+    spreadsheet_of: HashMap<String, String>,
+    /// When each spreadsheet was last drained (only those drained within `every`).
     last: HashMap<String, Instant>,
     /// Bindings notified too soon after their last drain, and when they are due.
     waiting: BTreeMap<String, Instant>,
@@ -35,7 +39,8 @@ impl Linger {
         self.last.retain(|_, at| now.duration_since(*at) < every);
         let mut ready = Vec::new();
         for name in names {
-            match self.last.get(&name) {
+            let spreadsheet = self.spreadsheet_of.get(&name).unwrap_or(&name);
+            match self.last.get(spreadsheet) {
                 Some(at) => {
                     let due = *at + every;
                     self.waiting.entry(name).or_insert(due);
@@ -66,15 +71,17 @@ impl Linger {
         due
     }
 
-    /// `names` had rows sent at `now` (by any drain: a notified one, the
-    /// catch-up after connecting, the safety timer's).
-    pub fn sent(&mut self, names: &[String], now: Instant) {
+    /// These (binding, spreadsheet) had rows sent at `now` (by any drain:
+    /// a notified one, the catch-up after connecting, the safety timer's).
+    pub fn sent(&mut self, sent: &[(String, String)], now: Instant) {
         if self.every.is_zero() {
             return;
         }
-        for name in names {
-            self.waiting.remove(name);
-            self.last.insert(name.clone(), now);
+        for (binding, spreadsheet) in sent {
+            self.waiting.remove(binding);
+            self.last.insert(spreadsheet.clone(), now);
+            self.spreadsheet_of
+                .insert(binding.clone(), spreadsheet.clone());
         }
     }
 }
@@ -87,12 +94,19 @@ mod tests {
         list.iter().map(|s| s.to_string()).collect()
     }
 
+    /// Each binding on a spreadsheet of its own.
+    fn alone(list: &[&str]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|s| (s.to_string(), format!("S-{s}")))
+            .collect()
+    }
+
     #[test]
     fn a_binding_drained_recently_waits_out_the_interval_others_go_at_once() {
         let mut linger = Linger::new(Duration::from_secs(2));
         let t0 = Instant::now();
         assert_eq!(linger.admit(names(&["a", "b"]), t0), names(&["a", "b"]));
-        linger.sent(&names(&["a", "b"]), t0);
+        linger.sent(&alone(&["a", "b"]), t0);
         let t1 = t0 + Duration::from_millis(500);
         assert_eq!(linger.admit(names(&["a", "c"]), t1), names(&["c"]));
         assert_eq!(linger.next_due(), Some(t0 + Duration::from_secs(2)));
@@ -102,7 +116,7 @@ mod tests {
         let t2 = t0 + Duration::from_secs(2);
         assert_eq!(linger.take_due(t2), names(&["a"]));
         assert_eq!(linger.next_due(), None);
-        linger.sent(&names(&["a"]), t2);
+        linger.sent(&alone(&["a"]), t2);
         // After a quiet interval a binding goes at once again.
         let t3 = t2 + Duration::from_secs(3);
         assert_eq!(linger.admit(names(&["a"]), t3), names(&["a"]));
@@ -112,7 +126,7 @@ mod tests {
     fn no_interval_never_waits() {
         let mut linger = Linger::new(Duration::ZERO);
         let t0 = Instant::now();
-        linger.sent(&names(&["a"]), t0);
+        linger.sent(&alone(&["a"]), t0);
         assert_eq!(linger.admit(names(&["a"]), t0), names(&["a"]));
         assert_eq!(linger.next_due(), None);
     }
@@ -121,11 +135,11 @@ mod tests {
     fn rows_sent_for_a_waiting_binding_restart_its_interval() {
         let mut linger = Linger::new(Duration::from_secs(2));
         let t0 = Instant::now();
-        linger.sent(&names(&["a"]), t0);
+        linger.sent(&alone(&["a"]), t0);
         assert!(linger.admit(names(&["a"]), t0).is_empty());
         // The safety timer's drain sent its rows meanwhile.
         let t1 = t0 + Duration::from_secs(1);
-        linger.sent(&names(&["a"]), t1);
+        linger.sent(&alone(&["a"]), t1);
         assert_eq!(linger.next_due(), None);
         assert!(
             linger
@@ -133,5 +147,23 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(linger.next_due(), Some(t1 + Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn a_spreadsheets_tabs_wait_out_one_interval_together() {
+        let mut linger = Linger::new(Duration::from_secs(2));
+        let t0 = Instant::now();
+        let sent = |b: &str| (b.to_string(), "S".to_string());
+        linger.sent(&[sent("a"), sent("b")], t0);
+        // "c" has not been seen on S yet: it goes at once, and from then
+        // on waits with its spreadsheet.
+        let t1 = t0 + Duration::from_millis(300);
+        assert_eq!(linger.admit(names(&["b", "c"]), t1), names(&["c"]));
+        linger.sent(&[sent("c")], t1);
+        let t2 = t0 + Duration::from_millis(600);
+        assert!(linger.admit(names(&["a", "c"]), t2).is_empty());
+        let due = t1 + Duration::from_secs(2);
+        assert_eq!(linger.next_due(), Some(t0 + Duration::from_secs(2)));
+        assert_eq!(linger.take_due(due), names(&["a", "b", "c"]));
     }
 }

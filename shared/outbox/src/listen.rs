@@ -35,7 +35,7 @@ pub struct ListenOptions {
     pub drain_budget: Duration,
     /// How long a binding whose writers are mid-transaction is retried.
     pub busy_for: Duration,
-    /// Drains of one binding at least this far apart; zero sends every
+    /// Drains of one spreadsheet's bindings at least this far apart; zero sends every
     /// notified change at once (see [`crate::linger`]).
     pub linger: Duration,
 }
@@ -220,11 +220,11 @@ async fn run_drain<S: QueueSink>(
     }
     match result {
         Ok(report) => {
-            let sent: Vec<String> = report
+            let sent: Vec<(String, String)> = report
                 .bindings
                 .iter()
                 .filter(|b| b.rows_sent > 0)
-                .map(|b| b.binding.clone())
+                .map(|b| (b.binding.clone(), b.spreadsheet_id.clone()))
                 .collect();
             linger.sent(&sent, tokio::time::Instant::now());
             if report.rows_sent() > 0 {
