@@ -29,7 +29,7 @@ pub struct Args {
     /// Seconds between full drains, the safety net for lost notifications
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     interval: u64,
-    /// Keep a busy binding's drains this far apart, so its changes
+    /// Keep a busy spreadsheet's drains this far apart, so its tabs' changes
     /// coalesce into fewer messages (docs/scale.md); 0 sends at every commit
     #[arg(long, default_value_t = 0, value_name = "MS")]
     linger: u64,

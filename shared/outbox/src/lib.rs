@@ -15,7 +15,7 @@
 //!   in short transactions interleaved with the application's writes.
 //! * [`invoke`]: what a Lambda invocation asks for and answers.
 //! * [`listen`]: the long-running `LISTEN sheetsync_outbox` loop, with an
-//!   optional linger per binding (`linger`) under load.
+//!   optional linger per spreadsheet (`linger`) under load.
 
 pub mod backfill;
 pub mod bundle;

@@ -30,7 +30,7 @@ const MASTER: &str = "bench-bindings-master-secret";
 const WARM_UP: Duration = Duration::from_secs(60);
 
 /// The run's settings; `cargo run --release -p sheetsync-bench -- bindings
-/// --seconds 300 --writers 10 --accounts 10 --pace 28 --linger 2000
+/// --seconds 300 --writers 10 --accounts 10 --pace 28 --linger 500
 /// --min-batch 2143`.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -48,7 +48,7 @@ pub struct Options {
     pub pace: u32,
     /// How long the pipeline may take to catch up after the load stops.
     pub settle_seconds: u64,
-    /// The relay's linger per binding, in ms (`ListenOptions::linger`).
+    /// The relay's linger per spreadsheet, in ms (`ListenOptions::linger`).
     pub linger_ms: u64,
     /// The writer's least batch duration, in ms
     /// (`Writer::with_min_batch_interval`, `SHEETSYNC_WRITER_MIN_BATCH_MS`).
@@ -67,7 +67,7 @@ impl Default for Options {
             accounts: 10,
             pace: 28,
             settle_seconds: 30,
-            linger_ms: 2000,
+            linger_ms: 500,
             min_batch_ms: 2143,
         }
     }
