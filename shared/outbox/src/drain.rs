@@ -361,27 +361,10 @@ async fn drain_spreadsheet<S: QueueSink>(
         turns.extend(ready.iter().map(|r| (r.0, Turn::Over(Deadline))));
         return turns;
     }
-    // A failed statement aborts the turn of every binding in it: the
-    // first is given the error, the others a note that names it.
-    let failed = |ready: &[(usize, &Target, i64)], e: OutboxError| -> Vec<(usize, Turn)> {
-        let reason = e.to_string();
-        let transient = e.is_transient();
-        let mut errors = vec![e];
-        errors.extend(ready[1..].iter().map(|r| OutboxError::Sibling {
-            binding: r.1.binding.clone(),
-            reason: reason.clone(),
-            transient,
-        }));
-        ready
-            .iter()
-            .zip(errors)
-            .map(|(r, e)| (r.0, Turn::Over(BindingOutcome::Failed(e))))
-            .collect()
-    };
     let tx = match client.transaction().await {
         Ok(tx) => tx,
         Err(e) => {
-            turns.extend(failed(&ready, OutboxError::Db(e)));
+            fail_all(&mut turns, &ready, OutboxError::Db(e));
             return turns;
         }
     };
@@ -415,7 +398,7 @@ async fn drain_spreadsheet<S: QueueSink>(
             }
             // The transaction is aborted: nothing of this turn is sent.
             Err(e) => {
-                turns.extend(failed(&ready, e));
+                fail_all(&mut turns, &ready, e);
                 return turns;
             }
         }
@@ -423,12 +406,12 @@ async fn drain_spreadsheet<S: QueueSink>(
     send_bundles(sink, &mut claimed, opts, deadline, report).await;
     for c in &claimed {
         if let Err(e) = claim::delete(&tx, &c.target.binding, &c.sent).await {
-            turns.extend(failed(&ready, e));
+            fail_all(&mut turns, &ready, e);
             return turns;
         }
     }
     if let Err(e) = tx.commit().await {
-        turns.extend(failed(&ready, OutboxError::Db(e)));
+        fail_all(&mut turns, &ready, OutboxError::Db(e));
         return turns;
     }
     for c in claimed {
@@ -453,6 +436,27 @@ async fn drain_spreadsheet<S: QueueSink>(
         turns.push((c.index, turn));
     }
     turns
+}
+
+/// A failed statement aborts the transaction and so the turn of every
+/// binding in it: the first is given the error, the others a note that
+/// names it (an answer given before the failure is replaced).
+fn fail_all(turns: &mut Vec<(usize, Turn)>, ready: &[(usize, &Target, i64)], e: OutboxError) {
+    turns.retain(|(i, _)| !ready.iter().any(|r| r.0 == *i));
+    let reason = e.to_string();
+    let transient = e.is_transient();
+    let mut errors = vec![e];
+    errors.extend(ready[1..].iter().map(|r| OutboxError::Sibling {
+        binding: r.1.binding.clone(),
+        reason: reason.clone(),
+        transient,
+    }));
+    turns.extend(
+        ready
+            .iter()
+            .zip(errors)
+            .map(|(r, e)| (r.0, Turn::Over(BindingOutcome::Failed(e)))),
+    );
 }
 
 /// Sends the claimed bindings' messages as bundles, in requests of at most
