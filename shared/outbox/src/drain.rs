@@ -32,6 +32,16 @@ pub enum Scope {
     Bindings(Vec<String>),
 }
 
+impl Scope {
+    /// The named bindings, as a query's `text[]` parameter (NULL for all).
+    fn names(&self) -> Option<&[String]> {
+        match self {
+            Scope::All => None,
+            Scope::Bindings(names) => Some(names),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct DrainOptions {
     /// Rows claimed per transaction.
@@ -168,11 +178,7 @@ pub async fn drain<S: QueueSink>(
         .collect();
     while !turn.is_empty() {
         let mut again = Vec::new();
-        for group in spreadsheets(&turn, &targets) {
-            let lanes: Vec<(usize, &Target)> = group
-                .iter()
-                .filter_map(|&i| targets[i].as_ref().map(|t| (i, t)))
-                .collect();
+        for lanes in spreadsheets(&turn, &targets) {
             for (i, turned) in
                 drain_spreadsheet(client, sink, &lanes, opts, deadline, &mut report).await
             {
@@ -195,17 +201,24 @@ pub async fn drain<S: QueueSink>(
     Ok(report)
 }
 
-/// `turn`'s bindings by spreadsheet, in the order of each one's first binding.
-fn spreadsheets(turn: &[usize], targets: &[Option<Target>]) -> Vec<Vec<usize>> {
-    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+/// `turn`'s bindings (those whose target loaded) by spreadsheet, in the
+/// order of each one's first binding.
+fn spreadsheets<'a>(
+    turn: &[usize],
+    targets: &'a [Option<Target>],
+) -> Vec<Vec<(usize, &'a Target)>> {
+    let mut groups: Vec<Vec<(usize, &Target)>> = Vec::new();
     for &i in turn {
         let Some(t) = &targets[i] else { continue };
-        match groups.iter_mut().find(|(s, _)| *s == t.spreadsheet_id) {
-            Some((_, g)) => g.push(i),
-            None => groups.push((&t.spreadsheet_id, vec![i])),
+        match groups
+            .iter_mut()
+            .find(|g| g[0].1.spreadsheet_id == t.spreadsheet_id)
+        {
+            Some(g) => g.push((i, t)),
+            None => groups.push(vec![(i, t)]),
         }
     }
-    groups.into_iter().map(|(_, g)| g).collect()
+    groups
 }
 
 /// How a binding's turn ended.
@@ -260,10 +273,7 @@ pub async fn drain_until_idle<S: QueueSink>(
 /// drain goes on; the next statement on the table or the next drain tries
 /// again.
 async fn check_schemas(client: &Client, scope: &Scope) {
-    let names: Option<Vec<String>> = match scope {
-        Scope::All => None,
-        Scope::Bindings(names) => Some(names.clone()),
-    };
+    let names = scope.names();
     let checked = client
         .query(
             "SELECT name, sheetsync.check_schema(name) FROM sheetsync.bindings
@@ -288,10 +298,7 @@ async fn check_schemas(client: &Client, scope: &Scope) {
 /// The scope's bindings, and every other binding of their spreadsheets
 /// that has outbox rows (for `Scope::All`, every binding with rows).
 async fn pending_bindings(client: &Client, scope: &Scope) -> Result<Vec<String>, OutboxError> {
-    let names: Option<Vec<String>> = match scope {
-        Scope::All => None,
-        Scope::Bindings(names) => Some(names.clone()),
-    };
+    let names = scope.names();
     let rows = client
         .query(
             "SELECT b.name FROM sheetsync.bindings b
@@ -306,11 +313,9 @@ async fn pending_bindings(client: &Client, scope: &Scope) -> Result<Vec<String>,
     let mut found: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
     // A named binding that is not (or no longer) bound still gets its
     // report: loading it says why.
-    if let Some(names) = names {
-        for name in names {
-            if !found.contains(&name) {
-                found.push(name);
-            }
+    for name in names.unwrap_or_default() {
+        if !found.contains(name) {
+            found.push(name.clone());
         }
     }
     Ok(found)
